@@ -1,0 +1,94 @@
+"""Shared fixtures: real recordings, and one real server (real models, real socket) per test session."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import os
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from voiceagent.config import Settings, load_settings
+
+SHARED_AUDIO = Path(os.environ.get("VOICEAGENT_TEST_AUDIO", Path(__file__).resolve().parents[2] / "shared" / "audio"))
+
+
+def recording(name: str) -> Path:
+    """A real recording from ../shared/audio (skips the test if the folder is missing)."""
+    path = SHARED_AUDIO / name
+    if not path.is_file():
+        pytest.skip(f"recording {path} not found")
+    return path
+
+
+def free_port() -> int:
+    """A free TCP port on loopback."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclasses.dataclass
+class RunningServer:
+    """A voiceagent server running in a background thread with its own event loop."""
+
+    settings: Settings
+    url: str
+    http: str
+    loop: asyncio.AbstractEventLoop
+
+
+@contextlib.contextmanager
+def run_server(settings: Settings) -> Iterator[RunningServer]:
+    """Start the real server (real engines) on loopback in a thread; stop it afterwards."""
+    from voiceagent.server import run_server as serve
+
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+    failure: list[BaseException] = []
+
+    async def main() -> None:
+        started = asyncio.Event()
+        task = asyncio.create_task(serve(settings, started))
+        waiter = asyncio.create_task(started.wait())
+        done, _ = await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        if task in done:
+            failure.append(task.exception() or RuntimeError("server stopped"))
+            ready.set()
+            return
+        ready.set()
+        await task
+
+    def target() -> None:
+        try:
+            loop.run_until_complete(main())
+        except asyncio.CancelledError:
+            pass
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    ready.wait(600)
+    if failure:
+        raise failure[0]
+    try:
+        yield RunningServer(settings, f"ws://127.0.0.1:{settings.port}/ws", f"http://127.0.0.1:{settings.port}", loop)
+    finally:
+        for task in asyncio.all_tasks(loop):
+            loop.call_soon_threadsafe(task.cancel)
+        thread.join(30)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """The real server with the bundled models, shared by the end-to-end tests."""
+    settings = load_settings(
+        env={},
+        overrides={"port": free_port(), "records_dir": str(tmp_path_factory.mktemp("calls")), "temperature": 0.0},
+    )
+    with run_server(settings) as running:
+        yield running

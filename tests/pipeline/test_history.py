@@ -1,0 +1,28 @@
+from voiceagent.pipeline.history import History
+
+
+def test_bounded_alternating_history() -> None:
+    h = History("sys", max_turns=2)
+    h.set_reply(0, "Hello, how can I help?")
+    for i in range(1, 4):
+        h.add_user(f"question {i}")
+        h.set_reply(i, f"answer {i}")
+    msgs = h.messages()
+    assert msgs[0] == {"role": "system", "content": "sys"}
+    assert [m["content"] for m in msgs[1:]] == ["question 2", "answer 2", "question 3", "answer 3"]
+
+
+def test_barge_in_corrects_the_reply_and_merges_caller_turns() -> None:
+    h = History("sys", max_turns=8)
+    h.add_user("when are you open")
+    h.set_reply(1, "We are open Monday to Friday from eight to six.")
+    h.set_reply(1, "We are open Monday")  # what the caller heard before interrupting
+    h.add_user("and Saturday?")
+    assert h.transcript()[-2:] == [
+        {"role": "assistant", "content": "We are open Monday"},
+        {"role": "user", "content": "and Saturday?"},
+    ]
+    h.add_user("in the morning")
+    assert h.transcript()[-1] == {"role": "user", "content": "and Saturday? in the morning"}
+    h.set_reply(2, "")
+    assert h.transcript()[-1]["role"] == "user"

@@ -1,0 +1,27 @@
+from voiceagent.stages.chunker import ClauseChunker, clean_for_speech
+
+
+def feed_all(tokens: list[str]) -> list[str]:
+    chunker = ClauseChunker()
+    out = [c for t in tokens for c in chunker.feed(t)]
+    if rest := chunker.flush():
+        out.append(rest)
+    return out
+
+
+def test_first_clause_is_cut_early_then_sentences() -> None:
+    tokens = ["Sure", ",", " we", " are", " open", " on", " Saturday", ",", " from", " nine", " to", " one",
+              ".", " Would", " you", " like", " to", " book", "?"]
+    out = feed_all(tokens)
+    assert out[0] == "Sure, we are open on Saturday,"
+    assert out[1:] == ["from nine to one.", "Would you like to book?"]
+
+
+def test_short_sentence_goes_at_once_and_abbreviations_do_not_split() -> None:
+    out = feed_all(["Hi", ".", " Dr", ".", " Smith", " sees", " you", " at", " 3", ".", "30", " pm", "."])
+    assert out == ["Hi.", "Dr. Smith sees you at 3.30 pm."]
+
+
+def test_markdown_is_not_spoken() -> None:
+    assert clean_for_speech("**Yes** - we are `open`\n- Monday\n1. Tuesday") == "Yes - we are open Monday Tuesday"
+    assert feed_all(["***"]) == []

@@ -1,0 +1,17 @@
+import numpy as np
+
+from tests.conftest import recording
+from voiceagent.client import load_audio
+from voiceagent.stages.vad import FRAME_SAMPLES, SileroModel, StreamingVad
+
+
+def test_real_speech_is_detected_and_silence_is_not() -> None:
+    model = SileroModel()
+    speech = load_audio(recording("jfk.flac"), 16000)
+    vad = StreamingVad(model)
+    # feed in uneven pieces, as a network delivers them
+    probs = [p for i in range(0, len(speech), 700) for _, p in vad.feed(speech[i : i + 700])]
+    assert len(probs) == len(speech) // FRAME_SAMPLES
+    assert np.mean(np.array(probs) > 0.5) > 0.5
+    quiet = StreamingVad(model).feed(np.zeros(16000, dtype=np.float32))
+    assert max(p for _, p in quiet) < 0.2

@@ -1,0 +1,24 @@
+import pytest
+
+from voiceagent.config import ConfigError, load_settings
+
+
+def test_precedence_defaults_file_env_flags(tmp_path) -> None:
+    cfg = tmp_path / "va.toml"
+    cfg.write_text('port = 9000\nllm = "ollama"\n[budgets]\nturn_ms = 1200\nstt_ms = 500\n')
+    env = {"VOICEAGENT_PORT": "9100", "VOICEAGENT_BUDGET_STT_MS": "600"}
+    s = load_settings(cfg, env=env, overrides={"port": 9200, "host": None})
+    assert s.port == 9200 and s.llm == "ollama" and s.host == "127.0.0.1"
+    assert s.budgets.turn_ms == 1200 and s.budgets.stt_ms == 600 and s.budgets.endpoint_ms == 300
+
+
+def test_gpu_profile_and_errors(tmp_path) -> None:
+    assert load_settings(env={"VOICEAGENT_PROFILE": "gpu"}).budgets.turn_ms == 700
+    with pytest.raises(ConfigError):
+        load_settings(env={"VOICEAGENT_PORT": "eighty"})
+    with pytest.raises(ConfigError):
+        load_settings(env={"VOICEAGENT_LLM": "gpt5"})
+    bad = tmp_path / "bad.toml"
+    bad.write_text("colour = 'blue'\n")
+    with pytest.raises(ConfigError):
+        load_settings(bad, env={})

@@ -1,0 +1,75 @@
+"""Command line: ``voiceagent serve | config | bench turn``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from typing import Any
+
+from voiceagent.config import ConfigError, Settings, load_settings
+
+
+def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", help="TOML configuration file (also $VOICEAGENT_CONFIG)")
+    parser.add_argument("--host")
+    parser.add_argument("--port", type=int)
+    parser.add_argument("--llm", choices=["llama_cpp", "ollama", "openai"], help="language model backend")
+    parser.add_argument("--model", help="model: bundled name, .gguf path, or the backend's model name")
+    parser.add_argument("--llm-url", dest="llm_url", help="Ollama host or OpenAI-compatible base URL")
+    parser.add_argument("--persona", help="default persona (a file in prompts/)")
+    parser.add_argument("--profile", choices=["cpu", "gpu"], help="budget profile")
+    parser.add_argument("--no-overlap", dest="overlap", action="store_const", const=False,
+                        help="run the stages strictly in sequence (for comparison)")
+    parser.add_argument("--records-dir", dest="records_dir", help="folder for call records ('' disables)")
+    parser.add_argument("--log-level", default="INFO")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    keys = ("host", "port", "llm", "model", "llm_url", "persona", "profile", "overlap", "records_dir")
+    overrides: dict[str, Any] = {k: getattr(args, k, None) for k in keys}
+    return load_settings(args.config, overrides=overrides)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``voiceagent`` command."""
+    parser = argparse.ArgumentParser(prog="voiceagent", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the voice agent server")
+    _add_settings_flags(serve)
+    config = sub.add_parser("config", help="print the effective configuration")
+    _add_settings_flags(config)
+    bench = sub.add_parser("bench", help="benchmarks")
+    bench_sub = bench.add_subparsers(dest="bench", required=True)
+    turn = bench_sub.add_parser("turn", help="turn time with real recordings, overlapped vs sequential")
+    _add_settings_flags(turn)
+    turn.add_argument("--rounds", type=int, default=3, help="times each recording is played")
+    turn.add_argument("--audio", nargs="*", help="recordings to use as callers (default: ../shared/audio)")
+    turn.add_argument("--json", dest="json_out", help="also write the results to this JSON file")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = _settings(args)
+    except ConfigError as exc:
+        print(f"voiceagent: configuration error: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "config":
+        print(json.dumps(settings.describe(), indent=2))
+        return 0
+    if args.command == "serve":
+        from voiceagent.server import run_server
+
+        try:
+            asyncio.run(run_server(settings))
+        except KeyboardInterrupt:
+            pass
+        return 0
+    from voiceagent.bench.turn import run_turn_bench
+
+    return asyncio.run(run_turn_bench(settings, rounds=args.rounds, audio=args.audio, json_out=args.json_out))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""PCM frames and streaming resampling."""

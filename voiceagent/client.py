@@ -1,0 +1,184 @@
+"""A native-protocol client that behaves like a caller: it streams a recording at real-time pace, keeps
+the line open with silence like a phone does, plays the agent's audio on a simulated clock, and measures
+turn time where a caller feels it (end of its speech to the first agent audio received).
+Used by the tests, the turn benchmark and the soak test."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from websockets.asyncio.client import ClientConnection, connect
+
+from voiceagent.audio.pcm import FloatAudio, float_to_pcm16
+
+
+def load_audio(path: str | Path, sample_rate: int) -> FloatAudio:
+    """Decode any audio file (WAV, FLAC ...) to mono float32 at ``sample_rate`` (PyAV, via faster-whisper)."""
+    from faster_whisper.audio import decode_audio
+
+    return np.asarray(decode_audio(str(path), sampling_rate=sample_rate), dtype=np.float32)
+
+
+def speech_end(audio: FloatAudio, sample_rate: int, threshold: float = 0.02) -> float:
+    """Seconds into ``audio`` where its last voiced 20 ms frame ends (simple RMS detector)."""
+    hop = sample_rate // 50
+    frames = len(audio) // hop
+    rms = np.sqrt(np.mean(audio[: frames * hop].reshape(frames, hop) ** 2, axis=1))
+    voiced = np.flatnonzero(rms > threshold)
+    return 0.0 if len(voiced) == 0 else (voiced[-1] + 1) * hop / sample_rate
+
+
+@dataclasses.dataclass(slots=True)
+class Received:
+    """Everything the server sent, with client-side arrival times (monotonic seconds)."""
+
+    events: list[tuple[float, dict[str, Any]]] = dataclasses.field(default_factory=list)
+    audio: list[tuple[float, int]] = dataclasses.field(default_factory=list)  # (arrival, bytes)
+
+    def of_type(self, kind: str) -> list[dict[str, Any]]:
+        """All events of one type, in order."""
+        return [e for _, e in self.events if e.get("type") == kind]
+
+    def first_audio_after(self, t: float) -> float | None:
+        """Arrival time of the first agent audio frame at or after ``t``."""
+        return next((at for at, _ in self.audio if at >= t), None)
+
+    def audio_bytes_between(self, start: float, end: float) -> int:
+        """Bytes of agent audio that arrived in [start, end)."""
+        return sum(n for at, n in self.audio if start <= at < end)
+
+
+class Caller:
+    """One caller on one connection. Use as ``async with Caller(url) as caller``."""
+
+    def __init__(self, url: str, sample_rate: int = 16000, frame_ms: int = 20) -> None:
+        self.url = url
+        self.rate = sample_rate
+        self.frame = sample_rate * frame_ms // 1000
+        self.received = Received()
+        self.ready: dict[str, Any] | None = None
+        self._ws: ClientConnection | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._changed = asyncio.Event()
+        self._play_end = 0.0  # when the simulated speaker finishes what it has received
+        self.closed = asyncio.Event()
+
+    async def __aenter__(self) -> Caller:
+        self._ws = await connect(self.url, max_size=2**22)
+        self._reader = asyncio.create_task(self._read())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._ws is not None:
+            await self._ws.close()
+        if self._reader is not None:
+            self._reader.cancel()
+            await asyncio.gather(self._reader, return_exceptions=True)
+
+    @property
+    def ws(self) -> ClientConnection:
+        """The open connection."""
+        assert self._ws is not None, "use 'async with'"
+        return self._ws
+
+    async def _read(self) -> None:
+        try:
+            async for message in self.ws:
+                now = time.monotonic()
+                if isinstance(message, bytes):
+                    self.received.audio.append((now, len(message)))
+                    self._play_end = max(self._play_end, now) + len(message) / 2 / self.rate
+                else:
+                    event = json.loads(message)
+                    self.received.events.append((now, event))
+                    if event.get("type") == "clear":
+                        self._play_end = now
+                self._changed.set()
+        finally:
+            self.closed.set()
+            self._changed.set()
+
+    async def send_json(self, data: dict[str, Any]) -> None:
+        """Send a JSON text frame."""
+        await self.ws.send(json.dumps(data))
+
+    async def start(self, **fields: Any) -> dict[str, Any]:
+        """Send ``start`` and wait for ``ready``."""
+        await self.send_json({"type": "start", "sample_rate": self.rate, **fields})
+        self.ready = await self.wait_for("ready")
+        return self.ready
+
+    async def wait_for(self, kind: str, timeout: float = 30.0, after: int = 0) -> dict[str, Any]:
+        """Wait for the ``after``-th-plus-one event of type ``kind`` (0: the first one)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.received.of_type(kind)
+            if len(found) > after:
+                return found[after]
+            if self.closed.is_set():
+                raise ConnectionError(f"connection closed while waiting for {kind!r}")
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"no {kind!r} event within {timeout} s")
+            self._changed.clear()
+            try:
+                await asyncio.wait_for(self._changed.wait(), remaining)
+            except TimeoutError:
+                pass
+
+    def agent_speaking(self) -> bool:
+        """True while the simulated speaker is still playing agent audio."""
+        return time.monotonic() < self._play_end
+
+    async def silence(self, seconds: float) -> None:
+        """Stream silence in real time (a phone line is never quiet on the wire)."""
+        await self.speak(np.zeros(int(seconds * self.rate), dtype=np.float32))
+
+    async def speak(self, audio: FloatAudio) -> float:
+        """Stream ``audio`` at real-time pace; returns the time its last frame was sent."""
+        pcm = float_to_pcm16(audio)
+        step = self.frame * 2
+        start = time.monotonic()
+        sent_at = start
+        for i, offset in enumerate(range(0, len(pcm), step)):
+            await asyncio.sleep(max(0.0, start + i * self.frame / self.rate - time.monotonic()))
+            await self.ws.send(pcm[offset : offset + step])
+            sent_at = time.monotonic()
+        return sent_at
+
+    async def wait_until_agent_quiet(self, timeout: float = 30.0, quiet: float = 0.5) -> None:
+        """Keep the line open with silence until the agent has finished speaking (and stayed quiet)."""
+        deadline = time.monotonic() + timeout
+        quiet_since: float | None = None
+        while time.monotonic() < deadline:
+            await self.silence(0.1)
+            if self.agent_speaking():
+                quiet_since = None
+            elif quiet_since is None:
+                quiet_since = time.monotonic()
+            elif time.monotonic() - quiet_since >= quiet:
+                return
+        raise TimeoutError("the agent did not stop speaking")
+
+    async def say(self, audio: FloatAudio, *, answer_timeout: float = 20.0) -> tuple[float, float | None]:
+        """Speak ``audio``, then keep sending silence until agent audio arrives.
+
+        Returns (time the last voiced sample was sent, time the first agent audio arrived or None).
+        """
+        voiced_until = speech_end(audio, self.rate)
+        start = time.monotonic()
+        await self.speak(audio)
+        spoke_end = start + voiced_until
+        deadline = time.monotonic() + answer_timeout
+        while time.monotonic() < deadline:
+            first = self.received.first_audio_after(spoke_end)
+            if first is not None:
+                return spoke_end, first
+            await self.silence(0.04)
+        return spoke_end, None

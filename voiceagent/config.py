@@ -1,0 +1,182 @@
+"""Settings and per-stage latency budgets.
+
+Precedence, lowest first: defaults < TOML file < environment (``VOICEAGENT_*``) < command-line flags.
+Every option is a field of :class:`Settings` (or of :class:`Budgets`, under ``[budgets]`` in TOML and
+``VOICEAGENT_BUDGET_*`` in the environment), so the documentation of an option is its field comment.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import typing
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+LlmBackend = Literal["llama_cpp", "ollama", "openai"]
+PROFILE_NAMES = ("cpu", "gpu")
+
+PACKAGE_ROOT = Path(__file__).resolve().parent
+DEFAULT_PROMPTS_DIR = PACKAGE_ROOT.parent / "prompts"
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing, unknown or of the wrong type."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Budgets:
+    """Per-stage latency budgets in milliseconds. A stage past its budget emits a budget event."""
+
+    endpoint_ms: int = 300  # last voiced sample -> end of turn detected
+    stt_ms: int = 450  # transcription of the turn
+    llm_first_token_ms: int = 250  # request sent -> first token
+    tts_first_audio_ms: int = 150  # first clause ready -> its audio synthesised
+    turn_ms: int = 1000  # last voiced sample -> first agent audio out; past it a filler plays
+
+
+BUDGET_PROFILES: dict[str, Budgets] = {
+    # Two CPU cores with the bundled models (see DESIGN.md for the measurements behind these).
+    "cpu": Budgets(),
+    # One GPU: whisper and the model are several times faster; the endpointing wait dominates.
+    "gpu": Budgets(endpoint_ms=300, stt_ms=120, llm_first_token_ms=120, tts_first_audio_ms=100, turn_ms=700),
+}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything that can be configured. Field comments are the option documentation."""
+
+    # Server
+    host: str = "127.0.0.1"  # address to listen on
+    port: int = 8765  # TCP port to listen on
+    # Language model
+    llm: LlmBackend = "llama_cpp"  # llama_cpp (embedded), ollama, or openai (any OpenAI-compatible server)
+    model: str = ""  # llama_cpp: "qwen2.5-0.5b" (bundled), "smollm2-135m" or a .gguf path; else a model name
+    llm_url: str = ""  # ollama: host (default http://127.0.0.1:11434); openai: base URL ending in /v1
+    llm_api_key: str = ""  # openai: API key, if the server wants one
+    llm_threads: int = 2  # llama_cpp: CPU threads
+    llm_context: int = 2048  # llama_cpp: context window in tokens
+    max_reply_tokens: int = 96  # longest reply, in tokens: phone answers are short
+    temperature: float = 0.3  # sampling temperature
+    history_turns: int = 8  # caller/agent exchanges kept in the model's context per call
+    # Speech-to-text
+    stt_model: str = "tiny.en"  # "tiny.en" (bundled) or a CTranslate2 model directory
+    stt_device: str = "cpu"  # cpu or cuda
+    stt_compute_type: str = "int8"  # CTranslate2 compute type (int8, int8_float32, float16 ...)
+    stt_threads: int = 2  # CPU threads for whisper
+    # Text-to-speech
+    tts_voice: str = "en_US-joe-medium"  # bundled voice name, or a piper .onnx path
+    tts_threads: int = 1  # CPU threads for piper
+    # Voice activity and turn taking
+    vad_threshold: float = 0.5  # speech probability that counts as speech
+    min_speech_ms: int = 96  # speech this long starts a caller turn
+    endpoint_silence_ms: int = 256  # silence this long ends a caller turn
+    speculate_after_ms: int = 64  # silence this long starts a speculative transcription
+    barge_in_ms: int = 192  # caller speech this long while the agent talks interrupts it
+    max_utterance_s: float = 20.0  # a caller turn is cut here and answered
+    overlap: bool = True  # False runs the stages strictly in sequence (for comparison in benchmarks)
+    # Call
+    persona: str = "receptionist"  # default persona (a file in prompts_dir)
+    prompts_dir: str = str(DEFAULT_PROMPTS_DIR)  # folder of persona TOML files
+    records_dir: str = "calls"  # where per-call JSON-lines records are written ("" disables them)
+    engine_timeout_s: float = 8.0  # an engine silent this long is treated as dead: the caller hears an apology
+    # Limits
+    max_frame_bytes: int = 65536  # largest binary audio frame accepted (larger ones get an error event)
+    max_message_bytes: int = 1048576  # larger WebSocket messages close the connection (1009)
+    inbound_queue_frames: int = 200  # caller audio frames buffered per call; the oldest are dropped past it
+    # Output
+    out_frame_ms: int = 20  # agent audio frame length sent to the client
+    playback_lead_ms: int = 120  # how far ahead of real time agent audio is sent
+    # Budgets
+    profile: str = "cpu"  # budget profile: cpu or gpu
+    budgets: Budgets = dataclasses.field(default_factory=Budgets)
+
+    def describe(self) -> dict[str, Any]:
+        """The effective settings as plain data (for logs and ``voiceagent config``)."""
+        return dataclasses.asdict(self)
+
+
+SUPPORTED_SAMPLE_RATES = (8000, 16000, 22050, 24000, 32000, 44100, 48000)
+
+
+def _coerce(name: str, annotation: Any, value: Any) -> Any:
+    """Convert a raw TOML, environment or flag value to the field's type, or raise ConfigError."""
+    origin = typing.get_origin(annotation)
+    if origin is Literal:
+        if value not in typing.get_args(annotation):
+            raise ConfigError(f"{name}: {value!r} is not one of {typing.get_args(annotation)}")
+        return value
+    if annotation is bool:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"{name}: {value!r} is not a boolean")
+    if annotation in (int, float, str):
+        try:
+            return annotation(value)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"{name}: {value!r} is not a {annotation.__name__}") from exc
+    raise ConfigError(f"{name}: unsupported option type {annotation!r}")
+
+
+def _apply(cls: type[Any], base: Any, values: Mapping[str, Any], where: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    changes: dict[str, Any] = {}
+    for key, raw in values.items():
+        if key not in known:
+            raise ConfigError(f"{where}: unknown option {key!r}")
+        changes[key] = _coerce(f"{where}.{key}", hints[key], raw)
+    return dataclasses.replace(base, **changes)
+
+
+def load_settings(
+    config_file: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Build the effective settings: defaults < TOML file < environment < ``overrides`` (flags).
+
+    Budgets start from the chosen profile; ``[budgets]`` keys, ``VOICEAGENT_BUDGET_<STAGE>_MS`` and
+    ``budget_<stage>_ms`` overrides replace single stages. Raises ConfigError on a bad value.
+    """
+    env = os.environ if env is None else env
+    config_file = config_file or env.get("VOICEAGENT_CONFIG") or None
+    file_values: dict[str, Any] = {}
+    if config_file:
+        try:
+            file_values = tomllib.loads(Path(config_file).read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read config file {config_file}: {exc}") from exc
+    budget_values: dict[str, Any] = dict(file_values.pop("budgets", {}) or {})
+
+    env_values: dict[str, Any] = {}
+    for field in dataclasses.fields(Settings):
+        key = f"VOICEAGENT_{field.name.upper()}"
+        if field.name != "budgets" and key in env:
+            env_values[field.name] = env[key]
+    for field in dataclasses.fields(Budgets):
+        key = f"VOICEAGENT_BUDGET_{field.name.upper()}"
+        if key in env:
+            budget_values[field.name] = env[key]
+
+    flag_values = {k: v for k, v in (overrides or {}).items() if v is not None}
+    for key in list(flag_values):
+        if key.startswith("budget_"):
+            budget_values[key.removeprefix("budget_")] = flag_values.pop(key)
+
+    settings = Settings()
+    settings = _apply(Settings, settings, file_values, "config file")
+    settings = _apply(Settings, settings, env_values, "environment")
+    settings = _apply(Settings, settings, flag_values, "flags")
+    if settings.profile not in BUDGET_PROFILES:
+        raise ConfigError(f"profile: {settings.profile!r} is not one of {PROFILE_NAMES}")
+    budgets = _apply(Budgets, BUDGET_PROFILES[settings.profile], budget_values, "budgets")
+    return dataclasses.replace(settings, budgets=budgets)

@@ -1,0 +1,1 @@
+"""Thin adapters around the model engines: faster-whisper, llama.cpp, Ollama, OpenAI-compatible, piper."""

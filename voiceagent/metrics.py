@@ -1,0 +1,25 @@
+"""Prometheus metrics, served at /metrics. The same numbers as the per-turn ``turn_metrics`` events."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+_MS_BUCKETS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.2, 1.5, 2.0, 3.0, 5.0, 10.0)
+
+STAGE_SECONDS = Histogram(
+    "voiceagent_stage_seconds", "Duration of each pipeline stage per turn", ["stage"], buckets=_MS_BUCKETS
+)
+TURN_SECONDS = Histogram(
+    "voiceagent_turn_seconds", "End of caller speech to first agent audio out (fillers included)", buckets=_MS_BUCKETS
+)
+REPLY_SECONDS = Histogram(
+    "voiceagent_reply_seconds", "End of caller speech to first audio of the real reply", buckets=_MS_BUCKETS
+)
+BUDGET_EXCEEDED = Counter("voiceagent_budget_exceeded_total", "Stages that ran past their budget", ["stage"])
+TURNS = Counter("voiceagent_turns_total", "Caller turns by outcome", ["outcome"])
+FILLERS = Counter("voiceagent_fillers_total", "Filler phrases played because a reply was late")
+INTERRUPTIONS = Counter("voiceagent_interruptions_total", "Agent replies cut short by the caller (barge-in)")
+ERRORS = Counter("voiceagent_errors_total", "Error events sent to clients", ["code"])
+CALLS_ACTIVE = Gauge("voiceagent_calls_active", "Calls in progress")
+CALLS = Counter("voiceagent_calls_total", "Calls started")
+DROPPED_AUDIO = Counter("voiceagent_dropped_audio_frames_total", "Caller frames dropped because a call fell behind")

@@ -1,0 +1,44 @@
+"""A call's conversation history, bounded, in the shape chat models take."""
+
+from __future__ import annotations
+
+from voiceagent.engines.llm import Message
+
+
+class History:
+    """System prompt plus the last ``max_turns`` exchanges. Consecutive caller turns are merged,
+    so the messages always alternate as chat templates expect."""
+
+    def __init__(self, system: str, max_turns: int) -> None:
+        self.system = system
+        self.max_turns = max_turns
+        self._messages: list[Message] = []
+        self._reply_turn: int | None = None  # the turn the last assistant message answers
+
+    def add_user(self, text: str) -> None:
+        """Record what the caller said."""
+        if self._messages and self._messages[-1]["role"] == "user":
+            self._messages[-1] = {"role": "user", "content": f"{self._messages[-1]['content']} {text}"}
+        else:
+            self._messages.append({"role": "user", "content": text})
+        self._reply_turn = None
+
+    def set_reply(self, turn: int, text: str) -> None:
+        """Record (or correct, after a barge-in) what the agent said in ``turn``; empty text removes it."""
+        text = text.strip()
+        if self._messages and self._messages[-1]["role"] == "assistant" and self._reply_turn == turn:
+            self._messages.pop()
+        if text:
+            self._messages.append({"role": "assistant", "content": text})
+            self._reply_turn = turn
+
+    def messages(self) -> list[Message]:
+        """The messages to send to the model: system prompt first, oldest exchanges dropped."""
+        kept = self._messages[-2 * self.max_turns :] if self.max_turns > 0 else []
+        while kept and kept[0]["role"] != "user":
+            kept = kept[1:]
+        return [{"role": "system", "content": self.system}, *kept]
+
+    def transcript(self) -> list[Message]:
+        """Everything said so far (unbounded view, for records and tests)."""
+        return list(self._messages)

@@ -1,0 +1,43 @@
+"""Pre-synthesised phrases (greeting, fillers, apology) so they play instantly, even when an engine is slow
+or dead. Synthesised once per persona at start-up; resampled once per call sample rate on first use."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+
+from voiceagent.audio.pcm import FloatAudio, float_to_pcm16
+from voiceagent.audio.resample import resample
+from voiceagent.engines.piper import PiperSynthesizer
+from voiceagent.personas import Persona
+
+
+class PhraseBank:
+    """Audio of every persona's fixed phrases."""
+
+    def __init__(self, tts_rate: int) -> None:
+        self._tts_rate = tts_rate
+        self._audio: dict[str, FloatAudio] = {}
+        self._pcm: dict[tuple[str, int], bytes] = {}
+        self._filler_turn = itertools.count()
+
+    @classmethod
+    async def build(cls, tts: PiperSynthesizer, personas: Iterable[Persona]) -> PhraseBank:
+        """Synthesise the greeting, fillers and apology of each persona."""
+        bank = cls(tts.sample_rate)
+        for persona in personas:
+            for text in (persona.greeting, persona.apology, *persona.fillers):
+                if text and text not in bank._audio:
+                    bank._audio[text] = await tts.synthesize(text)
+        return bank
+
+    def pcm(self, text: str, sample_rate: int) -> bytes:
+        """16-bit PCM of a known phrase at ``sample_rate``. Raises KeyError for an unknown phrase."""
+        key = (text, sample_rate)
+        if key not in self._pcm:
+            self._pcm[key] = float_to_pcm16(resample(self._audio[text], self._tts_rate, sample_rate))
+        return self._pcm[key]
+
+    def filler(self, persona: Persona) -> str:
+        """The next filler phrase of ``persona`` (they take turns, so a caller does not hear one on repeat)."""
+        return persona.fillers[next(self._filler_turn) % len(persona.fillers)]

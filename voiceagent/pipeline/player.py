@@ -1,0 +1,156 @@
+"""Agent audio out, paced in real time, with an account of what the caller has actually heard.
+
+Audio is sent in ``frame_ms`` frames, at most ``lead_ms`` ahead of real time: enough to ride out
+network jitter, little enough that a barge-in stops the agent at once. The player keeps a model of the
+client's playhead (a client that schedules frames back to back, pausing when its buffer runs dry), so
+after an interruption it can say how much of each clause the caller heard.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+from voiceagent.events import Event
+
+
+class CallOutput(Protocol):
+    """Where a call's events and agent audio go (a transport implements this)."""
+
+    async def send_event(self, event: Event) -> None:
+        """Send a JSON event to the client. Must not raise if the client has gone."""
+
+    async def send_audio(self, pcm: bytes) -> None:
+        """Send one frame of agent audio (16-bit PCM at the call's sample rate)."""
+
+
+@dataclasses.dataclass(eq=False, slots=True)
+class Segment:
+    """One clause (or greeting, filler, apology) of agent speech."""
+
+    turn: int
+    kind: str
+    text: str
+    pcm: bytes  # 16-bit PCM at the call's rate
+    on_start: Callable[[float], None] | None = None  # called with the time its first frame left
+    start_sample: int | None = None  # position on the playback timeline, once started
+
+    @property
+    def samples(self) -> int:
+        """Length in samples."""
+        return len(self.pcm) // 2
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Heard:
+    """How much of a segment the caller heard when playback was cleared."""
+
+    segment: Segment
+    fraction: float
+
+    @property
+    def text(self) -> str:
+        """The words heard, in proportion to the audio played."""
+        words = self.segment.text.split()
+        return " ".join(words[: round(len(words) * self.fraction)])
+
+
+class AudioPlayer:
+    """Paces segments out to a :class:`CallOutput`. Run :meth:`run` as a task for the call's life."""
+
+    def __init__(
+        self,
+        output: CallOutput,
+        sample_rate: int,
+        *,
+        frame_ms: int = 20,
+        lead_ms: int = 120,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._output = output
+        self.rate = sample_rate
+        self._frame_bytes = 2 * max(1, sample_rate * frame_ms // 1000)
+        self._lead = lead_ms / 1000
+        self._clock = clock
+        self._queue: asyncio.Queue[Segment] = asyncio.Queue()
+        self._history: list[Segment] = []  # started segments still possibly being heard
+        self._current: Segment | None = None
+        self._generation = 0
+        self._sent = 0  # samples sent on the playback timeline
+        self._clock_start = clock()  # timeline position 0 in clock time
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def enqueue(self, segment: Segment) -> None:
+        """Queue a segment for playback after everything already queued."""
+        self._idle.clear()
+        self._queue.put_nowait(segment)
+
+    @property
+    def busy(self) -> bool:
+        """True while audio is queued, being sent, or still playing at the client."""
+        return not self._idle.is_set() or self._playhead() < self._sent
+
+    def _playhead(self) -> float:
+        return min(float(self._sent), (self._clock() - self._clock_start) * self.rate)
+
+    async def wait_idle(self) -> None:
+        """Wait until everything queued has been sent."""
+        await self._idle.wait()
+
+    def clear(self) -> list[Heard]:
+        """Drop all queued and unsent audio. Returns what of each started segment the caller heard."""
+        self._generation += 1
+        while not self._queue.empty():
+            self._queue.get_nowait()
+        playhead = self._playhead()
+        heard = []
+        for seg in self._history:
+            assert seg.start_sample is not None
+            fraction = min(1.0, max(0.0, (playhead - seg.start_sample) / max(1, seg.samples)))
+            heard.append(Heard(seg, fraction))
+        self._history.clear()
+        # The client drops its queue on ``clear``: the timeline restarts at the playhead.
+        self._sent = int(playhead)
+        self._clock_start = self._clock() - self._sent / self.rate
+        if self._current is None:
+            self._idle.set()
+        return heard
+
+    async def run(self) -> None:
+        """Send queued segments until cancelled. Cancel-safe: at worst one frame is half-sent."""
+        while True:
+            segment = await self._queue.get()
+            self._current = segment
+            try:
+                await self._play(segment, self._generation)
+            finally:
+                self._current = None
+                if self._queue.empty():
+                    self._idle.set()
+
+    async def _play(self, segment: Segment, generation: int) -> None:
+        pos = 0
+        while pos < len(segment.pcm):
+            if generation != self._generation:
+                return
+            now = self._clock()
+            if (now - self._clock_start) * self.rate > self._sent:  # client ran dry: it restarts now
+                self._clock_start = now - self._sent / self.rate
+            ahead = self._sent / self.rate - (now - self._clock_start)
+            if ahead > self._lead:
+                await asyncio.sleep(ahead - self._lead)
+                continue
+            frame = segment.pcm[pos : pos + self._frame_bytes]
+            if pos == 0:
+                segment.start_sample = self._sent
+                self._history.append(segment)
+                self._history = self._history[-64:]
+                if segment.on_start is not None:
+                    segment.on_start(now)
+            await self._output.send_audio(frame)
+            pos += len(frame)
+            self._sent += len(frame) // 2

@@ -1,0 +1,123 @@
+"""One agent reply: model tokens -> clauses -> speech -> player, with the stages overlapped.
+
+The model writes into a clause chunker; each finished clause goes (through a small bounded queue, so a
+fast model waits for a slow voice rather than piling up text) to synthesis, and each clause's audio to
+the player while the model is still writing the next. With ``overlap`` off, the same stages run strictly
+one after the other (the whole reply is generated, then synthesised, then played): the baseline the
+turn benchmark compares against.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from collections.abc import AsyncIterator, Callable
+
+from voiceagent.audio.pcm import float_to_pcm16
+from voiceagent.audio.resample import resample
+from voiceagent.engines.llm import ChatEngine, EngineError, Message
+from voiceagent.engines.piper import PiperSynthesizer
+from voiceagent.events import AgentText, BudgetEvent
+from voiceagent.pipeline.player import AudioPlayer, CallOutput, Segment
+from voiceagent.pipeline.timeline import TurnTimeline
+from voiceagent.stages.chunker import ClauseChunker
+
+_END = None
+
+
+@dataclasses.dataclass(slots=True)
+class ReplyContext:
+    """What a reply needs from its call."""
+
+    llm: ChatEngine
+    tts: PiperSynthesizer
+    player: AudioPlayer
+    output: CallOutput
+    sample_rate: int
+    max_tokens: int
+    temperature: float
+    timeout_s: float  # an engine silent this long is dead
+    overlap: bool
+    on_budget: Callable[[BudgetEvent], None]
+    on_audio_out: Callable[[float], None]  # first frame of the reply left the server
+
+
+async def _tokens(ctx: ReplyContext, messages: list[Message], timeline: TurnTimeline) -> AsyncIterator[str]:
+    """The model's stream with a deadline on every piece (a hung model raises TimeoutError)."""
+    started = time.monotonic()
+    stream = ctx.llm.stream(messages, max_tokens=ctx.max_tokens, temperature=ctx.temperature)
+    iterator = aiter(stream)
+    try:
+        while True:
+            try:
+                piece = await asyncio.wait_for(anext(iterator), ctx.timeout_s)
+            except StopAsyncIteration:
+                return
+            now = time.monotonic()
+            if timeline.mark("llm_first_token", now):
+                if event := timeline.stage("llm_first_token", now - started):
+                    ctx.on_budget(event)
+            yield piece
+    finally:
+        aclose = getattr(iterator, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
+async def _speak(ctx: ReplyContext, timeline: TurnTimeline, text: str, first: bool) -> None:
+    """Synthesise one clause and queue it for playback."""
+    started = time.monotonic()
+    audio = await asyncio.wait_for(ctx.tts.synthesize(text), ctx.timeout_s)
+    now = time.monotonic()
+    if first:
+        timeline.mark("tts_first_audio", now)
+        if event := timeline.stage("tts_first_audio", now - started):
+            ctx.on_budget(event)
+    pcm = float_to_pcm16(resample(audio, ctx.tts.sample_rate, ctx.sample_rate))
+    await ctx.output.send_event(AgentText(turn=timeline.turn, text=text))
+    ctx.player.enqueue(
+        Segment(turn=timeline.turn, kind="reply", text=text, pcm=pcm, on_start=ctx.on_audio_out if first else None)
+    )
+
+
+async def speak_reply(ctx: ReplyContext, messages: list[Message], timeline: TurnTimeline) -> str:
+    """Generate and speak a reply; returns its full text. Raises EngineError or TimeoutError when an
+    engine fails or hangs. Cancel-safe: cancelling stops the model and synthesis promptly."""
+    timeline.mark("llm_start", time.monotonic())
+    if not ctx.overlap:
+        text = "".join([piece async for piece in _tokens(ctx, messages, timeline)])
+        chunker = ClauseChunker()
+        whole = " ".join([*chunker.feed(text + " "), *filter(None, [chunker.flush()])])
+        if whole:
+            timeline.mark("first_clause", time.monotonic())
+            await _speak(ctx, timeline, whole, first=True)
+        return whole
+
+    clauses: asyncio.Queue[str | None] = asyncio.Queue(maxsize=4)
+    spoken: list[str] = []
+
+    async def write() -> None:
+        chunker = ClauseChunker()
+        async for piece in _tokens(ctx, messages, timeline):
+            for clause in chunker.feed(piece):
+                await clauses.put(clause)
+        if rest := chunker.flush():
+            await clauses.put(rest)
+        await clauses.put(_END)
+
+    async def say() -> None:
+        while (clause := await clauses.get()) is not _END:
+            first = not spoken
+            if first:
+                timeline.mark("first_clause", time.monotonic())
+            spoken.append(clause)
+            await _speak(ctx, timeline, clause, first)
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            group.create_task(write())
+            group.create_task(say())
+    except* (EngineError, TimeoutError) as failure:
+        raise failure.exceptions[0] from None
+    return " ".join(spoken)

@@ -1,0 +1,90 @@
+"""One websockets server: ``/ws`` (native protocol), plus ``/healthz`` and ``/metrics`` over plain HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import http
+import json
+import logging
+from collections.abc import Awaitable, Callable
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.datastructures import Headers
+from websockets.http11 import Request, Response
+
+from voiceagent import __version__
+from voiceagent.config import Settings
+from voiceagent.engines.loader import Engines, load_engines
+from voiceagent.transports.native import handle_native
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[ServerConnection, Engines, Settings], Awaitable[None]]
+WEBSOCKET_ROUTES: dict[str, Handler] = {"/ws": handle_native}
+
+
+def _response(status: http.HTTPStatus, body: bytes, content_type: str) -> Response:
+    headers = Headers([("Content-Type", content_type), ("Content-Length", str(len(body)))])
+    return Response(status.value, status.phrase, headers, body)
+
+
+class VoiceAgentServer:
+    """Routes WebSocket paths to transports and answers the HTTP endpoints."""
+
+    def __init__(self, engines: Engines, settings: Settings) -> None:
+        self.engines = engines
+        self.settings = settings
+
+    def process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        """HTTP endpoints; ``None`` lets a WebSocket handshake on a known route go ahead."""
+        path = request.path.split("?", 1)[0]
+        if path == "/healthz":
+            body = json.dumps({"status": "ok", "version": __version__, "models": self.engines.models()})
+            return _response(http.HTTPStatus.OK, body.encode(), "application/json")
+        if path == "/metrics":
+            return _response(http.HTTPStatus.OK, generate_latest(), CONTENT_TYPE_LATEST)
+        if path in WEBSOCKET_ROUTES:
+            if "websocket" not in request.headers.get("Upgrade", "").lower():
+                return _response(http.HTTPStatus.UPGRADE_REQUIRED, b"WebSocket endpoint\n", "text/plain")
+            return None
+        return _response(http.HTTPStatus.NOT_FOUND, b"not found\n", "text/plain")
+
+    async def handler(self, connection: ServerConnection) -> None:
+        """Hand a WebSocket connection to its transport."""
+        path = connection.request.path.split("?", 1)[0] if connection.request else ""
+        await WEBSOCKET_ROUTES[path](connection, self.engines, self.settings)
+
+    async def start(self) -> Server:
+        """Listen; returns the running websockets server."""
+        return await serve(
+            self.handler,
+            self.settings.host,
+            self.settings.port,
+            process_request=self.process_request,
+            max_size=self.settings.max_message_bytes,
+            ping_interval=20,
+            ping_timeout=20,
+        )
+
+
+async def run_server(settings: Settings, ready: asyncio.Event | None = None) -> None:
+    """Load the engines, listen, serve until cancelled."""
+    log.info("loading models and warming them up ...")
+    engines = await load_engines(settings)
+    app = VoiceAgentServer(engines, settings)
+    server = await app.start()
+    for sock in server.sockets:
+        host, port = sock.getsockname()[:2]
+        log.info("listening on ws://%s:%d/ws (health: /healthz, metrics: /metrics)", host, port)
+    log.info("models: %s", engines.models())
+    log.info("budgets (%s profile): %s", settings.profile, dataclasses.asdict(settings.budgets))
+    if ready is not None:
+        ready.set()
+    try:
+        await server.serve_forever()
+    finally:
+        server.close()
+        await server.wait_closed()
+        await engines.close()

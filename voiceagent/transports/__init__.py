@@ -1,0 +1,1 @@
+"""Transports: the wire formats in front of the call pipeline (the native WebSocket protocol first)."""
