@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from voiceagent.bench.turn import run_turn_bench
 
-    return asyncio.run(run_turn_bench(settings, rounds=args.rounds, audio=args.audio, json_out=args.json_out))
+    return int(asyncio.run(run_turn_bench(settings, rounds=args.rounds, audio=args.audio, json_out=args.json_out)))
 
 
 if __name__ == "__main__":

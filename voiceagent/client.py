@@ -10,7 +10,7 @@ import dataclasses
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 from websockets.asyncio.client import ClientConnection, connect
@@ -25,13 +25,21 @@ def load_audio(path: str | Path, sample_rate: int) -> FloatAudio:
     return np.asarray(decode_audio(str(path), sampling_rate=sample_rate), dtype=np.float32)
 
 
-def speech_end(audio: FloatAudio, sample_rate: int, threshold: float = 0.02) -> float:
-    """Seconds into ``audio`` where its last voiced 20 ms frame ends (simple RMS detector)."""
-    hop = sample_rate // 50
-    frames = len(audio) // hop
-    rms = np.sqrt(np.mean(audio[: frames * hop].reshape(frames, hop) ** 2, axis=1))
-    voiced = np.flatnonzero(rms > threshold)
-    return 0.0 if len(voiced) == 0 else (voiced[-1] + 1) * hop / sample_rate
+def speech_end(audio: FloatAudio, sample_rate: int, threshold: float = 0.5) -> float:
+    """Seconds into ``audio`` where its last voiced frame ends, by the same Silero VAD the server uses,
+    so client and server agree on what "the end of the caller's speech" is."""
+    from voiceagent.audio.resample import resample
+    from voiceagent.stages.vad import FRAME_SAMPLES, VAD_RATE, SileroModel, StreamingVad
+
+    global _VAD_MODEL
+    if _VAD_MODEL is None:
+        _VAD_MODEL = SileroModel()
+    probs = [p for _, p in StreamingVad(_VAD_MODEL).feed(resample(audio, sample_rate, VAD_RATE))]
+    voiced = np.flatnonzero(np.array(probs) >= threshold)
+    return 0.0 if len(voiced) == 0 else (int(voiced[-1]) + 1) * FRAME_SAMPLES / VAD_RATE
+
+
+_VAD_MODEL: Any = None
 
 
 @dataclasses.dataclass(slots=True)
@@ -44,6 +52,15 @@ class Received:
     def of_type(self, kind: str) -> list[dict[str, Any]]:
         """All events of one type, in order."""
         return [e for _, e in self.events if e.get("type") == kind]
+
+    def final_transcripts(self) -> dict[int, str]:
+        """Caller text by turn, with each revision applied (a continued turn replaces the one it revises)."""
+        final: dict[int, str] = {}
+        for event in self.of_type("transcript"):
+            if event.get("revises") is not None:
+                final.pop(event["revises"], None)
+            final[event["turn"]] = event["text"]
+        return final
 
     def first_audio_after(self, t: float) -> float | None:
         """Arrival time of the first agent audio frame at or after ``t``."""
@@ -69,7 +86,7 @@ class Caller:
         self._play_end = 0.0  # when the simulated speaker finishes what it has received
         self.closed = asyncio.Event()
 
-    async def __aenter__(self) -> Caller:
+    async def __aenter__(self) -> Self:
         self._ws = await connect(self.url, max_size=2**22)
         self._reader = asyncio.create_task(self._read())
         return self

@@ -179,4 +179,5 @@ def load_settings(
     if settings.profile not in BUDGET_PROFILES:
         raise ConfigError(f"profile: {settings.profile!r} is not one of {PROFILE_NAMES}")
     budgets = _apply(Budgets, BUDGET_PROFILES[settings.profile], budget_values, "budgets")
-    return dataclasses.replace(settings, budgets=budgets)
+    result: Settings = dataclasses.replace(settings, budgets=budgets)
+    return result

@@ -47,6 +47,7 @@ class Transcript(Event):
     type: ClassVar[str] = "transcript"
     turn: int
     text: str
+    revises: int | None = None  # the caller went on after a pause: this text replaces that turn's
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

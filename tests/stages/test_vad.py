@@ -15,3 +15,12 @@ def test_real_speech_is_detected_and_silence_is_not() -> None:
     assert np.mean(np.array(probs) > 0.5) > 0.5
     quiet = StreamingVad(model).feed(np.zeros(16000, dtype=np.float32))
     assert max(p for _, p in quiet) < 0.2
+
+
+def test_a_short_word_is_heard_after_a_long_silence() -> None:
+    """Regression: the recurrent state drifted in long silences until short words went unheard."""
+    model = SileroModel()
+    word = load_audio(recording("fsdd_3_jackson_0.wav"), 16000)
+    stream = np.concatenate([np.zeros(20 * 16000, dtype=np.float32), word, np.zeros(8000, dtype=np.float32)])
+    probs = np.array([p for _, p in StreamingVad(model).feed(stream)])
+    assert (probs >= 0.5).sum() >= 3

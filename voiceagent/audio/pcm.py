@@ -18,7 +18,7 @@ def pcm16_to_float(data: bytes) -> FloatAudio:
 def float_to_pcm16(audio: npt.NDArray[np.floating]) -> bytes:
     """Encode float samples to 16-bit little-endian PCM, clipping to the valid range."""
     scaled = np.clip(np.asarray(audio, dtype=np.float32) * 32767.0, -32768.0, 32767.0)
-    return scaled.astype("<i2").tobytes()
+    return bytes(scaled.astype("<i2").tobytes())
 
 
 def duration_ms(n_samples: int, sample_rate: int) -> float:

@@ -41,7 +41,7 @@ def _package_file(module: str, relative: str) -> Path:
     spec = importlib.util.find_spec(module)
     if spec is None or not spec.submodule_search_locations:
         raise ModelNotFound(f"package {module} is not installed")
-    return Path(list(spec.submodule_search_locations)[0]) / relative
+    return Path(next(iter(spec.submodule_search_locations))) / relative
 
 
 def qwen_gguf() -> Path:

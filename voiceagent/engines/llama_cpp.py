@@ -66,7 +66,8 @@ class LlamaCppEngine:
                 for chunk in chunks:
                     if stop.is_set():
                         break
-                    text = chunk["choices"][0]["delta"].get("content")  # type: ignore[index]
+                    delta: Any = chunk["choices"][0]["delta"]  # type: ignore[index]
+                    text = delta.get("content")
                     if text:
                         put(text)
                 put(_DONE)

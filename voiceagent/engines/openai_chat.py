@@ -45,7 +45,7 @@ class OpenAIEngine:
                 temperature=temperature,
                 seed=7,
             )
-            async for chunk in response:
+            async for chunk in response:  # type: ignore[union-attr]
                 if chunk.choices and chunk.choices[0].delta.content:
                     yield chunk.choices[0].delta.content
         except openai.OpenAIError as exc:

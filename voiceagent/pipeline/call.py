@@ -47,6 +47,9 @@ class _Turn:
 
     number: int
     timeline: TurnTimeline
+    audio: FloatAudio  # everything the caller said in this turn (with any continued earlier fragment)
+    revises: int | None = None  # the earlier turn this one continues (the caller was not finished)
+    user_text: str | None = None
     task: asyncio.Task[None] | None = None
     filler: bool = False
     audio_started: bool = False
@@ -92,6 +95,7 @@ class Call:
         self._utterance: list[FloatAudio] = []
         self._speculation: tuple[int, asyncio.Task[tuple[str, float]]] | None = None
         self._turn: _Turn | None = None
+        self._carry: _Turn | None = None  # a turn the caller went on with before any reply was heard
         self._turns = 0
         self._interrupted_this_speech = False
         self._background: set[asyncio.Task[None]] = set()
@@ -199,27 +203,34 @@ class Call:
             await self.output.send_event(SpeechStarted(turn=self._turns + 1))
         elif isinstance(event, SilenceStart):
             self._drop_speculation()
-            audio = np.concatenate(self._utterance)
-            self._speculation = (event.frames, asyncio.create_task(self._transcribe(audio)))
+            self._speculation = (event.frames, asyncio.create_task(self._transcribe(self._turn_audio())))
         elif isinstance(event, SpeechResume):
             self._drop_speculation()
         elif isinstance(event, Endpoint):
             now = time.monotonic()
-            audio = np.concatenate(self._utterance)
-            self._utterance = []
+            carried = self._carry
+            await self._cancel_turn()
             speculation = None
-            if self._speculation is not None and self._speculation[0] == event.frames:
+            if self._speculation is not None and self._speculation[0] == event.frames and self._carry is carried:
                 speculation = self._speculation[1]
                 self._speculation = None
             self._drop_speculation()
-            await self._cancel_turn()
+            audio = self._turn_audio()
+            revises = self._carry.number if self._carry is not None else None
+            self._utterance = []
+            self._carry = None
             self._turns += 1
             timeline = TurnTimeline(self._turns, event.speech_end, self.settings.budgets)
             timeline.mark("endpoint", now)
             self._budget(timeline, timeline.stage("endpoint", now - event.speech_end))
-            turn = _Turn(self._turns, timeline)
+            turn = _Turn(self._turns, timeline, audio, revises)
             self._turn = turn
             turn.task = asyncio.create_task(self._answer(turn, audio, speculation))
+
+    def _turn_audio(self) -> FloatAudio:
+        """The caller's audio for the turn being detected, after any fragment it continues."""
+        carried = [self._carry.audio] if self._carry is not None else []
+        return np.concatenate([*carried, *self._utterance])
 
     def _drop_speculation(self) -> None:
         if self._speculation is not None:
@@ -251,9 +262,10 @@ class Call:
             if not text:
                 turn.outcome = "empty"
                 return
-            await self.output.send_event(Transcript(turn=turn.number, text=text))
-            self.record.write("transcript", turn=turn.number, text=text)
+            await self.output.send_event(Transcript(turn=turn.number, text=text, revises=turn.revises))
+            self.record.write("transcript", turn=turn.number, text=text, revises=turn.revises)
             self.history.add_user(text)
+            turn.user_text = text
             ctx = ReplyContext(
                 llm=self.engines.llm,
                 tts=self.engines.tts,
@@ -328,14 +340,23 @@ class Call:
 
     # ----------------------------------------------------------------- barge-in
     async def _cancel_turn(self) -> None:
-        """Stop the turn in progress (if any) without touching playback."""
+        """Stop the turn in progress (if any) without touching playback. If none of its reply had been
+        heard yet, the caller was simply not finished: the turn is carried into the next one, whose
+        transcript (of all the audio) revises it."""
         turn = self._turn
         if turn is None or turn.task is None or turn.task.done():
             return
         turn.task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await turn.task
-        await self._finish_turn(turn, interrupted=True)
+        if turn.timeline.reply_out is None:
+            self._carry = turn
+            if turn.user_text:
+                self.history.retract_user(turn.user_text)
+            turn.outcome = "continued"
+            await self._finish_turn(turn, interrupted=False)
+        else:
+            await self._finish_turn(turn, interrupted=True)
 
     async def _interrupt(self) -> None:
         """The caller talks over the agent: stop thinking and speaking, keep only what was heard."""

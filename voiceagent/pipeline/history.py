@@ -23,6 +23,15 @@ class History:
             self._messages.append({"role": "user", "content": text})
         self._reply_turn = None
 
+    def retract_user(self, text: str) -> None:
+        """Take back caller text that is about to be replaced by a longer transcript of the same speech."""
+        if self._messages and self._messages[-1]["role"] == "user":
+            content = self._messages[-1]["content"]
+            if content == text:
+                self._messages.pop()
+            elif content.endswith(" " + text):
+                self._messages[-1] = {"role": "user", "content": content[: -len(text) - 1]}
+
     def set_reply(self, turn: int, text: str) -> None:
         """Record (or correct, after a barge-in) what the agent said in ``turn``; empty text removes it."""
         text = text.strip()

@@ -55,9 +55,10 @@ async def _tokens(ctx: ReplyContext, messages: list[Message], timeline: TurnTime
             except StopAsyncIteration:
                 return
             now = time.monotonic()
-            if timeline.mark("llm_first_token", now):
-                if event := timeline.stage("llm_first_token", now - started):
-                    ctx.on_budget(event)
+            if timeline.mark("llm_first_token", now) and (
+                event := timeline.stage("llm_first_token", now - started)
+            ):
+                ctx.on_budget(event)
             yield piece
     finally:
         aclose = getattr(iterator, "aclose", None)

@@ -25,7 +25,7 @@ def clean_for_speech(text: str) -> str:
 class ClauseChunker:
     """Feed tokens, get clauses. Call :meth:`flush` when the model is done."""
 
-    def __init__(self, first_min_words: int = 3, min_words: int = 8) -> None:
+    def __init__(self, first_min_words: int = 2, min_words: int = 6) -> None:
         self.first_min_words = first_min_words
         self.min_words = min_words
         self._buffer = ""

@@ -3,6 +3,10 @@
 The model sees 512 new samples at 16 kHz (32 ms) plus the previous 64 as context, and carries an LSTM
 state (h, c) from frame to frame. One ONNX session serves every call; each call has its own state.
 A frame takes well under a millisecond on one core, so it runs inline rather than paying a thread hop.
+
+The model's recurrent state drifts during long silences: after 20 s of digital silence it no longer
+hears a short word it detects at once on a fresh state (see tests/stages/test_vad.py). So the state is
+reset after each second of clear silence, which costs nothing when nobody speaks.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ VAD_RATE = 16000
 FRAME_SAMPLES = 512
 CONTEXT_SAMPLES = 64
 FRAME_MS = 1000 * FRAME_SAMPLES / VAD_RATE
+RESET_AFTER_FRAMES = 31  # about one second of clear silence
+QUIET_PROB = 0.1
 
 
 def bundled_vad_path() -> Path:
@@ -45,10 +51,14 @@ class StreamingVad:
 
     def __init__(self, model: SileroModel) -> None:
         self._model = model
+        self._pending = np.zeros(0, dtype=np.float32)
+        self._context = np.zeros(CONTEXT_SAMPLES, dtype=np.float32)
+        self._reset_state()
+
+    def _reset_state(self) -> None:
         self._h = np.zeros((1, 1, 128), dtype=np.float32)
         self._c = np.zeros((1, 1, 128), dtype=np.float32)
-        self._context = np.zeros(CONTEXT_SAMPLES, dtype=np.float32)
-        self._pending = np.zeros(0, dtype=np.float32)
+        self._quiet_frames = 0
 
     def feed(self, audio: FloatAudio) -> list[tuple[FloatAudio, float]]:
         """Append samples; return each completed frame with its speech probability."""
@@ -62,5 +72,9 @@ class StreamingVad:
                 None, {"input": window, "h": self._h, "c": self._c}
             )
             self._context = frame[-CONTEXT_SAMPLES:]
-            results.append((frame, float(np.asarray(out).reshape(-1)[0])))
+            prob = float(np.asarray(out).reshape(-1)[0])
+            self._quiet_frames = self._quiet_frames + 1 if prob < QUIET_PROB else 0
+            if self._quiet_frames >= RESET_AFTER_FRAMES:
+                self._reset_state()
+            results.append((frame, prob))
         return results

@@ -1,0 +1,209 @@
+"""End to end: real recordings streamed at real-time pace over a real socket into the real server
+(Silero VAD, faster-whisper tiny.en, Qwen2.5 0.5B in llama.cpp, piper)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import RunningServer, recording
+from voiceagent.client import Caller, load_audio
+from voiceagent.records import read_record
+
+pytestmark = pytest.mark.slow
+
+STAGES = {"endpoint_ms", "stt_ms", "llm_first_token_ms", "tts_first_audio_ms"}
+MARKS = ["speech_end", "endpoint", "stt_done", "llm_first_token", "first_clause", "tts_first_audio", "audio_out"]
+
+
+def words(text: str) -> str:
+    """Lower-case words only: punctuation depends on where the caller paused."""
+    return " ".join(re.findall(r"[a-z0-9']+", text.lower()))
+
+
+async def greeted(caller: Caller, **start: object) -> None:
+    await caller.start(**start)
+    greeting = await caller.wait_for("agent_text")
+    assert greeting["kind"] == "greeting"
+    await caller.wait_until_agent_quiet()
+
+
+def call_record(server: RunningServer, call_id: str) -> list[dict[str, object]]:
+    return read_record(Path(server.settings.records_dir) / f"{call_id}.jsonl")
+
+
+async def test_a_real_caller_is_answered_with_speech_and_metrics(server: RunningServer) -> None:
+    speech = load_audio(recording("jfk.flac"), 16000)
+    async with Caller(server.url, 16000) as caller:
+        await greeted(caller)
+        spoke_end, first_audio = await caller.say(speech)
+        await caller.wait_for("turn_metrics")
+        await caller.wait_until_agent_quiet()
+        await caller.send_json({"type": "stop"})
+        await caller.wait_for("ended")
+
+    # The speaker pauses mid-sentence: the agent may start answering, be interrupted, and hear the rest
+    # as the next turn. What matters is that every word reached the transcript.
+    said = words(" ".join(caller.received.final_transcripts().values()))
+    assert "fellow americans" in said and "ask not what your country can do for you" in said
+    assert first_audio is not None, "no agent audio after the caller spoke"
+    assert caller.received.audio_bytes_between(spoke_end, first_audio + 10) > 16000  # > 0.5 s of speech
+    metrics = caller.received.of_type("turn_metrics")[-1]
+    reply = [e for e in caller.received.of_type("agent_text") if e["turn"] == metrics["turn"]]
+    assert reply and all(e["text"].strip() for e in reply)
+    assert metrics["outcome"] == "answered" and not metrics["interrupted"]
+    assert STAGES <= set(metrics["stages"])
+    assert [m for m in MARKS if m in metrics["timeline"]] == MARKS
+    offsets = [metrics["timeline"][m] for m in ["speech_end", "endpoint", "llm_first_token", "audio_out"]]
+    assert offsets == sorted(offsets)
+    assert metrics["turn_ms"] == metrics["timeline"]["audio_out"] > 0
+    assert isinstance(metrics["budget_events"], list)
+    for event in metrics["budget_events"]:
+        assert event["actual_ms"] > event["budget_ms"]
+    # the server measures from the last voiced frame; the client's view adds network and pacing
+    assert metrics["turn_ms"] <= (first_audio - spoke_end) * 1000 + 400
+
+    record = call_record(server, caller.ready["call_id"])  # type: ignore[index]
+    kinds = [entry["kind"] for entry in record]
+    assert kinds[0] == "start" and kinds[-1] == "end" and "transcript" in kinds and "turn_metrics" in kinds
+
+
+@pytest.mark.parametrize(("name", "rate", "expected"), [
+    ("fsdd_3_jackson_0.wav", 8000, {"three", "3"}),
+    ("one_two_three.wav", 48000, {"one", "two", "three", "1", "2", "3"}),
+])
+async def test_telephone_and_studio_sample_rates(
+    server: RunningServer, name: str, rate: int, expected: set[str]
+) -> None:
+    speech = load_audio(recording(name), rate)
+    async with Caller(server.url, rate) as caller:
+        await greeted(caller)
+        assert caller.ready is not None and caller.ready["sample_rate"] == rate
+        _, first_audio = await caller.say(speech)
+        await caller.wait_for("turn_metrics")
+        await caller.wait_until_agent_quiet()
+    heard = set(words(" ".join(caller.received.final_transcripts().values())).split())
+    assert heard & expected, caller.received.of_type("transcript")
+    assert first_audio is not None
+    # agent audio comes back at the caller's rate: whole 16-bit frames of out_frame_ms
+    sizes = {n for _, n in caller.received.audio}
+    assert max(sizes) == 2 * rate * server.settings.out_frame_ms // 1000
+
+
+def espeak(text: str, rate: int) -> np.ndarray:
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed")
+    wav = subprocess.run(["espeak-ng", "-s", "150", "--stdout", text], check=True, capture_output=True).stdout
+    path = Path("/tmp") / f"voiceagent-espeak-{abs(hash(text))}.wav"
+    path.write_bytes(wav)
+    return load_audio(path, rate)
+
+
+async def test_second_turn_remembers_the_first(server: RunningServer) -> None:
+    async with Caller(server.url, 16000) as caller:
+        await greeted(caller, persona="assistant")
+        await caller.say(espeak("My name is Alice", 16000))
+        await caller.wait_for("turn_metrics")
+        await caller.wait_until_agent_quiet()
+        turns_before = len(caller.received.of_type("turn_metrics"))
+        await caller.say(espeak("What is my name?", 16000))
+        await caller.wait_for("turn_metrics", after=turns_before)
+        await caller.wait_until_agent_quiet()
+        await caller.send_json({"type": "stop"})
+        await caller.wait_for("ended")
+    transcripts = list(caller.received.final_transcripts().values())
+    assert "alice" in words(transcripts[0]) and "my name" in words(transcripts[-1])
+    last_turn = caller.received.of_type("turn_metrics")[-1]["turn"]
+    reply = " ".join(e["text"] for e in caller.received.of_type("agent_text") if e["turn"] == last_turn)
+    assert "alice" in reply.lower(), reply
+    history = call_record(server, caller.ready["call_id"])[-1]["history"]  # type: ignore[index]
+    assert [m["role"] for m in history][:2] == ["assistant", "user"]  # type: ignore[index]
+    assert "alice" in history[1]["content"].lower()  # type: ignore[index]
+
+
+async def test_barge_in_clears_playback_and_history_keeps_what_was_heard(server: RunningServer) -> None:
+    question = espeak("Can you tell me about your prices and your opening hours", 16000)
+    interruption = load_audio(recording("one_two_three.wav"), 16000)
+    async with Caller(server.url, 16000) as caller:
+        await greeted(caller)
+        _, first_audio = await caller.say(question)
+        assert first_audio is not None
+        answered_turn = caller.received.of_type("transcript")[-1]["turn"]
+        transcripts_before = len(caller.received.of_type("transcript"))
+        await caller.speak(interruption)  # talk over the agent
+        clear = await caller.wait_for("clear")
+        await caller.wait_for("transcript", after=transcripts_before)
+        await caller.wait_until_agent_quiet()
+        await caller.send_json({"type": "stop"})
+        await caller.wait_for("ended")
+    assert clear["turn"] == answered_turn
+    full = " ".join(e["text"] for e in caller.received.of_type("agent_text") if e["turn"] == answered_turn)
+    heard = clear["heard"]
+    assert len(heard) < len(full) and full.startswith(heard.rstrip(".,!?"))
+    # after `clear`, agent audio stops at once (at most the frames already in flight)
+    clear_at = next(at for at, e in caller.received.events if e["type"] == "clear")
+    next_turn = next(at for at, e in caller.received.events if e["type"] == "transcript" and e["turn"] > answered_turn)
+    assert caller.received.audio_bytes_between(clear_at + 0.05, next_turn) == 0
+    # the model's history keeps only what the caller heard of the interrupted reply
+    history = call_record(server, caller.ready["call_id"])[-1]["history"]  # type: ignore[index]
+    replies = [m["content"] for m in history if m["role"] == "assistant"]  # type: ignore[index]
+    if heard:
+        assert heard in replies
+    assert all(not r.startswith(full) or r == heard for r in replies[1:]) or full == heard
+
+
+async def test_bad_input_gets_error_events_and_the_call_goes_on(server: RunningServer) -> None:
+    async with Caller(server.url, 16000) as caller:
+        await caller.ws.send(b"\x00\x00" * 160)
+        assert (await caller.wait_for("error"))["code"] == "not_started"
+        await caller.ws.send("{not json")
+        assert (await caller.wait_for("error", after=1))["code"] == "bad_json"
+        await caller.send_json({"type": "dance"})
+        assert (await caller.wait_for("error", after=2))["code"] == "unknown_type"
+        await caller.send_json({"type": "start", "sample_rate": 11025})
+        assert (await caller.wait_for("error", after=3))["code"] == "unsupported_sample_rate"
+        await caller.start()
+        await caller.ws.send(b"\x00" * 321)
+        assert (await caller.wait_for("error", after=4))["code"] == "odd_length"
+        await caller.ws.send(b"\x00" * (server.settings.max_frame_bytes + 2))
+        assert (await caller.wait_for("error", after=5))["code"] == "frame_too_large"
+        await caller.send_json({"type": "start"})
+        assert (await caller.wait_for("error", after=6))["code"] == "already_started"
+        # the call still works: a real turn is answered
+        await caller.wait_until_agent_quiet()
+        await caller.say(load_audio(recording("fsdd_7_nicolas_0.wav"), 16000))
+        metrics = await caller.wait_for("turn_metrics")
+        assert metrics["outcome"] in ("answered", "empty")
+        await caller.send_json({"type": "stop"})
+        ended = await caller.wait_for("ended")
+    assert ended["reason"] == "caller_stop"
+    errors = [e for e in call_record(server, caller.ready["call_id"]) if e["kind"] == "error"]  # type: ignore[index]
+    assert {e["code"] for e in errors} >= {"odd_length", "frame_too_large", "already_started"}
+
+
+async def test_oversized_message_closes_only_that_connection(server: RunningServer) -> None:
+    async with Caller(server.url, 16000) as other:
+        await other.start()
+        async with Caller(server.url, 16000) as rude:
+            await rude.start()
+            await rude.ws.send(b"\x00" * (server.settings.max_message_bytes + 2))
+            await rude.closed.wait()
+            assert rude.ws.close_code == 1009
+        await other.wait_until_agent_quiet()
+        await other.send_json({"type": "stop"})
+        assert (await other.wait_for("ended"))["reason"] == "caller_stop"
+
+
+def test_health_and_metrics_endpoints(server: RunningServer) -> None:
+    health = json.loads(urllib.request.urlopen(f"{server.http}/healthz", timeout=5).read())
+    assert health["status"] == "ok" and health["models"]["stt"] == "tiny.en"
+    text = urllib.request.urlopen(f"{server.http}/metrics", timeout=5).read().decode()
+    assert "voiceagent_turn_seconds_bucket" in text and "voiceagent_stage_seconds" in text
+    assert "process_resident_memory_bytes" in text

@@ -1,0 +1,1 @@
+"""Benchmarks that print their figures (median, p95, machine, models)."""

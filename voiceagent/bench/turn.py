@@ -1,0 +1,184 @@
+"""Turn-time benchmark: real recordings as callers, overlapped pipeline against the same pipeline run
+strictly in sequence, in one run on one machine.
+
+Each mode gets its own server process (``voiceagent serve``, as deployed) on loopback; one caller plays
+every recording at real-time pace, waits for the agent's answer and lets it finish, then speaks again.
+Turn time is measured at the client: the end of the caller's voiced audio (Silero VAD, the server's own
+definition) to the first agent audio received. Fillers are switched off (turn budget raised) so both
+modes are measured on the reply itself, not on the fallback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from voiceagent.client import Caller, load_audio, speech_end
+from voiceagent.config import Settings
+
+DEFAULT_AUDIO = Path(__file__).resolve().parents[3] / "shared" / "audio"
+SEGMENTS = [  # (name, from mark, to mark) on the server's timeline
+    ("endpoint", "speech_end", "endpoint"),
+    ("stt (after endpoint)", "endpoint", "stt_done"),
+    ("llm first token", "stt_done", "llm_first_token"),
+    ("first clause", "llm_first_token", "first_clause"),
+    ("tts first audio", "first_clause", "tts_first_audio"),
+    ("send", "tts_first_audio", "audio_out"),
+]
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (0-100), linear interpolation."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    k = (len(ordered) - 1) * q / 100
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def machine() -> str:
+    """CPU model and core count, for the report."""
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{model}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _start_server(settings: Settings, overlap: bool, port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "VOICEAGENT_BUDGET_TURN_MS": "60000", "VOICEAGENT_RECORDS_DIR": ""}
+    args = [sys.executable, "-m", "voiceagent", "serve", "--port", str(port), "--llm", settings.llm,
+            "--log-level", "WARNING"]
+    if settings.model:
+        args += ["--model", settings.model]
+    if settings.llm_url:
+        args += ["--llm-url", settings.llm_url]
+    if not overlap:
+        args.append("--no-overlap")
+    proc = subprocess.Popen(args, env=env)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            return proc
+        except OSError:
+            time.sleep(0.5)
+    proc.kill()
+    raise TimeoutError("server did not start")
+
+
+async def _run_mode(url: str, clips: list[tuple[str, Any, float]], rounds: int) -> dict[str, Any]:
+    turns: list[dict[str, Any]] = []
+    async with Caller(url, 16000) as caller:
+        ready = await caller.start()
+        await caller.wait_until_agent_quiet()
+        for _ in range(rounds):
+            for name, audio, voiced in clips:
+                n_metrics = len(caller.received.of_type("turn_metrics"))
+                start = time.monotonic()
+                spoke_end, first = await caller.say(audio)
+                spoke_end = start + voiced
+                try:
+                    await caller.wait_for("turn_metrics", after=n_metrics, timeout=30)
+                    await caller.wait_until_agent_quiet(timeout=60)
+                except TimeoutError:
+                    pass
+                metrics = [m for m in caller.received.of_type("turn_metrics")[n_metrics:] if m["outcome"] == "answered"]
+                if first is None or not metrics:
+                    turns.append({"clip": name, "answered": False})
+                    continue
+                turns.append({"clip": name, "answered": True, "client_ms": (first - spoke_end) * 1000,
+                              "server": metrics[-1]})
+                print(f"  {name:28s} {(first - spoke_end) * 1000:7.0f} ms", flush=True)
+        await caller.send_json({"type": "stop"})
+    return {"models": ready["models"], "turns": turns}
+
+
+def _summary(result: dict[str, Any]) -> dict[str, Any]:
+    answered = [t for t in result["turns"] if t["answered"]]
+    client = [t["client_ms"] for t in answered]
+    server = [t["server"]["turn_ms"] for t in answered]
+    segments: dict[str, float] = {}
+    for label, a, b in SEGMENTS:
+        values = [max(0.0, t["server"]["timeline"][b] - t["server"]["timeline"][a]) for t in answered
+                  if a in t["server"]["timeline"] and b in t["server"]["timeline"]]
+        segments[label] = statistics.median(values) if values else float("nan")
+    return {
+        "turns": len(result["turns"]), "answered": len(answered),
+        "client_median_ms": statistics.median(client) if client else float("nan"),
+        "client_p95_ms": percentile(client, 95),
+        "server_median_ms": statistics.median(server) if server else float("nan"),
+        "segments_median_ms": segments,
+        "budget_misses": sum(len(t["server"]["budget_events"]) for t in answered),
+    }
+
+
+async def run_turn_bench(settings: Settings, *, rounds: int, audio: list[str] | None, json_out: str | None) -> int:
+    """Run both modes and print the comparison. Returns a process exit code."""
+    paths = [Path(p) for p in audio] if audio else sorted(
+        p for p in DEFAULT_AUDIO.glob("*") if p.suffix in (".wav", ".flac")
+    )
+    if not paths:
+        print(f"no recordings found (looked in {DEFAULT_AUDIO}); pass --audio FILES", file=sys.stderr)
+        return 2
+    clips = []
+    for path in paths:
+        samples = load_audio(path, 16000)
+        clips.append((path.name, samples, speech_end(samples, 16000)))
+    print(f"machine: {machine()}")
+    print(f"callers: {len(clips)} recordings x {rounds} rounds, 16 kHz, real-time pace, over loopback")
+    results: dict[str, Any] = {"machine": machine(), "rounds": rounds, "clips": [c[0] for c in clips]}
+    for mode, overlap in (("overlapped", True), ("sequential", False)):
+        port = _free_port()
+        print(f"\n== {mode} ==", flush=True)
+        proc = _start_server(settings, overlap, port)
+        try:
+            raw = await _run_mode(f"ws://127.0.0.1:{port}/ws", clips, rounds)
+        finally:
+            proc.terminate()
+            proc.wait(30)
+        results["models"] = raw["models"]
+        results[mode] = {"summary": _summary(raw), "turns": raw["turns"]}
+
+    over, seq = results["overlapped"]["summary"], results["sequential"]["summary"]
+    print(f"\nmodels: {results['models']}")
+    print(f"{'':24s}{'overlapped':>12s}{'sequential':>12s}")
+    print(f"{'turns answered':24s}{over['answered']:>12d}{seq['answered']:>12d}")
+    for key, label in (("client_median_ms", "median turn (client)"), ("client_p95_ms", "p95 turn (client)"),
+                       ("server_median_ms", "median turn (server)")):
+        print(f"{label:24s}{over[key]:>10.0f}ms{seq[key]:>10.0f}ms")
+    print("median time per segment (server timeline) and share of the overlapped median turn:")
+    for label, _, _ in SEGMENTS:
+        o, s = over["segments_median_ms"][label], seq["segments_median_ms"][label]
+        share = 100 * o / over["server_median_ms"] if over["server_median_ms"] else float("nan")
+        print(f"  {label:22s}{o:>10.0f}ms{s:>10.0f}ms   {share:4.0f}%")
+    ratio = seq["client_median_ms"] / over["client_median_ms"]
+    results["sequential_over_overlapped"] = ratio
+    print(f"sequential / overlapped median turn: {ratio:.2f}x")
+    if json_out:
+        Path(json_out).write_text(json.dumps(results, indent=2, default=str))
+        print(f"results written to {json_out}")
+    return 0
