@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import shutil
@@ -207,3 +208,40 @@ def test_health_and_metrics_endpoints(server: RunningServer) -> None:
     text = urllib.request.urlopen(f"{server.http}/metrics", timeout=5).read().decode()
     assert "voiceagent_turn_seconds_bucket" in text and "voiceagent_stage_seconds" in text
     assert "process_resident_memory_bytes" in text
+
+
+async def test_calls_are_isolated_from_a_caller_that_misbehaves_and_vanishes(server: RunningServer) -> None:
+    good_speech = load_audio(recording("fsdd_6_jackson_0.wav"), 8000)
+    rude_speech = load_audio(recording("jfk.flac"), 16000)
+
+    async def good() -> Caller:
+        async with Caller(server.url, 8000) as caller:
+            await greeted(caller)
+            _, first = await caller.say(good_speech)
+            assert first is not None
+            await caller.wait_for("turn_metrics")
+            await caller.send_json({"type": "stop"})
+            await caller.wait_for("ended")
+        return caller
+
+    async def rude() -> str:
+        caller = Caller(server.url, 16000)
+        await caller.__aenter__()
+        ready = await caller.start()
+        await caller.ws.send(b"\x00")
+        await caller.ws.send("}{")
+        await caller.speak(rude_speech[: 16000 * 3])  # mid-sentence ...
+        caller.ws.transport.abort()  # ... the line drops, no stop, no close handshake
+        await caller.__aexit__(None, None, None)
+        return str(ready["call_id"])
+
+    good_caller, rude_id = await asyncio.gather(good(), rude())
+    said = words(" ".join(good_caller.received.final_transcripts().values()))
+    assert "six" in said or "6" in said
+    for _ in range(50):
+        record = call_record(server, rude_id)
+        if record and record[-1]["kind"] == "end":
+            break
+        await asyncio.sleep(0.1)
+    assert record[-1]["kind"] == "end" and record[-1]["reason"] == "disconnected"
+    assert {e["code"] for e in record if e["kind"] == "error"} == {"odd_length", "bad_json"}

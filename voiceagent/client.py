@@ -84,6 +84,7 @@ class Caller:
         self._reader: asyncio.Task[None] | None = None
         self._changed = asyncio.Event()
         self._play_end = 0.0  # when the simulated speaker finishes what it has received
+        self._next_send = 0.0  # when the next caller frame is due (real-time pacing)
         self.closed = asyncio.Event()
 
     async def __aenter__(self) -> Self:
@@ -158,16 +159,20 @@ class Caller:
         await self.speak(np.zeros(int(seconds * self.rate), dtype=np.float32))
 
     async def speak(self, audio: FloatAudio) -> float:
-        """Stream ``audio`` at real-time pace; returns the time its last frame was sent."""
+        """Stream ``audio`` at real-time pace, continuing the pace of earlier calls (so back-to-back
+        calls never send faster than real time); returns when its first frame was due."""
         pcm = float_to_pcm16(audio)
         step = self.frame * 2
-        start = time.monotonic()
-        sent_at = start
-        for i, offset in enumerate(range(0, len(pcm), step)):
-            await asyncio.sleep(max(0.0, start + i * self.frame / self.rate - time.monotonic()))
-            await self.ws.send(pcm[offset : offset + step])
-            sent_at = time.monotonic()
-        return sent_at
+        now = time.monotonic()
+        if self._next_send < now - 0.1:  # the line was idle: start the clock again
+            self._next_send = now
+        first_due = self._next_send
+        for offset in range(0, len(pcm), step):
+            await asyncio.sleep(max(0.0, self._next_send - time.monotonic()))
+            chunk = pcm[offset : offset + step]
+            await self.ws.send(chunk)
+            self._next_send += len(chunk) / 2 / self.rate
+        return first_due
 
     async def wait_until_agent_quiet(self, timeout: float = 30.0, quiet: float = 0.5) -> None:
         """Keep the line open with silence until the agent has finished speaking (and stayed quiet)."""
@@ -189,8 +194,7 @@ class Caller:
         Returns (time the last voiced sample was sent, time the first agent audio arrived or None).
         """
         voiced_until = speech_end(audio, self.rate)
-        start = time.monotonic()
-        await self.speak(audio)
+        start = await self.speak(audio)
         spoke_end = start + voiced_until
         deadline = time.monotonic() + answer_timeout
         while time.monotonic() < deadline:

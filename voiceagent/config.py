@@ -59,7 +59,8 @@ class Settings:
     llm_api_key: str = ""  # openai: API key, if the server wants one
     llm_threads: int = 2  # llama_cpp: CPU threads
     llm_context: int = 2048  # llama_cpp: context window in tokens
-    max_reply_tokens: int = 96  # longest reply, in tokens: phone answers are short
+    max_reply_tokens: int = 64  # longest reply, in tokens: phone answers are short
+    max_reply_sentences: int = 2  # the reply is cut after this many sentences (small models ramble)
     temperature: float = 0.3  # sampling temperature
     history_turns: int = 8  # caller/agent exchanges kept in the model's context per call
     # Speech-to-text

@@ -13,8 +13,8 @@ def test_first_clause_is_cut_early_then_sentences() -> None:
     tokens = ["Sure", ",", " we", " are", " open", " on", " Saturday", ",", " from", " nine", " to", " one",
               ".", " Would", " you", " like", " to", " book", "?"]
     out = feed_all(tokens)
-    assert out[0] == "Sure, we are open on Saturday,"
-    assert out[1:] == ["from nine to one.", "Would you like to book?"]
+    assert out[0] == "Sure,"  # the first piece goes as soon as it is a clause: speech starts sooner
+    assert out[1:] == ["we are open on Saturday, from nine to one.", "Would you like to book?"]
 
 
 def test_short_sentence_goes_at_once_and_abbreviations_do_not_split() -> None:
@@ -25,3 +25,10 @@ def test_short_sentence_goes_at_once_and_abbreviations_do_not_split() -> None:
 def test_markdown_is_not_spoken() -> None:
     assert clean_for_speech("**Yes** - we are `open`\n- Monday\n1. Tuesday") == "Yes - we are open Monday Tuesday"
     assert feed_all(["***"]) == []
+
+
+def test_sentences_are_counted() -> None:
+    chunker = ClauseChunker()
+    for token in ["Yes", ".", " We", " open", " at", " nine", ",", " and", " close", " at", " six", ".", " Bye"]:
+        chunker.feed(token)
+    assert chunker.sentences == 2

@@ -10,7 +10,6 @@ modes are measured on the reply itself, not on the fallback.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import platform
@@ -23,7 +22,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from voiceagent.client import Caller, load_audio, speech_end
+from voiceagent.client import Caller, load_audio
 from voiceagent.config import Settings
 
 DEFAULT_AUDIO = Path(__file__).resolve().parents[3] / "shared" / "audio"
@@ -90,17 +89,15 @@ def _start_server(settings: Settings, overlap: bool, port: int) -> subprocess.Po
     raise TimeoutError("server did not start")
 
 
-async def _run_mode(url: str, clips: list[tuple[str, Any, float]], rounds: int) -> dict[str, Any]:
+async def _run_mode(url: str, clips: list[tuple[str, Any]], rounds: int) -> dict[str, Any]:
     turns: list[dict[str, Any]] = []
     async with Caller(url, 16000) as caller:
         ready = await caller.start()
         await caller.wait_until_agent_quiet()
         for _ in range(rounds):
-            for name, audio, voiced in clips:
+            for name, audio in clips:
                 n_metrics = len(caller.received.of_type("turn_metrics"))
-                start = time.monotonic()
                 spoke_end, first = await caller.say(audio)
-                spoke_end = start + voiced
                 try:
                     await caller.wait_for("turn_metrics", after=n_metrics, timeout=30)
                     await caller.wait_until_agent_quiet(timeout=60)
@@ -144,10 +141,7 @@ async def run_turn_bench(settings: Settings, *, rounds: int, audio: list[str] | 
     if not paths:
         print(f"no recordings found (looked in {DEFAULT_AUDIO}); pass --audio FILES", file=sys.stderr)
         return 2
-    clips = []
-    for path in paths:
-        samples = load_audio(path, 16000)
-        clips.append((path.name, samples, speech_end(samples, 16000)))
+    clips = [(path.name, load_audio(path, 16000)) for path in paths]
     print(f"machine: {machine()}")
     print(f"callers: {len(clips)} recordings x {rounds} rounds, 16 kHz, real-time pace, over loopback")
     results: dict[str, Any] = {"machine": machine(), "rounds": rounds, "clips": [c[0] for c in clips]}

@@ -11,7 +11,7 @@ import numpy as np
 
 from voiceagent.config import Settings
 from voiceagent.engines import bundled
-from voiceagent.engines.llm import ChatEngine
+from voiceagent.engines.llm import ChatEngine, EngineError
 from voiceagent.engines.piper import PiperSynthesizer
 from voiceagent.engines.whisper import WhisperTranscriber
 from voiceagent.personas import Persona, load_personas
@@ -86,6 +86,10 @@ async def load_engines(settings: Settings) -> Engines:
     phrases = await PhraseBank.build(tts, personas.values())
     # The default persona last, so its system prompt is the one left in the model's cache.
     order = sorted(personas.values(), key=lambda p: p.name == settings.persona)
-    await llm.warm([p.system for p in order])
+    try:
+        await asyncio.wait_for(llm.warm([p.system for p in order]), settings.engine_timeout_s * len(order))
+    except (EngineError, TimeoutError) as exc:
+        # A remote model server may come up after us: serve anyway, calls apologise until it answers.
+        log.warning("language model %s did not warm up: %s", llm.label, exc)
     log.info("engines loaded and warm in %.1f s", time.monotonic() - started)
     return Engines(vad=vad, stt=stt, llm=llm, tts=tts, personas=personas, phrases=phrases)

@@ -273,6 +273,7 @@ class Call:
                 output=self.output,
                 sample_rate=self.sample_rate,
                 max_tokens=self.settings.max_reply_tokens,
+                max_sentences=self.settings.max_reply_sentences,
                 temperature=self.settings.temperature,
                 timeout_s=self.settings.engine_timeout_s,
                 overlap=self.settings.overlap,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from voiceagent.events import Event
@@ -69,12 +69,14 @@ class AudioPlayer:
         frame_ms: int = 20,
         lead_ms: int = 120,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._output = output
         self.rate = sample_rate
         self._frame_bytes = 2 * max(1, sample_rate * frame_ms // 1000)
         self._lead = lead_ms / 1000
         self._clock = clock
+        self._sleep = sleep
         self._queue: asyncio.Queue[Segment] = asyncio.Queue()
         self._history: list[Segment] = []  # started segments still possibly being heard
         self._current: Segment | None = None
@@ -142,7 +144,7 @@ class AudioPlayer:
                 self._clock_start = now - self._sent / self.rate
             ahead = self._sent / self.rate - (now - self._clock_start)
             if ahead > self._lead:
-                await asyncio.sleep(ahead - self._lead)
+                await self._sleep(ahead - self._lead)
                 continue
             frame = segment.pcm[pos : pos + self._frame_bytes]
             if pos == 0:

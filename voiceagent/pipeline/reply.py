@@ -10,9 +10,10 @@ turn benchmark compares against.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 
 from voiceagent.audio.pcm import float_to_pcm16
 from voiceagent.audio.resample import resample
@@ -36,6 +37,7 @@ class ReplyContext:
     output: CallOutput
     sample_rate: int
     max_tokens: int
+    max_sentences: int
     temperature: float
     timeout_s: float  # an engine silent this long is dead
     overlap: bool
@@ -43,7 +45,9 @@ class ReplyContext:
     on_audio_out: Callable[[float], None]  # first frame of the reply left the server
 
 
-async def _tokens(ctx: ReplyContext, messages: list[Message], timeline: TurnTimeline) -> AsyncIterator[str]:
+async def _tokens(
+    ctx: ReplyContext, messages: list[Message], timeline: TurnTimeline
+) -> AsyncGenerator[str, None]:
     """The model's stream with a deadline on every piece (a hung model raises TimeoutError)."""
     started = time.monotonic()
     stream = ctx.llm.stream(messages, max_tokens=ctx.max_tokens, temperature=ctx.temperature)
@@ -87,9 +91,14 @@ async def speak_reply(ctx: ReplyContext, messages: list[Message], timeline: Turn
     engine fails or hangs. Cancel-safe: cancelling stops the model and synthesis promptly."""
     timeline.mark("llm_start", time.monotonic())
     if not ctx.overlap:
-        text = "".join([piece async for piece in _tokens(ctx, messages, timeline)])
-        chunker = ClauseChunker()
-        whole = " ".join([*chunker.feed(text + " "), *filter(None, [chunker.flush()])])
+        async with contextlib.aclosing(_tokens(ctx, messages, timeline)) as tokens:
+            text = "".join([piece async for piece in tokens])
+        chunker, kept = ClauseChunker(), []
+        for clause in [*chunker.feed(text + " "), *filter(None, [chunker.flush()])]:
+            kept.append(clause)
+            if chunker.sentences >= ctx.max_sentences:
+                break
+        whole = " ".join(kept)
         if whole:
             timeline.mark("first_clause", time.monotonic())
             await _speak(ctx, timeline, whole, first=True)
@@ -100,9 +109,13 @@ async def speak_reply(ctx: ReplyContext, messages: list[Message], timeline: Turn
 
     async def write() -> None:
         chunker = ClauseChunker()
-        async for piece in _tokens(ctx, messages, timeline):
-            for clause in chunker.feed(piece):
-                await clauses.put(clause)
+        async with contextlib.aclosing(_tokens(ctx, messages, timeline)) as tokens:
+            async for piece in tokens:
+                for clause in chunker.feed(piece):
+                    await clauses.put(clause)
+                    if chunker.sentences >= ctx.max_sentences:  # enough said: stop the model now
+                        await clauses.put(_END)
+                        return
         if rest := chunker.flush():
             await clauses.put(rest)
         await clauses.put(_END)

@@ -25,11 +25,12 @@ def clean_for_speech(text: str) -> str:
 class ClauseChunker:
     """Feed tokens, get clauses. Call :meth:`flush` when the model is done."""
 
-    def __init__(self, first_min_words: int = 2, min_words: int = 6) -> None:
+    def __init__(self, first_min_words: int = 1, min_words: int = 6) -> None:
         self.first_min_words = first_min_words
         self.min_words = min_words
         self._buffer = ""
         self._emitted = 0
+        self.sentences = 0  # complete sentences emitted so far
 
     def feed(self, token: str) -> list[str]:
         """Add model output; return the pieces that are now complete."""
@@ -63,5 +64,7 @@ class ClauseChunker:
                 continue
             self._buffer = self._buffer[match.end():]
             self._emitted += 1
+            if re.search(r"[.!?][\"')\]]*$", text):
+                self.sentences += 1
             return text
         return None

@@ -1,0 +1,37 @@
+"""The embedded llama.cpp backend on the bundled tiny SmolLM2 model (real weights, real inference)."""
+
+from __future__ import annotations
+
+import pytest
+
+from voiceagent.engines import bundled
+from voiceagent.engines.llama_cpp import LlamaCppEngine
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def engine() -> LlamaCppEngine:
+    return LlamaCppEngine(bundled.smollm2_gguf(), threads=2, context=512, label="smollm2")
+
+
+async def test_streams_several_pieces(engine: LlamaCppEngine) -> None:
+    messages = [{"role": "user", "content": "Count from one to ten."}]
+    pieces = [p async for p in engine.stream(messages, max_tokens=24, temperature=0.0)]  # type: ignore[arg-type]
+    assert len(pieces) > 3 and "".join(pieces).strip()
+
+
+async def test_closing_the_stream_stops_generation(engine: LlamaCppEngine) -> None:
+    messages = [{"role": "user", "content": "Write a long story about a lighthouse keeper."}]
+    stream = engine.stream(messages, max_tokens=400, temperature=0.0)  # type: ignore[arg-type]
+    async for _ in stream:
+        break
+    await stream.aclose()  # type: ignore[attr-defined]
+    await engine.worker.run(lambda: None)  # wait until the generation thread has let go
+    assert 1 <= engine.last_generated < 100
+
+
+def test_bundled_qwen_is_joined_once_from_its_parts() -> None:
+    path = bundled.qwen_gguf()
+    assert path.read_bytes()[:4] == b"GGUF"
+    assert bundled.qwen_gguf() == path and path.stat().st_size > 400_000_000
