@@ -26,3 +26,15 @@ def test_barge_in_corrects_the_reply_and_merges_caller_turns() -> None:
     assert h.transcript()[-1] == {"role": "user", "content": "and Saturday? in the morning"}
     h.set_reply(2, "")
     assert h.transcript()[-1]["role"] == "user"
+
+
+def test_the_window_moves_only_on_replies_so_prefilled_messages_stay_a_prefix() -> None:
+    h = History("sys", max_turns=2)
+    for i in range(1, 6):
+        h.add_user(f"q{i}")
+        h.set_reply(i, f"a{i}")
+        prefilled = h.messages()
+        h.add_user(f"q{i + 1}")
+        assert h.messages()[: len(prefilled)] == prefilled
+        h.retract_user(f"q{i + 1}")
+    assert [m["content"] for m in h.messages()] == ["sys", "q4", "a4", "q5", "a5"]

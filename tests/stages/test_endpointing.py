@@ -38,3 +38,9 @@ def test_long_turn_is_cut() -> None:
     events = run([0.9] * 100, max_utterance_s=1.0)
     ends = [e for _, e in events if isinstance(e, Endpoint)]
     assert ends and ends[0].forced
+
+
+def test_without_speculation_the_turn_still_ends() -> None:
+    ep = Endpointer(threshold=0.5, min_speech_ms=96, speculate_after_ms=None, endpoint_silence_ms=256)
+    events = [e for i, p in enumerate([0.9] * 10 + [0.0] * 10) for e in ep.feed(p, now=i * 0.032)]
+    assert [type(e) for e in events] == [SpeechStart, Endpoint]

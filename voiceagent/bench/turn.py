@@ -117,7 +117,7 @@ async def _run_mode(url: str, clips: list[tuple[str, Any]], rounds: int) -> dict
 def _summary(result: dict[str, Any]) -> dict[str, Any]:
     answered = [t for t in result["turns"] if t["answered"]]
     client = [t["client_ms"] for t in answered]
-    server = [t["server"]["turn_ms"] for t in answered]
+    server = [t["server"]["turn_ms"] for t in answered if t["server"]["turn_ms"] is not None]
     segments: dict[str, float] = {}
     for label, a, b in SEGMENTS:
         values = [max(0.0, t["server"]["timeline"][b] - t["server"]["timeline"][a]) for t in answered

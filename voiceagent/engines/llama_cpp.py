@@ -42,6 +42,14 @@ class LlamaCppEngine:
             async for _ in self.stream(messages, max_tokens=2, temperature=0.0):
                 pass
 
+    async def prefill(self, messages: Sequence[Message]) -> None:
+        """Evaluate the conversation so far into the KV cache (one token is generated and dropped)."""
+
+        def evaluate() -> None:
+            self._llm.create_chat_completion(messages=list(messages), max_tokens=1)  # type: ignore[arg-type]
+
+        await self.worker.run(evaluate)
+
     def stream(self, messages: Sequence[Message], *, max_tokens: int, temperature: float) -> AsyncIterator[str]:
         """Stream reply pieces; generation stops at the next token once the iterator is closed."""
         return self._stream(list(messages), max_tokens, temperature)

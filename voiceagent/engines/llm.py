@@ -25,6 +25,10 @@ class ChatEngine(Protocol):
     async def warm(self, system_prompts: Sequence[str]) -> None:
         """Load the model and cache each system prompt so the first turn pays no prompt evaluation."""
 
+    async def prefill(self, messages: Sequence[Message]) -> None:
+        """Evaluate ``messages`` into the model's cache while nobody waits (after a reply), so the next
+        turn only evaluates the caller's new words. A no-op where the server manages its own cache."""
+
     def stream(self, messages: Sequence[Message], *, max_tokens: int, temperature: float) -> AsyncIterator[str]:
         """Yield the reply's text pieces as they are generated. Cancel-safe: closing stops generation."""
 

@@ -31,6 +31,9 @@ class OpenAIEngine:
             ):
                 pass
 
+    async def prefill(self, messages: Sequence[Message]) -> None:
+        """Nothing to do: the server keeps its own prompt cache."""
+
     def stream(self, messages: Sequence[Message], *, max_tokens: int, temperature: float) -> AsyncIterator[str]:
         """Stream reply pieces (server-sent events)."""
         return self._stream(list(messages), max_tokens, temperature)

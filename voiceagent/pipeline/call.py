@@ -87,7 +87,7 @@ class Call:
         self._endpointer = Endpointer(
             threshold=settings.vad_threshold,
             min_speech_ms=settings.min_speech_ms,
-            speculate_after_ms=settings.speculate_after_ms if settings.overlap else 10**9,
+            speculate_after_ms=settings.speculate_after_ms if settings.overlap else None,
             endpoint_silence_ms=settings.endpoint_silence_ms,
             max_utterance_s=settings.max_utterance_s,
         )
@@ -146,6 +146,8 @@ class Call:
             if self._turn is not None and self._turn.task is not None:
                 self._turn.task.cancel()
             self._drop_speculation()
+            for task in list(self._background):
+                task.cancel()
             metrics.CALLS_ACTIVE.dec()
             self.record.write("end", reason=self.end_reason, history=self.history.transcript())
             self.record.close()
@@ -157,6 +159,22 @@ class Call:
         self.player.enqueue(Segment(turn=0, kind="greeting", text=text, pcm=self.engines.phrases.pcm(text, self.sample_rate)))
         self.history.set_reply(0, text)
         self._emit_nowait_text(0, text, "greeting")
+
+    def _prefill(self) -> None:
+        """Warm the model's cache with the conversation while the caller listens."""
+        if not self.settings.overlap:
+            return
+        messages = self.history.messages()
+
+        async def run() -> None:
+            try:
+                await asyncio.wait_for(self.engines.llm.prefill(messages), self.settings.engine_timeout_s)
+            except Exception as exc:  # noqa: BLE001 - a failed prefill only costs time on the next turn
+                log.debug("prefill failed: %r", exc)
+
+        task = asyncio.create_task(run())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     def _emit_nowait_text(self, turn: int, text: str, kind: str) -> None:
         task = asyncio.create_task(self.output.send_event(AgentText(turn=turn, text=text, kind=kind)))
@@ -288,6 +306,7 @@ class Call:
                 return
             self.history.set_reply(turn.number, reply)
             self.record.write("reply", turn=turn.number, text=reply)
+            self._prefill()
         finally:
             filler.cancel()
             if not asyncio.current_task().cancelling():  # type: ignore[union-attr]
@@ -373,6 +392,7 @@ class Call:
         said = " ".join(h.text for h in mine if h.segment.kind in ("reply", "greeting")).strip()
         if mine:
             self.history.set_reply(current, said)
+            self._prefill()
         metrics.INTERRUPTIONS.inc()
         self.record.write("interrupted", turn=current, heard=said)
         await self.output.send_event(Clear(turn=current, heard=said))

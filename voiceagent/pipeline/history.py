@@ -7,13 +7,19 @@ from voiceagent.engines.llm import Message
 
 class History:
     """System prompt plus the last ``max_turns`` exchanges. Consecutive caller turns are merged,
-    so the messages always alternate as chat templates expect."""
+    so the messages always alternate as chat templates expect.
+
+    The window only moves when a reply is recorded, never when the caller speaks: the messages the
+    model was pre-filled with after a reply stay a prefix of the next turn's messages, so the model's
+    prompt cache holds and each turn evaluates only the caller's new words.
+    """
 
     def __init__(self, system: str, max_turns: int) -> None:
         self.system = system
         self.max_turns = max_turns
         self._messages: list[Message] = []
         self._reply_turn: int | None = None  # the turn the last assistant message answers
+        self._start = 0  # first message inside the model's window
 
     def add_user(self, text: str) -> None:
         """Record what the caller said."""
@@ -40,10 +46,16 @@ class History:
         if text:
             self._messages.append({"role": "assistant", "content": text})
             self._reply_turn = turn
+        self._slide()
+
+    def _slide(self) -> None:
+        users = [i for i, m in enumerate(self._messages) if m["role"] == "user" and i >= self._start]
+        if len(users) > self.max_turns:
+            self._start = users[len(users) - max(self.max_turns, 0)] if self.max_turns > 0 else len(self._messages)
 
     def messages(self) -> list[Message]:
         """The messages to send to the model: system prompt first, oldest exchanges dropped."""
-        kept = self._messages[-2 * self.max_turns :] if self.max_turns > 0 else []
+        kept = self._messages[self._start :]
         while kept and kept[0]["role"] != "user":
             kept = kept[1:]
         return [{"role": "system", "content": self.system}, *kept]

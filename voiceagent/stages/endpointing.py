@@ -60,15 +60,18 @@ class Endpointer:
         *,
         threshold: float = 0.5,
         min_speech_ms: float = 96,
-        speculate_after_ms: float = 64,
+        speculate_after_ms: float | None = 64,
         endpoint_silence_ms: float = 256,
         max_utterance_s: float = 20.0,
     ) -> None:
         self.threshold = threshold
         self.neg_threshold = max(threshold - 0.15, 0.01)
         self._min_speech = max(1, round(min_speech_ms / FRAME_MS))
-        self._speculate = max(1, round(speculate_after_ms / FRAME_MS))
-        self._endpoint = max(self._speculate, round(endpoint_silence_ms / FRAME_MS))
+        self._endpoint = max(1, round(endpoint_silence_ms / FRAME_MS))
+        # no speculation when switched off (None) or when it could not start before the endpoint
+        self._speculate = (
+            max(1, round(speculate_after_ms / FRAME_MS)) if speculate_after_ms is not None else self._endpoint + 1
+        )
         self._max_frames = int(max_utterance_s * 1000 / FRAME_MS)
         self.reset()
 
@@ -113,14 +116,14 @@ class Endpointer:
 
         self._frames += 1
         if prob >= self.threshold or (prob >= self.neg_threshold and self._silence_run == 0):
-            if self._silence_run >= self._speculate:
+            if self._speculate <= self._silence_run < self._endpoint:
                 events.append(SpeechResume())
             self._silence_run = 0
             self._speech_end = now
             self._speech_frames = self._frames
         else:
             self._silence_run += 1
-            if self._silence_run == self._speculate:
+            if self._silence_run == self._speculate and self._speculate < self._endpoint:
                 events.append(SilenceStart(speech_end=self._speech_end, frames=self._speech_frames))
             if self._silence_run >= self._endpoint:
                 events.append(Endpoint(speech_end=self._speech_end, frames=self._speech_frames))
