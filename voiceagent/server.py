@@ -8,6 +8,7 @@ import http
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -30,6 +31,22 @@ def _response(status: http.HTTPStatus, body: bytes, content_type: str) -> Respon
     return Response(status.value, status.phrase, headers, body)
 
 
+WEB_DIR = Path(__file__).resolve().parent / "web"
+_CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+                  ".css": "text/css; charset=utf-8", ".png": "image/png"}
+
+
+def _static(path: str) -> Response:
+    """The browser demo page and its assets (no build step: plain files in voiceagent/web)."""
+    name = "index.html" if path == "/" else path.removeprefix("/static/")
+    file = (WEB_DIR / name).resolve()
+    if file.parent != WEB_DIR or not file.is_file():
+        return _response(http.HTTPStatus.NOT_FOUND, b"not found\n", "text/plain")
+    response = _response(http.HTTPStatus.OK, file.read_bytes(), _CONTENT_TYPES.get(file.suffix, "application/octet-stream"))
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
 class VoiceAgentServer:
     """Routes WebSocket paths to transports and answers the HTTP endpoints."""
 
@@ -45,6 +62,14 @@ class VoiceAgentServer:
             return _response(http.HTTPStatus.OK, body.encode(), "application/json")
         if path == "/metrics":
             return _response(http.HTTPStatus.OK, generate_latest(), CONTENT_TYPE_LATEST)
+        if path == "/personas":
+            personas = [
+                {"name": p.name, "description": p.description, "default": p.name == self.settings.persona}
+                for p in self.engines.personas.values()
+            ]
+            return _response(http.HTTPStatus.OK, json.dumps(personas).encode(), "application/json")
+        if path == "/" or path.startswith("/static/"):
+            return _static(path)
         if path in WEBSOCKET_ROUTES:
             if "websocket" not in request.headers.get("Upgrade", "").lower():
                 return _response(http.HTTPStatus.UPGRADE_REQUIRED, b"WebSocket endpoint\n", "text/plain")

@@ -32,3 +32,10 @@ def test_sentences_are_counted() -> None:
     for token in ["Yes", ".", " We", " open", " at", " nine", ",", " and", " close", " at", " six", ".", " Bye"]:
         chunker.feed(token)
     assert chunker.sentences == 2
+
+
+def test_an_unpunctuated_first_sentence_is_cut_at_a_phrase_boundary() -> None:
+    tokens = ["The", " U", "-room", " is", " a", " private", " room", " where", " you", " can", " go", "."]
+    assert feed_all(tokens) == ["The U-room is a private room", "where you can go."]
+    long = ["One", " two", " three", " four", " five", " six", " seven", " eight", " nine", " ten", "."]
+    assert feed_all(long) == ["One two three four five six seven eight", "nine ten."]

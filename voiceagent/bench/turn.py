@@ -4,8 +4,8 @@ strictly in sequence, in one run on one machine.
 Each mode gets its own server process (``voiceagent serve``, as deployed) on loopback; one caller plays
 every recording at real-time pace, waits for the agent's answer and lets it finish, then speaks again.
 Turn time is measured at the client: the end of the caller's voiced audio (Silero VAD, the server's own
-definition) to the first agent audio received. Fillers are switched off (turn budget raised) so both
-modes are measured on the reply itself, not on the fallback.
+definition) to the first agent audio received. Fillers are switched off (turn budget raised) and
+decoding is greedy, so both modes say the same words and are measured on the reply itself.
 """
 
 from __future__ import annotations
@@ -66,7 +66,9 @@ def _free_port() -> int:
 
 
 def _start_server(settings: Settings, overlap: bool, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "VOICEAGENT_BUDGET_TURN_MS": "60000", "VOICEAGENT_RECORDS_DIR": ""}
+    # Same replies in both modes (greedy decoding), and no fillers: the reply itself is measured.
+    env = {**os.environ, "VOICEAGENT_BUDGET_TURN_MS": "60000", "VOICEAGENT_RECORDS_DIR": "",
+           "VOICEAGENT_TEMPERATURE": "0"}
     args = [sys.executable, "-m", "voiceagent", "serve", "--port", str(port), "--llm", settings.llm,
             "--log-level", "WARNING"]
     if settings.model:
@@ -109,7 +111,11 @@ async def _run_mode(url: str, clips: list[tuple[str, Any]], rounds: int) -> dict
                     continue
                 turns.append({"clip": name, "answered": True, "client_ms": (first - spoke_end) * 1000,
                               "server": metrics[-1]})
-                print(f"  {name:28s} {(first - spoke_end) * 1000:7.0f} ms", flush=True)
+                server = metrics[-1]
+                print(f"  {name:24s} client {(first - spoke_end) * 1000:6.0f} ms   server {server['turn_ms'] or -1:6.0f} ms  "
+                      f"(stt done {server['timeline'].get('stt_done', 0):4.0f}, "
+                      f"first token {server['timeline'].get('llm_first_token', 0):4.0f}, "
+                      f"first clause {server['timeline'].get('first_clause', 0):4.0f})", flush=True)
         await caller.send_json({"type": "stop"})
     return {"models": ready["models"], "turns": turns}
 

@@ -51,6 +51,7 @@ class _Turn:
     revises: int | None = None  # the earlier turn this one continues (the caller was not finished)
     user_text: str | None = None
     task: asyncio.Task[None] | None = None
+    audio_out: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)  # first agent audio sent
     filler: bool = False
     audio_started: bool = False
     outcome: str = "answered"
@@ -162,8 +163,6 @@ class Call:
 
     def _prefill(self) -> None:
         """Warm the model's cache with the conversation while the caller listens."""
-        if not self.settings.overlap:
-            return
         messages = self.history.messages()
 
         async def run() -> None:
@@ -307,6 +306,9 @@ class Call:
             self.history.set_reply(turn.number, reply)
             self.record.write("reply", turn=turn.number, text=reply)
             self._prefill()
+            if reply:  # the turn's metrics end with its first audio leaving (the player may be behind)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(turn.audio_out.wait(), self.settings.engine_timeout_s)
         finally:
             filler.cancel()
             if not asyncio.current_task().cancelling():  # type: ignore[union-attr]
@@ -318,6 +320,7 @@ class Call:
 
     def _on_audio(self, turn: _Turn, at: float) -> None:
         turn.audio_started = True
+        turn.audio_out.set()
         if turn.timeline.mark("audio_out", at):
             self._budget(turn.timeline, turn.timeline.check("turn", at - turn.timeline.marks["speech_end"]))
 

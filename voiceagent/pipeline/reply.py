@@ -22,7 +22,7 @@ from voiceagent.engines.piper import PiperSynthesizer
 from voiceagent.events import AgentText, BudgetEvent
 from voiceagent.pipeline.player import AudioPlayer, CallOutput, Segment
 from voiceagent.pipeline.timeline import TurnTimeline
-from voiceagent.stages.chunker import ClauseChunker
+from voiceagent.stages.chunker import ClauseChunker, ends_sentence
 
 _END = None
 
@@ -93,10 +93,11 @@ async def speak_reply(ctx: ReplyContext, messages: list[Message], timeline: Turn
     if not ctx.overlap:
         async with contextlib.aclosing(_tokens(ctx, messages, timeline)) as tokens:
             text = "".join([piece async for piece in tokens])
-        chunker, kept = ClauseChunker(), []
+        chunker, kept, sentences = ClauseChunker(), [], 0
         for clause in [*chunker.feed(text + " "), *filter(None, [chunker.flush()])]:
             kept.append(clause)
-            if chunker.sentences >= ctx.max_sentences:
+            sentences += ends_sentence(clause)
+            if sentences >= ctx.max_sentences:
                 break
         whole = " ".join(kept)
         if whole:

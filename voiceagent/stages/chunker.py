@@ -1,8 +1,11 @@
 """Clause chunking: turns a stream of model tokens into speakable pieces, the first one as early as it can.
 
 The first piece is cut at the first clause boundary (``, ; : . ! ?`` or a dash followed by a space)
-once it holds ``first_min_words`` words; later pieces at sentence ends, or at a clause boundary once
-they hold ``min_words`` words, so synthesis keeps ahead of playback with natural prosody.
+once it holds ``first_min_words`` words; if the model writes on without punctuation, it is cut before
+a word that opens a phrase ("where", "and", "to" ...) once three words are ready, and after
+``first_max_words`` words at the latest: every word of the first piece is waited for by the caller.
+Later pieces end at sentence ends, or at a clause boundary once they hold ``min_words`` words, so
+synthesis keeps ahead of playback with natural prosody.
 Markdown and list markers, which a voice cannot say, are removed.
 """
 
@@ -15,6 +18,16 @@ _SENTENCE_END = re.compile(r"[.!?]+[\"')\]]*")
 _MARKUP = re.compile(r"(\*\*|\*|__|`+|^#+\s*|^\s*[-*\u2022]\s+|^\s*\d+\.\s+)", re.MULTILINE)
 _ABBREVIATIONS = {"mr.", "mrs.", "ms.", "dr.", "st.", "e.g.", "i.e.", "etc.", "vs.", "no.", "a.m.", "p.m."}
 _SPACES = re.compile(r"\s+")
+_WORD = re.compile(r"\S+")
+_PHRASE_OPENERS = {
+    "and", "but", "or", "so", "because", "where", "which", "who", "when", "while", "that", "if", "to",
+    "for", "with", "at", "on", "in", "from", "by", "about", "until", "then",
+}
+
+
+def ends_sentence(piece: str) -> bool:
+    """True if ``piece`` ends with sentence punctuation."""
+    return bool(re.search(r"[.!?][\"')\]]*$", piece))
 
 
 def clean_for_speech(text: str) -> str:
@@ -25,8 +38,9 @@ def clean_for_speech(text: str) -> str:
 class ClauseChunker:
     """Feed tokens, get clauses. Call :meth:`flush` when the model is done."""
 
-    def __init__(self, first_min_words: int = 1, min_words: int = 6) -> None:
+    def __init__(self, first_min_words: int = 1, min_words: int = 6, first_max_words: int = 8) -> None:
         self.first_min_words = first_min_words
+        self.first_max_words = first_max_words
         self.min_words = min_words
         self._buffer = ""
         self._emitted = 0
@@ -64,7 +78,28 @@ class ClauseChunker:
                 continue
             self._buffer = self._buffer[match.end():]
             self._emitted += 1
-            if re.search(r"[.!?][\"')\]]*$", text):
+            if ends_sentence(text):
                 self.sentences += 1
             return text
-        return None
+        return self._cut_first_phrase() if self._emitted == 0 else None
+
+    def _cut_first_phrase(self) -> str | None:
+        """No punctuation yet in the first piece: cut at a phrase boundary among the complete words."""
+        words = list(_WORD.finditer(self._buffer))
+        if words and not self._buffer[-1:].isspace():
+            words = words[:-1]  # the last word may still be growing
+        cut = None
+        for i in range(3, len(words)):
+            if words[i].group(0).lower() in _PHRASE_OPENERS:
+                cut = words[i].start()
+                break
+        if cut is None and len(words) >= self.first_max_words:
+            cut = words[self.first_max_words - 1].end()
+        if cut is None:
+            return None
+        text = clean_for_speech(self._buffer[:cut])
+        if not re.search(r"\w", text):
+            return None
+        self._buffer = self._buffer[cut:]
+        self._emitted += 1
+        return text
