@@ -9,11 +9,17 @@ PYTHON=${PYTHON:-python3}
 .venv/bin/python -m pip install --quiet --upgrade pip
 
 # llama.cpp is compiled on install (about 6 minutes on 2 cores; pip caches the wheel afterwards).
-# A portable x86-64 build (AVX2/FMA), not -march=native: the native build's AMX kernels crash on
-# prompt evaluation on the Sapphire Rapids machines this was developed on, and a native wheel from
-# pip's cache breaks on any older CPU.
+# Not -march=native: the native build's AMX kernels crash (segfault) on prompt evaluation on the
+# Sapphire Rapids machines this was developed on. Instead AVX2/FMA, plus AVX-512 where this CPU has
+# it (16% faster generation, 36% faster prompt evaluation here), and AMX always off.
 if [ "$(uname -m)" = "x86_64" ] && [ -z "${CMAKE_ARGS:-}" ]; then
-  export CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON"
+  CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON"
+  CMAKE_ARGS+=" -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF"
+  flags=$(grep -m1 '^flags' /proc/cpuinfo || true)
+  if [[ $flags == *avx512f* && $flags == *avx512_vnni* && $flags == *avx512_bf16* ]]; then
+    CMAKE_ARGS+=" -DGGML_AVX512=ON -DGGML_AVX512_VNNI=ON -DGGML_AVX512_BF16=ON"
+  fi
+  export CMAKE_ARGS
 fi
 export CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}
 
