@@ -52,6 +52,8 @@ async def handle_native(connection: ServerConnection, engines: Engines, settings
     reason = "disconnected"
     try:
         async for message in connection:
+            if call_task is not None and call_task.done():
+                break  # the call ended on its own (an internal failure): stop reading
             if isinstance(message, bytes):
                 if call is None:
                     await _error(output, "not_started", "send a 'start' message before any audio")
