@@ -52,6 +52,7 @@ class _Turn:
     user_text: str | None = None
     task: asyncio.Task[None] | None = None
     audio_out: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)  # first agent audio sent
+    cancelled: bool = False  # stopped by the call (barge-in, next turn, hang-up): it reports itself there
     filler: bool = False
     audio_started: bool = False
     outcome: str = "answered"
@@ -311,7 +312,8 @@ class Call:
                     await asyncio.wait_for(turn.audio_out.wait(), self.settings.engine_timeout_s)
         finally:
             filler.cancel()
-            if not asyncio.current_task().cancelling():  # type: ignore[union-attr]
+            # Not current_task().cancelling(): a TaskGroup whose child failed leaves it raised on 3.11.
+            if not turn.cancelled:
                 await self._finish_turn(turn, interrupted=False)
 
     def _on_reply_audio(self, turn: _Turn, at: float) -> None:
@@ -369,6 +371,7 @@ class Call:
         turn = self._turn
         if turn is None or turn.task is None or turn.task.done():
             return
+        turn.cancelled = True
         turn.task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await turn.task
