@@ -38,6 +38,12 @@ from voiceagent.stages.vad import VAD_RATE, StreamingVad
 
 log = logging.getLogger(__name__)
 
+def _count_budget(event: BudgetEvent | None) -> None:
+    """Count a budget miss in Prometheus (the turn's timeline keeps the event itself)."""
+    if event is not None:
+        metrics.BUDGET_EXCEEDED.labels(event.stage).inc()
+
+
 PREROLL_FRAMES = 10  # 320 ms of audio kept before speech starts, so first syllables are not clipped
 
 
@@ -240,7 +246,7 @@ class Call:
             self._turns += 1
             timeline = TurnTimeline(self._turns, event.speech_end, self.settings.budgets)
             timeline.mark("endpoint", now)
-            self._budget(timeline, timeline.stage("endpoint", now - event.speech_end))
+            _count_budget(timeline.stage("endpoint", now - event.speech_end))
             turn = _Turn(self._turns, timeline, audio, revises)
             self._turn = turn
             turn.task = asyncio.create_task(self._answer(turn, audio, speculation))
@@ -261,10 +267,6 @@ class Call:
         return text, time.monotonic() - started
 
     # ----------------------------------------------------------------- a turn
-    def _budget(self, timeline: TurnTimeline, event: BudgetEvent | None) -> None:
-        if event is not None:
-            metrics.BUDGET_EXCEEDED.labels(event.stage).inc()
-
     async def _answer(self, turn: _Turn, audio: FloatAudio, speculation: asyncio.Task[tuple[str, float]] | None) -> None:
         timeline = turn.timeline
         filler = asyncio.create_task(self._filler_at_deadline(turn))
@@ -275,7 +277,7 @@ class Call:
                 await self._apologise(turn, "stt_failed", f"speech recognition failed: {exc!r}")
                 return
             timeline.mark("stt_done", time.monotonic())
-            self._budget(timeline, timeline.stage("stt", seconds))
+            _count_budget(timeline.stage("stt", seconds))
             text = text.strip()
             if not text:
                 turn.outcome = "empty"
@@ -295,7 +297,7 @@ class Call:
                 temperature=self.settings.temperature,
                 timeout_s=self.settings.engine_timeout_s,
                 overlap=self.settings.overlap,
-                on_budget=lambda e: self._budget(timeline, e),
+                on_budget=_count_budget,
                 on_audio_out=lambda at: self._on_reply_audio(turn, at),
             )
             try:
@@ -324,7 +326,7 @@ class Call:
         turn.audio_started = True
         turn.audio_out.set()
         if turn.timeline.mark("audio_out", at):
-            self._budget(turn.timeline, turn.timeline.check("turn", at - turn.timeline.marks["speech_end"]))
+            _count_budget(turn.timeline.check("turn", at - turn.timeline.marks["speech_end"]))
 
     async def _filler_at_deadline(self, turn: _Turn) -> None:
         deadline = turn.timeline.marks["speech_end"] + self.settings.budgets.turn_ms / 1000
