@@ -33,6 +33,24 @@ def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(args.config, overrides=overrides)
 
 
+def _talk(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from voiceagent.transports.local import microphone_problem, talk_file
+
+    if args.input:
+        if not Path(args.input).is_file():
+            print(f"voiceagent talk: no such recording: {args.input}", file=sys.stderr)
+            return 2
+        return asyncio.run(talk_file(settings, Path(args.input), Path(args.output)))
+    problem = microphone_problem()
+    if problem is None:
+        problem = "live microphone talk is not available in this version"
+    print(f"voiceagent talk: cannot use the microphone: {problem}. "
+          "Use --input FILE to play a recording as the caller.", file=sys.stderr)
+    return 2
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``voiceagent`` command."""
     parser = argparse.ArgumentParser(prog="voiceagent", description=__doc__)
@@ -41,6 +59,10 @@ def main(argv: list[str] | None = None) -> int:
     _add_settings_flags(serve)
     config = sub.add_parser("config", help="print the effective configuration")
     _add_settings_flags(config)
+    talk = sub.add_parser("talk", help="talk to the agent on this machine (--input FILE plays a recording)")
+    _add_settings_flags(talk)
+    talk.add_argument("--input", help="a recording to play as the caller instead of the microphone")
+    talk.add_argument("--output", default="conversation.wav", help="stereo WAV: caller left, agent right")
     bench = sub.add_parser("bench", help="benchmarks")
     bench_sub = bench.add_subparsers(dest="bench", required=True)
     turn = bench_sub.add_parser("turn", help="turn time with real recordings, overlapped vs sequential")
@@ -66,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
         except KeyboardInterrupt:
             pass
         return 0
+    if args.command == "talk":
+        return _talk(args, settings)
     from voiceagent.bench.turn import run_turn_bench
 
     return int(asyncio.run(run_turn_bench(settings, rounds=args.rounds, audio=args.audio, json_out=args.json_out)))

@@ -215,9 +215,13 @@ class Call:
             self._preroll.append(frame)
             del self._preroll[:-PREROLL_FRAMES]
 
+    @property
+    def agent_thinking(self) -> bool:
+        """True while a turn is being answered (transcribing, generating or synthesising)."""
+        return self._turn is not None and self._turn.task is not None and not self._turn.task.done()
+
     def _agent_busy(self) -> bool:
-        turn_running = self._turn is not None and self._turn.task is not None and not self._turn.task.done()
-        return turn_running or self.player.busy
+        return self.agent_thinking or self.player.busy
 
     async def _on_vad_event(self, event: object) -> None:
         if isinstance(event, SpeechStart):
