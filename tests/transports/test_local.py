@@ -20,7 +20,7 @@ def test_talk_with_a_recording_writes_both_sides(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "voiceagent", "talk", "--input", str(recording("fsdd_4_jackson_0.wav")),
          "--output", str(out), "--records-dir", str(tmp_path / "calls"), "--log-level", "WARNING"],
-        capture_output=True, text=True, timeout=300,
+        check=False, capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stderr
     assert "agent (greeting):" in result.stdout and "caller:" in result.stdout
@@ -36,7 +36,7 @@ def test_talk_with_a_recording_writes_both_sides(tmp_path: Path) -> None:
 
 
 def test_talk_without_a_sound_device_explains_itself() -> None:
-    result = subprocess.run([sys.executable, "-m", "voiceagent", "talk"], capture_output=True, text=True, timeout=60)
+    result = subprocess.run([sys.executable, "-m", "voiceagent", "talk"], check=False, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "cannot use the microphone" in result.stderr and "--input FILE" in result.stderr
     assert "Traceback" not in result.stderr
