@@ -60,7 +60,6 @@ class _Turn:
     audio_out: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)  # first agent audio sent
     cancelled: bool = False  # stopped by the call (barge-in, next turn, hang-up): it reports itself there
     filler: bool = False
-    audio_started: bool = False
     outcome: str = "answered"
 
 
@@ -253,7 +252,7 @@ class Call:
             _count_budget(timeline.stage("endpoint", now - event.speech_end))
             turn = _Turn(self._turns, timeline, audio, revises)
             self._turn = turn
-            turn.task = asyncio.create_task(self._answer(turn, audio, speculation))
+            turn.task = asyncio.create_task(self._answer(turn, speculation))
 
     def _turn_audio(self) -> FloatAudio:
         """The caller's audio for the turn being detected, after any fragment it continues."""
@@ -271,12 +270,12 @@ class Call:
         return text, time.monotonic() - started
 
     # ----------------------------------------------------------------- a turn
-    async def _answer(self, turn: _Turn, audio: FloatAudio, speculation: asyncio.Task[tuple[str, float]] | None) -> None:
+    async def _answer(self, turn: _Turn, speculation: asyncio.Task[tuple[str, float]] | None) -> None:
         timeline = turn.timeline
         filler = asyncio.create_task(self._filler_at_deadline(turn))
         try:
             try:
-                text, seconds = await (speculation if speculation is not None else self._transcribe(audio))
+                text, seconds = await (speculation if speculation is not None else self._transcribe(turn.audio))
             except (TimeoutError, Exception) as exc:  # noqa: BLE001 - a failed STT engine gets an apology
                 await self._apologise(turn, "stt_failed", f"speech recognition failed: {exc!r}")
                 return
@@ -327,7 +326,6 @@ class Call:
         self._on_audio(turn, at)
 
     def _on_audio(self, turn: _Turn, at: float) -> None:
-        turn.audio_started = True
         turn.audio_out.set()
         if turn.timeline.mark("audio_out", at):
             _count_budget(turn.timeline.check("turn", at - turn.timeline.marks["speech_end"]))
@@ -335,7 +333,7 @@ class Call:
     async def _filler_at_deadline(self, turn: _Turn) -> None:
         deadline = turn.timeline.marks["speech_end"] + self.settings.budgets.turn_ms / 1000
         await asyncio.sleep(max(0.0, deadline - time.monotonic()))
-        if turn.audio_started or self._turn is not turn:
+        if turn.audio_out.is_set() or self._turn is not turn:
             return
         text = self.engines.phrases.filler(self.persona)
         turn.filler = True
