@@ -8,8 +8,10 @@ import dataclasses
 import os
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -83,12 +85,28 @@ def run_server(settings: Settings) -> Iterator[RunningServer]:
         thread.join(30)
 
 
+def record_where(records_dir: str | Path, key: str, value: str, timeout: float = 10.0) -> list[dict[str, Any]]:
+    """The call record whose ``start`` entry has ``key == value`` (transports without a call_id event),
+    once its ``end`` entry is written."""
+    from voiceagent.records import read_record
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for path in Path(records_dir).glob("*.jsonl"):
+            entries = read_record(path)
+            if entries and entries[0].get(key) == value and entries[-1]["kind"] == "end":
+                return entries
+        time.sleep(0.1)
+    raise AssertionError(f"no finished call record with {key}={value!r}")
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     """The real server with the bundled models, shared by the end-to-end tests."""
     settings = load_settings(
         env={},
-        overrides={"port": free_port(), "records_dir": str(tmp_path_factory.mktemp("calls")), "temperature": 0.0},
+        overrides={"port": free_port(), "audiosocket_port": free_port(),
+                   "records_dir": str(tmp_path_factory.mktemp("calls")), "temperature": 0.0},
     )
     with run_server(settings) as running:
         yield running

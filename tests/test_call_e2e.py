@@ -5,16 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
-import shutil
-import subprocess
 import urllib.request
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from tests.conftest import RunningServer, recording
+from tests.speech import espeak, words
 from voiceagent.client import Caller, load_audio
 from voiceagent.records import read_record
 
@@ -22,11 +19,6 @@ pytestmark = pytest.mark.slow
 
 STAGES = {"endpoint_ms", "stt_ms", "llm_first_token_ms", "tts_first_audio_ms"}
 MARKS = ["speech_end", "endpoint", "stt_done", "llm_first_token", "first_clause", "tts_first_audio", "audio_out"]
-
-
-def words(text: str) -> str:
-    """Lower-case words only: punctuation depends on where the caller paused."""
-    return " ".join(re.findall(r"[a-z0-9']+", text.lower()))
 
 
 async def greeted(caller: Caller, **start: object) -> None:
@@ -96,15 +88,6 @@ async def test_telephone_and_studio_sample_rates(
     # agent audio comes back at the caller's rate: whole 16-bit frames of out_frame_ms
     sizes = {n for _, n in caller.received.audio}
     assert max(sizes) == 2 * rate * server.settings.out_frame_ms // 1000
-
-
-def espeak(text: str, rate: int) -> np.ndarray:
-    if shutil.which("espeak-ng") is None:
-        pytest.skip("espeak-ng is not installed")
-    wav = subprocess.run(["espeak-ng", "-s", "150", "--stdout", text], check=True, capture_output=True).stdout
-    path = Path("/tmp") / f"voiceagent-espeak-{abs(hash(text))}.wav"
-    path.write_bytes(wav)
-    return load_audio(path, rate)
 
 
 async def test_second_turn_remembers_the_first(server: RunningServer) -> None:

@@ -23,6 +23,8 @@ def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", choices=["cpu", "gpu"], help="budget profile")
     parser.add_argument("--no-overlap", dest="overlap", action="store_const", const=False,
                         help="run the stages strictly in sequence (for comparison)")
+    parser.add_argument("--audiosocket-port", dest="audiosocket_port", type=int,
+                        help="also accept Asterisk AudioSocket connections on this TCP port")
     parser.add_argument("--records-dir", dest="records_dir", help="folder for call records ('' disables)")
     parser.add_argument("--log-level", default="INFO")
 

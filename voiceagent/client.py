@@ -108,19 +108,32 @@ class Caller:
     async def _read(self) -> None:
         try:
             async for message in self.ws:
-                now = time.monotonic()
-                if isinstance(message, bytes):
-                    self.received.audio.append((now, len(message)))
-                    self._play_end = max(self._play_end, now) + len(message) / 2 / self.rate
-                else:
-                    event = json.loads(message)
-                    self.received.events.append((now, event))
-                    if event.get("type") == "clear":
-                        self._play_end = now
+                self._handle(message, time.monotonic())
                 self._changed.set()
         finally:
             self.closed.set()
             self._changed.set()
+
+    def _handle(self, message: str | bytes, now: float) -> None:
+        """One message from the server: agent audio (binary) or an event (JSON)."""
+        if isinstance(message, bytes):
+            self._heard(len(message) // 2, now)
+        else:
+            self._event(json.loads(message), now)
+
+    def _heard(self, samples: int, now: float) -> None:
+        """Agent audio arrived: the simulated speaker plays it after what it already has."""
+        self.received.audio.append((now, samples * 2))
+        self._play_end = max(self._play_end, now) + samples / self.rate
+
+    def _event(self, event: dict[str, Any], now: float) -> None:
+        self.received.events.append((now, event))
+        if event.get("type") == "clear":
+            self._play_end = now
+
+    async def _send_frame(self, pcm: bytes) -> None:
+        """Send one frame of caller audio (16-bit PCM at the caller's rate)."""
+        await self.ws.send(pcm)
 
     async def send_json(self, data: dict[str, Any]) -> None:
         """Send a JSON text frame."""
@@ -170,7 +183,7 @@ class Caller:
         for offset in range(0, len(pcm), step):
             await asyncio.sleep(max(0.0, self._next_send - time.monotonic()))
             chunk = pcm[offset : offset + step]
-            await self.ws.send(chunk)
+            await self._send_frame(chunk)
             self._next_send += len(chunk) / 2 / self.rate
         return first_due
 

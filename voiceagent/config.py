@@ -83,7 +83,16 @@ class Settings:
     persona: str = "receptionist"  # default persona (a file in prompts_dir)
     prompts_dir: str = str(DEFAULT_PROMPTS_DIR)  # folder of persona TOML files
     records_dir: str = "calls"  # where per-call JSON-lines records are written ("" disables them)
+    dtmf_gap_ms: int = 800  # keypad digits pressed closer together than this become one turn
     engine_timeout_s: float = 8.0  # an engine silent this long is treated as dead: the caller hears an apology
+    # Telephony
+    audiosocket_port: int = 0  # TCP port for Asterisk AudioSocket connections (0: not served)
+    sip_port: int = 5060  # voiceagent sip: UDP port for SIP
+    sip_rtp_port: int = 40000  # voiceagent sip: first RTP port
+    sip_public_address: str = ""  # voiceagent sip: address put in SDP/Contact (NAT); default: the bound one
+    sip_registrar: str = ""  # voiceagent sip: register here, e.g. "sip:pbx.example.com" ("" answers direct calls only)
+    sip_user: str = ""  # voiceagent sip: account user for registration (the AOR is sip:USER@registrar host)
+    sip_password: str = ""  # voiceagent sip: account password (digest auth)
     # Limits
     max_frame_bytes: int = 65536  # largest binary audio frame accepted (larger ones get an error event)
     max_message_bytes: int = 1048576  # larger WebSocket messages close the connection (1009)

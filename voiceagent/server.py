@@ -18,12 +18,19 @@ from websockets.http11 import Request, Response
 from voiceagent import __version__
 from voiceagent.config import Settings
 from voiceagent.engines.loader import Engines, load_engines
+from voiceagent.transports.asterisk_ws import handle_asterisk
+from voiceagent.transports.audiosocket import serve_audiosocket
 from voiceagent.transports.native import handle_native
+from voiceagent.transports.twilio import handle_twilio
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[ServerConnection, Engines, Settings], Awaitable[None]]
-WEBSOCKET_ROUTES: dict[str, Handler] = {"/ws": handle_native}
+WEBSOCKET_ROUTES: dict[str, Handler] = {
+    "/ws": handle_native,
+    "/twilio": handle_twilio,
+    "/asterisk": handle_asterisk,
+}
 
 
 def _response(status: http.HTTPStatus, body: bytes, content_type: str) -> Response:
@@ -103,6 +110,9 @@ async def run_server(settings: Settings, ready: asyncio.Event | None = None) -> 
     for sock in server.sockets:
         host, port = sock.getsockname()[:2]
         log.info("listening on ws://%s:%d/ws (health: /healthz, metrics: /metrics)", host, port)
+    audiosocket = await serve_audiosocket(engines, settings) if settings.audiosocket_port else None
+    if audiosocket is not None:
+        log.info("AudioSocket (Asterisk) on tcp://%s:%d", settings.host, settings.audiosocket_port)
     log.info("models: %s", engines.models())
     log.info("budgets (%s profile): %s", settings.profile, dataclasses.asdict(settings.budgets))
     if ready is not None:
@@ -110,6 +120,8 @@ async def run_server(settings: Settings, ready: asyncio.Event | None = None) -> 
     try:
         await server.serve_forever()
     finally:
+        if audiosocket is not None:
+            audiosocket.close()
         server.close()
         await server.wait_closed()
         await engines.close()

@@ -55,6 +55,7 @@ class _Turn:
     timeline: TurnTimeline
     audio: FloatAudio  # everything the caller said in this turn (with any continued earlier fragment)
     revises: int | None = None  # the earlier turn this one continues (the caller was not finished)
+    keyed: str | None = None  # a keypad (DTMF) turn: its text, in place of a transcription
     user_text: str | None = None
     task: asyncio.Task[None] | None = None
     audio_out: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)  # first agent audio sent
@@ -76,6 +77,9 @@ class Call:
         sample_rate: int,
         output: CallOutput,
         system_prompt: str | None = None,
+        transport: str = "native",
+        details: dict[str, str] | None = None,
+        playback_lead_ms: int | None = None,
     ) -> None:
         self.call_id = call_id
         self.engines = engines
@@ -83,10 +87,13 @@ class Call:
         self.persona = persona
         self.sample_rate = sample_rate
         self.output = output
+        self.transport = transport
+        self.details = details or {}  # transport facts for the record (call SIDs, remote address ...)
         self.history = History(system_prompt or persona.system, settings.history_turns)
         self.record = CallRecord(settings.records_dir, call_id)
         self.player = AudioPlayer(
-            output, sample_rate, frame_ms=settings.out_frame_ms, lead_ms=settings.playback_lead_ms
+            output, sample_rate, frame_ms=settings.out_frame_ms,
+            lead_ms=settings.playback_lead_ms if playback_lead_ms is None else playback_lead_ms,
         )
         self._inbound: asyncio.Queue[tuple[bytes, float] | None] = asyncio.Queue(settings.inbound_queue_frames)
         self._resampler = StreamResampler(sample_rate, VAD_RATE)
@@ -108,6 +115,8 @@ class Call:
         self._background: set[asyncio.Task[None]] = set()
         self._ended = asyncio.Event()
         self.end_reason = "hangup"
+        self._digits: list[str] = []
+        self._digits_timer: asyncio.TimerHandle | None = None
 
     # ----------------------------------------------------------------- transport side
     def push_audio(self, pcm: bytes) -> None:
@@ -117,6 +126,42 @@ class Call:
                 self._inbound.get_nowait()
                 metrics.DROPPED_AUDIO.inc()
         self._inbound.put_nowait((pcm, time.monotonic()))
+
+    def push_dtmf(self, digit: str) -> None:
+        """A keypad press. Digits pressed in a row (gaps under ``dtmf_gap_ms``) become one turn whose
+        text tells the model what was pressed; pressing a key while the agent talks interrupts it."""
+        if len(digit) != 1 or digit not in "0123456789*#ABCD":
+            return
+        self._digits.append(digit)
+        self.record.write("dtmf", digit=digit)
+        if self._digits_timer is not None:
+            self._digits_timer.cancel()
+        loop = asyncio.get_running_loop()
+        self._digits_timer = loop.call_later(self.settings.dtmf_gap_ms / 1000, self._keyed_turn)
+
+    def _keyed_turn(self) -> None:
+        digits, self._digits, self._digits_timer = self._digits, [], None
+        if not digits or self._ended.is_set():
+            return
+        keys = " ".join(digits)
+        text = f"(The caller pressed {keys} on the phone keypad.)"
+        task = asyncio.create_task(self._start_keyed_turn(text))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _start_keyed_turn(self, text: str) -> None:
+        if self._agent_busy():
+            await self._interrupt()
+        else:
+            await self._cancel_turn()
+        self._carry = None
+        now = time.monotonic()
+        self._turns += 1
+        timeline = TurnTimeline(self._turns, now, self.settings.budgets)
+        timeline.mark("endpoint", now)
+        turn = _Turn(self._turns, timeline, np.zeros(0, dtype=np.float32), keyed=text)
+        self._turn = turn
+        turn.task = asyncio.create_task(self._answer(turn, None))
 
     def hang_up(self, reason: str = "hangup") -> None:
         """End the call (idempotent); :meth:`run` returns soon after."""
@@ -138,7 +183,7 @@ class Call:
         metrics.CALLS_ACTIVE.inc()
         self.record.write(
             "start", call_id=self.call_id, persona=self.persona.name, sample_rate=self.sample_rate,
-            models=self.engines.models(),
+            models=self.engines.models(), transport=self.transport, **self.details,
         )
         try:
             async with asyncio.TaskGroup() as group:
@@ -150,6 +195,8 @@ class Call:
                     task.cancel()
                 await self._cancel_turn()
         finally:
+            if self._digits_timer is not None:
+                self._digits_timer.cancel()
             if self._turn is not None and self._turn.task is not None:
                 self._turn.task.cancel()
             self._drop_speculation()
@@ -274,13 +321,16 @@ class Call:
         timeline = turn.timeline
         filler = asyncio.create_task(self._filler_at_deadline(turn))
         try:
-            try:
-                text, seconds = await (speculation if speculation is not None else self._transcribe(turn.audio))
-            except (TimeoutError, Exception) as exc:  # noqa: BLE001 - a failed STT engine gets an apology
-                await self._apologise(turn, "stt_failed", f"speech recognition failed: {exc!r}")
-                return
-            timeline.mark("stt_done", time.monotonic())
-            _count_budget(timeline.stage("stt", seconds))
+            if turn.keyed is not None:
+                text = turn.keyed
+            else:
+                try:
+                    text, seconds = await (speculation if speculation is not None else self._transcribe(turn.audio))
+                except (TimeoutError, Exception) as exc:  # noqa: BLE001 - a failed STT engine gets an apology
+                    await self._apologise(turn, "stt_failed", f"speech recognition failed: {exc!r}")
+                    return
+                timeline.mark("stt_done", time.monotonic())
+                _count_budget(timeline.stage("stt", seconds))
             text = text.strip()
             if not text:
                 turn.outcome = "empty"

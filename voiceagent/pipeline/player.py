@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
+import typing
 from collections.abc import Awaitable, Callable
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from voiceagent.events import Event
 
@@ -27,6 +28,18 @@ class CallOutput(Protocol):
         """Send one frame of agent audio (16-bit PCM at the call's sample rate)."""
 
 
+@runtime_checkable
+class MarkingOutput(CallOutput, Protocol):
+    """An output whose far end reports when audio has been played (Twilio's ``mark``).
+
+    The player sends a mark after each segment; the transport passes the echoed names to
+    :meth:`AudioPlayer.acknowledge`. A segment whose mark has not come back was not heard to the end.
+    """
+
+    async def send_mark(self, name: str) -> None:
+        """Ask the far end to report back ``name`` once everything sent so far has been played."""
+
+
 @dataclasses.dataclass(eq=False, slots=True)
 class Segment:
     """One clause (or greeting, filler, apology) of agent speech."""
@@ -37,6 +50,8 @@ class Segment:
     pcm: bytes  # 16-bit PCM at the call's rate
     on_start: Callable[[float], None] | None = None  # called with the time its first frame left
     start_sample: int | None = None  # position on the playback timeline, once started
+    mark: str | None = None  # the mark sent after its last frame (a MarkingOutput only)
+    played: bool = False  # its mark came back: the caller heard all of it
 
     @property
     def samples(self) -> int:
@@ -53,9 +68,12 @@ class Heard:
 
     @property
     def text(self) -> str:
-        """The words heard, in proportion to the audio played."""
+        """The words heard, in proportion to the audio played (never all of them if it was cut off)."""
         words = self.segment.text.split()
-        return " ".join(words[: round(len(words) * self.fraction)])
+        count = round(len(words) * self.fraction)
+        if self.fraction < 1.0:
+            count = min(count, len(words) - 1)
+        return " ".join(words[: max(0, count)])
 
 
 class AudioPlayer:
@@ -85,6 +103,8 @@ class AudioPlayer:
         self._clock_start = clock()  # timeline position 0 in clock time
         self._idle = asyncio.Event()
         self._idle.set()
+        self._marking = isinstance(output, MarkingOutput)
+        self._marks_sent = 0
 
     def enqueue(self, segment: Segment) -> None:
         """Queue a segment for playback after everything already queued."""
@@ -113,6 +133,8 @@ class AudioPlayer:
         for seg in self._history:
             assert seg.start_sample is not None
             fraction = min(1.0, max(0.0, (playhead - seg.start_sample) / max(1, seg.samples)))
+            if self._marking and not seg.played:
+                fraction = min(fraction, 0.999)  # the far end has not confirmed the end of it
             heard.append(Heard(seg, fraction))
         self._history.clear()
         # The client drops its queue on ``clear``: the timeline restarts at the playhead.
@@ -121,6 +143,17 @@ class AudioPlayer:
         if self._current is None:
             self._idle.set()
         return heard
+
+    def acknowledge(self, name: str) -> bool:
+        """The far end has played up to the end of the segment marked ``name``: correct the playhead
+        model to that point (it may have been behind or ahead). Returns False for an unknown mark."""
+        for seg in self._history:
+            if seg.mark == name and seg.start_sample is not None:
+                seg.played = True
+                end = seg.start_sample + seg.samples
+                self._clock_start = self._clock() - end / self.rate
+                return True
+        return False
 
     async def run(self) -> None:
         """Send queued segments until cancelled. Cancel-safe: at worst one frame is half-sent."""
@@ -156,3 +189,7 @@ class AudioPlayer:
             await self._output.send_audio(frame)
             pos += len(frame)
             self._sent += len(frame) // 2
+        if self._marking and generation == self._generation:
+            self._marks_sent += 1
+            segment.mark = f"{segment.turn}.{self._marks_sent}"
+            await typing.cast(MarkingOutput, self._output).send_mark(segment.mark)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
 import json
 import logging
-import uuid
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
@@ -16,8 +14,8 @@ from voiceagent import metrics
 from voiceagent.config import Settings
 from voiceagent.engines.loader import Engines
 from voiceagent.events import Ended, Error, Event, Ready
-from voiceagent.pipeline.call import Call
 from voiceagent.transports.native_protocol import ProtocolError, Start, Stop, check_audio, parse_text
+from voiceagent.transports.session import CallSession, UnknownPersona, start_call
 
 log = logging.getLogger(__name__)
 
@@ -47,29 +45,28 @@ async def _error(output: WebSocketOutput, code: str, message: str) -> None:
 async def handle_native(connection: ServerConnection, engines: Engines, settings: Settings) -> None:
     """Serve one native-protocol connection until the client stops or goes away."""
     output = WebSocketOutput(connection)
-    call: Call | None = None
-    call_task: asyncio.Task[None] | None = None
+    session: CallSession | None = None
     reason = "disconnected"
     try:
         async for message in connection:
-            if call_task is not None and call_task.done():
+            if session is not None and session.done:
                 break  # the call ended on its own (an internal failure): stop reading
             if isinstance(message, bytes):
-                if call is None:
+                if session is None:
                     await _error(output, "not_started", "send a 'start' message before any audio")
                     continue
                 try:
                     check_audio(message, settings.max_frame_bytes)
                 except ProtocolError as exc:
-                    await call.send_error(exc.code, exc.message)
+                    await session.call.send_error(exc.code, exc.message)
                     continue
-                call.push_audio(message)
+                session.call.push_audio(message)
                 continue
             try:
                 parsed = parse_text(message)
             except ProtocolError as exc:
-                if call is not None:
-                    await call.send_error(exc.code, exc.message)
+                if session is not None:
+                    await session.call.send_error(exc.code, exc.message)
                 else:
                     await _error(output, exc.code, exc.message)
                 continue
@@ -77,40 +74,34 @@ async def handle_native(connection: ServerConnection, engines: Engines, settings
                 reason = "caller_stop"
                 break
             assert isinstance(parsed, Start)
-            if call is not None:
-                await call.send_error("already_started", "this connection already carries a call")
+            if session is not None:
+                await session.call.send_error("already_started", "this connection already carries a call")
                 continue
-            persona_name = parsed.persona or settings.persona
-            persona = engines.personas.get(persona_name)
-            if persona is None:
-                await _error(output, "unknown_persona", f"no persona {persona_name!r}; have {sorted(engines.personas)}")
+            try:
+                session = start_call(engines, settings, output, sample_rate=parsed.sample_rate, transport="native",
+                                     persona=parsed.persona, prompt=parsed.prompt, details=_peer(connection))
+            except UnknownPersona as exc:
+                await _error(output, "unknown_persona", str(exc))
                 continue
-            call = Call(
-                call_id=uuid.uuid4().hex[:12],
-                engines=engines,
-                settings=settings,
-                persona=persona,
-                sample_rate=parsed.sample_rate,
-                output=output,
-                system_prompt=parsed.prompt,
-            )
+            call = session.call
             await output.send_event(
                 Ready(
                     call_id=call.call_id,
                     sample_rate=parsed.sample_rate,
-                    persona=persona.name,
+                    persona=call.persona.name,
                     models=engines.models(),
                     budgets=dataclasses.asdict(settings.budgets),
                 )
             )
-            log.info("call %s started (persona %s, %d Hz)", call.call_id, persona.name, parsed.sample_rate)
-            call_task = asyncio.create_task(call.run())
     except ConnectionClosed:
         pass
     finally:
-        if call is not None and call_task is not None:
-            call.hang_up(reason)
-            with contextlib.suppress(asyncio.CancelledError):
-                await call_task
+        if session is not None:
+            await session.end(reason)
             await output.send_event(Ended(reason=reason))
-            log.info("call %s ended (%s)", call.call_id, reason)
+
+
+def _peer(connection: ServerConnection) -> dict[str, str]:
+    """The remote address, for the call record."""
+    address = connection.remote_address
+    return {"remote": f"{address[0]}:{address[1]}"} if address else {}

@@ -1,0 +1,73 @@
+"""Starting and ending a :class:`Call` on behalf of a transport (shared by every bridge)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+
+from voiceagent.config import Settings
+from voiceagent.engines.loader import Engines
+from voiceagent.pipeline.call import Call
+from voiceagent.pipeline.player import CallOutput
+
+log = logging.getLogger(__name__)
+
+
+class UnknownPersona(LookupError):
+    """The caller asked for a persona this server does not have."""
+
+
+class CallSession:
+    """One running call: the :class:`Call` and the task that runs it."""
+
+    def __init__(self, call: Call) -> None:
+        self.call = call
+        self.task = asyncio.create_task(call.run())
+        log.info("call %s started (%s, persona %s, %d Hz)", call.call_id, call.transport, call.persona.name,
+                 call.sample_rate)
+
+    @property
+    def done(self) -> bool:
+        """True once the call has ended on its own (an internal failure) or been ended."""
+        return self.task.done()
+
+    async def end(self, reason: str) -> None:
+        """Hang up (idempotent), wait for the call to write its record and stop its tasks."""
+        self.call.hang_up(reason)
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.task
+        log.info("call %s ended (%s)", self.call.call_id, self.call.end_reason)
+
+
+def start_call(
+    engines: Engines,
+    settings: Settings,
+    output: CallOutput,
+    *,
+    sample_rate: int,
+    transport: str,
+    persona: str | None = None,
+    prompt: str | None = None,
+    details: dict[str, str] | None = None,
+    playback_lead_ms: int | None = None,
+) -> CallSession:
+    """Create and start a call. Raises :class:`UnknownPersona` for a persona the server lacks."""
+    name = persona or settings.persona
+    chosen = engines.personas.get(name)
+    if chosen is None:
+        raise UnknownPersona(f"no persona {name!r}; have {sorted(engines.personas)}")
+    call = Call(
+        call_id=uuid.uuid4().hex[:12],
+        engines=engines,
+        settings=settings,
+        persona=chosen,
+        sample_rate=sample_rate,
+        output=output,
+        system_prompt=prompt,
+        transport=transport,
+        details=details,
+        playback_lead_ms=playback_lead_ms,
+    )
+    return CallSession(call)
