@@ -27,6 +27,7 @@ if [ "${1:-}" = "--test" ]; then
   missing=()
   command -v espeak-ng >/dev/null || missing+=(espeak-ng)   # synthetic callers, besides the real recordings
   command -v chromium >/dev/null || missing+=(chromium)     # the browser demo page's end-to-end test
+  command -v sipp >/dev/null || missing+=(sip-tester)       # SIPp: a real SIP peer calling `voiceagent sip`
   if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
       apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null

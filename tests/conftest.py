@@ -28,9 +28,9 @@ def recording(name: str) -> Path:
     return path
 
 
-def free_port() -> int:
-    """A free TCP port on loopback."""
-    with socket.socket() as sock:
+def free_port(kind: socket.SocketKind = socket.SOCK_STREAM) -> int:
+    """A free TCP (or, with SOCK_DGRAM, UDP) port on loopback."""
+    with socket.socket(socket.AF_INET, kind) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
@@ -46,7 +46,7 @@ class RunningServer:
 
 
 @contextlib.contextmanager
-def run_server(settings: Settings) -> Iterator[RunningServer]:
+def run_server(settings: Settings, *, sip: bool = False) -> Iterator[RunningServer]:
     """Start the real server (real engines) on loopback in a thread; stop it afterwards."""
     from voiceagent.server import run_server as serve
 
@@ -56,7 +56,7 @@ def run_server(settings: Settings) -> Iterator[RunningServer]:
 
     async def main() -> None:
         started = asyncio.Event()
-        task = asyncio.create_task(serve(settings, started))
+        task = asyncio.create_task(serve(settings, started, sip=sip))
         waiter = asyncio.create_task(started.wait())
         done, _ = await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
         if task in done:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import logging
 import sys
@@ -30,8 +31,7 @@ def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    keys = ("host", "port", "llm", "model", "llm_url", "persona", "profile", "overlap", "records_dir")
-    overrides: dict[str, Any] = {k: getattr(args, k, None) for k in keys}
+    overrides: dict[str, Any] = {f.name: getattr(args, f.name, None) for f in dataclasses.fields(Settings)}
     return load_settings(args.config, overrides=overrides)
 
 
@@ -61,10 +61,22 @@ def main(argv: list[str] | None = None) -> int:
     _add_settings_flags(serve)
     config = sub.add_parser("config", help="print the effective configuration")
     _add_settings_flags(config)
+    sip = sub.add_parser("sip", help="run the server and a SIP endpoint that answers phone calls")
+    _add_settings_flags(sip)
+    sip.add_argument("--sip-port", dest="sip_port", type=int, help="UDP port for SIP (default 5060)")
+    sip.add_argument("--sip-rtp-port", dest="sip_rtp_port", type=int, help="first RTP port (default 40000)")
+    sip.add_argument("--sip-registrar", dest="sip_registrar", help="register to this PBX, e.g. sip:pbx.example.com")
+    sip.add_argument("--sip-user", dest="sip_user", help="account user for registration")
     talk = sub.add_parser("talk", help="talk to the agent on this machine (--input FILE plays a recording)")
     _add_settings_flags(talk)
     talk.add_argument("--input", help="a recording to play as the caller instead of the microphone")
     talk.add_argument("--output", default="conversation.wav", help="stereo WAV: caller left, agent right")
+    soak = sub.add_parser("soak", help="many concurrent synthetic callers against a running server; a report")
+    from voiceagent.soak.cli import add_arguments as soak_arguments
+
+    soak_arguments(soak)
+    soak.add_argument("--log-level", default="WARNING")
+    soak.add_argument("--config", help=argparse.SUPPRESS)
     bench = sub.add_parser("bench", help="benchmarks")
     bench_sub = bench.add_subparsers(dest="bench", required=True)
     turn = bench_sub.add_parser("turn", help="turn time with real recordings, overlapped vs sequential")
@@ -79,14 +91,18 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"voiceagent: configuration error: {exc}", file=sys.stderr)
         return 2
+    if args.command == "soak":
+        from voiceagent.soak.cli import run as run_soak
+
+        return run_soak(args)
     if args.command == "config":
         print(json.dumps(settings.describe(), indent=2))
         return 0
-    if args.command == "serve":
+    if args.command in ("serve", "sip"):
         from voiceagent.server import run_server
 
         try:
-            asyncio.run(run_server(settings))
+            asyncio.run(run_server(settings, sip=args.command == "sip"))
         except KeyboardInterrupt:
             pass
         return 0

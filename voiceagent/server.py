@@ -101,8 +101,8 @@ class VoiceAgentServer:
         )
 
 
-async def run_server(settings: Settings, ready: asyncio.Event | None = None) -> None:
-    """Load the engines, listen, serve until cancelled."""
+async def run_server(settings: Settings, ready: asyncio.Event | None = None, *, sip: bool = False) -> None:
+    """Load the engines, listen, serve until cancelled. ``sip`` also starts the SIP endpoint."""
     log.info("loading models and warming them up ...")
     engines = await load_engines(settings)
     app = VoiceAgentServer(engines, settings)
@@ -113,6 +113,11 @@ async def run_server(settings: Settings, ready: asyncio.Event | None = None) -> 
     audiosocket = await serve_audiosocket(engines, settings) if settings.audiosocket_port else None
     if audiosocket is not None:
         log.info("AudioSocket (Asterisk) on tcp://%s:%d", settings.host, settings.audiosocket_port)
+    gateway = None
+    if sip:
+        from voiceagent.transports.sip import run_sip  # PJSIP is loaded only when SIP is wanted
+
+        gateway = await run_sip(settings, engines)
     log.info("models: %s", engines.models())
     log.info("budgets (%s profile): %s", settings.profile, dataclasses.asdict(settings.budgets))
     if ready is not None:
@@ -120,6 +125,8 @@ async def run_server(settings: Settings, ready: asyncio.Event | None = None) -> 
     try:
         await server.serve_forever()
     finally:
+        if gateway is not None:
+            await gateway.stop()
         if audiosocket is not None:
             audiosocket.close()
         server.close()

@@ -107,11 +107,13 @@ async def test_malformed_media_streams_frames_do_not_end_the_call(server: Runnin
         await ws.send(json.dumps({"event": "start", "start": {"streamSid": "MZbad",
                                                               "mediaFormat": {"encoding": "audio/l16"}}}))
         await ws.send(json.dumps({"event": "start", "streamSid": "MZok", "start": {"streamSid": "MZok"}}))
+        first = json.loads(await asyncio.wait_for(ws.recv(), 10))  # the call is up: its greeting plays
         await ws.send(json.dumps({"event": "media", "media": {"payload": "%%%"}}))
         await ws.send(json.dumps({"event": "dtmf", "dtmf": {"digit": "12"}}))
         await ws.send(json.dumps({"event": "stop"}))
-        greeting = [json.loads(m) async for m in ws]  # the server closes after stop
-    assert any(m["event"] == "media" for m in greeting)
+        rest = [json.loads(m) async for m in ws]  # the server closes after stop
+    assert first["event"] == "media" and first["streamSid"] == "MZok"
+    assert all(m["streamSid"] == "MZok" for m in rest)
     record = record_where(server.settings.records_dir, "stream_sid", "MZok")
     errors = [e["code"] for e in record if e["kind"] == "error"]
     assert errors == ["bad_payload", "bad_message"]

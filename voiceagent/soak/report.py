@@ -1,0 +1,135 @@
+"""The soak report: JSON-ready numbers, threshold checks, and the machine they were measured on."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import platform
+from typing import Any
+
+from voiceagent.soak.runner import SoakResult
+from voiceagent.soak.stats import slope_per_hour, summary
+
+WINDOW_S = 30.0  # latency-over-time windows
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Release gates; None disables one."""
+
+    p95_ms: float | None = None  # client-measured turn time p95
+    error_rate: float | None = None  # (errors + unanswered turns + dropped calls) / turns
+    memory_growth_mb_per_hour: float | None = None  # slope of server resident memory
+
+
+def machine() -> dict[str, Any]:
+    """CPU model, cores and memory of the machine running the soak (the server's, on loopback)."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            cpu = next((line.split(":", 1)[1].strip() for line in info if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    memory_gb = None
+    try:
+        memory_gb = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
+    except (ValueError, OSError):
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": memory_gb, "python": platform.python_version()}
+
+
+def build_report(result: SoakResult, thresholds: Thresholds) -> dict[str, Any]:
+    """Summarise a soak run."""
+    plan = result.plan
+    duration = max(1e-9, result.finished - result.started)
+    answered = [t.turn_ms for t in result.turns if t.turn_ms is not None]
+    unanswered = sum(1 for t in result.turns if t.turn_ms is None)
+    steps = []
+    for callers in plan.callers:
+        mine = [t for t in result.turns if t.callers == callers]
+        times = [t.turn_ms for t in mine if t.turn_ms is not None]
+        steps.append({"callers": callers, "turns": len(mine), "unanswered": sum(1 for t in mine if t.turn_ms is None),
+                      "turn_ms": summary(times), "turns_per_s": round(len(mine) / plan.step_s, 3)})
+    stages: dict[str, list[float]] = {}
+    budget_misses: dict[str, int] = {}
+    outcomes: dict[str, int] = {}
+    server_turn: list[float] = []
+    fillers = 0
+    for event in result.turn_metrics:
+        outcomes[event["outcome"]] = outcomes.get(event["outcome"], 0) + 1
+        fillers += bool(event.get("filler"))
+        if event["outcome"] != "answered":
+            continue
+        for stage, ms in event.get("stages", {}).items():
+            stages.setdefault(stage, []).append(float(ms))
+        if event.get("turn_ms") is not None:
+            server_turn.append(float(event["turn_ms"]))
+        for miss in event.get("budget_events", []):
+            budget_misses[miss["stage"]] = budget_misses.get(miss["stage"], 0) + 1
+    windows = []
+    start = 0.0
+    end = duration
+    while start < end:
+        inside = [t for t in result.turns if start <= t.at < start + WINDOW_S]
+        times = [t.turn_ms for t in inside if t.turn_ms is not None]
+        if inside:
+            windows.append({"t": round(start + WINDOW_S / 2, 1), "turns": len(inside),
+                            "active": max(t.active for t in inside), **{k: summary(times)[k] for k in ("p50", "p95")}})
+        start += WINDOW_S
+    memory = [(t, s["rss_mb"]) for t, s in result.memory if "rss_mb" in s]
+    error_count = sum(result.errors.values())
+    error_rate = (error_count + result.dropped_calls) / max(1, len(result.turns))
+    report: dict[str, Any] = {
+        "machine": machine(),
+        "server": result.health,
+        "plan": {**dataclasses.asdict(plan), "audio": [str(p) for p in plan.audio]},
+        "duration_s": round(duration, 1),
+        "calls": result.calls,
+        "turns": len(result.turns),
+        "turns_per_s": round(len(result.turns) / duration, 3),
+        "answered": len(answered),
+        "unanswered": unanswered,
+        "barge_ins": sum(1 for t in result.turns if t.barged),
+        "turn_ms": summary(answered),
+        "server_turn_ms": summary(server_turn),
+        "stages_ms": {stage: summary(values) for stage, values in sorted(stages.items())},
+        "outcomes": outcomes,
+        "fillers": fillers,
+        "budget_misses": budget_misses,
+        "errors": dict(sorted(result.errors.items())),
+        "error_rate": round(error_rate, 4),
+        "dropped_calls": result.dropped_calls,
+        "steps": steps,
+        "windows": windows,
+        "memory": {
+            "samples": [[round(t, 1), round(mb, 1)] for t, mb in memory],
+            "start_mb": round(memory[0][1], 1) if memory else None,
+            "end_mb": round(memory[-1][1], 1) if memory else None,
+            "max_mb": round(max(mb for _, mb in memory), 1) if memory else None,
+            "slope_mb_per_hour": slope_per_hour([t for t, _ in memory], [mb for _, mb in memory]),
+        },
+        "call_ids": result.call_ids,
+    }
+    report["thresholds"] = check(report, thresholds)
+    return report
+
+
+def check(report: dict[str, Any], thresholds: Thresholds) -> dict[str, Any]:
+    """Compare the report with the gates: ``passed`` and one line per violation."""
+    violations = []
+    p95 = report["turn_ms"]["p95"]
+    if thresholds.p95_ms is not None and (p95 is None or p95 > thresholds.p95_ms):
+        violations.append(f"turn p95 {p95} ms > {thresholds.p95_ms} ms")
+    if thresholds.error_rate is not None and report["error_rate"] > thresholds.error_rate:
+        violations.append(f"error rate {report['error_rate']} > {thresholds.error_rate}")
+    slope = report["memory"]["slope_mb_per_hour"]
+    if thresholds.memory_growth_mb_per_hour is not None and slope is not None \
+            and slope > thresholds.memory_growth_mb_per_hour:
+        violations.append(f"memory growth {slope} MB/h > {thresholds.memory_growth_mb_per_hour} MB/h")
+    return {**dataclasses.asdict(thresholds), "passed": not violations, "violations": violations}
+
+
+def max_calls_under(report: dict[str, Any], p95_ms: float = 1000.0) -> int | None:
+    """The largest step concurrency whose p95 turn time stayed under ``p95_ms`` (None if none did)."""
+    fitting = [s["callers"] for s in report["steps"] if s["turn_ms"]["p95"] is not None and s["turn_ms"]["p95"] < p95_ms]
+    return max(fitting) if fitting else None

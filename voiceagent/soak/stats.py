@@ -1,0 +1,25 @@
+"""Percentiles and trends for the soak report (numpy's linear-interpolation percentiles)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+
+def summary(values: Sequence[float]) -> dict[str, float | int | None]:
+    """count, p50, p95, p99, max and mean of ``values`` (None where there are none)."""
+    if not values:
+        return {"count": 0, "p50": None, "p95": None, "p99": None, "max": None, "mean": None}
+    data = np.asarray(values, dtype=np.float64)
+    p50, p95, p99 = np.percentile(data, [50, 95, 99])
+    return {"count": len(data), "p50": round(float(p50), 1), "p95": round(float(p95), 1),
+            "p99": round(float(p99), 1), "max": round(float(data.max()), 1), "mean": round(float(data.mean()), 1)}
+
+
+def slope_per_hour(times_s: Sequence[float], values: Sequence[float]) -> float | None:
+    """Least-squares slope of ``values`` against time, per hour (None with fewer than 3 points)."""
+    if len(times_s) < 3 or max(times_s) - min(times_s) <= 0:
+        return None
+    slope = float(np.polyfit(np.asarray(times_s, dtype=np.float64), np.asarray(values, dtype=np.float64), 1)[0])
+    return round(slope * 3600, 2)

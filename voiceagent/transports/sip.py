@@ -1,0 +1,313 @@
+"""``voiceagent sip``: a SIP endpoint (PJSIP, through its pjsua2 Python binding) that answers calls and
+bridges their audio to the pipeline.
+
+Softphones, SIP trunks and PBXs call it directly, or it registers to a PBX with the credentials in the
+configuration. PCMU and PCMA are offered (and telephone-event, RFC 4733, for DTMF); PJSIP does SIP, SDP,
+RTP and jitter buffering. Its conference bridge runs at 8 kHz here, so caller audio reaches the call at
+the line's own rate and is resampled once, by soxr, for the 16 kHz models.
+
+Threads: every pjsua2 call happens on one thread that polls PJSIP's events; the media clock calls
+:class:`_Port` from PJSIP's own media thread every 20 ms. The asyncio side hears of calls, audio and keys
+through ``call_soon_threadsafe`` and asks for hang-ups through a queue the PJSIP thread drains.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import gc
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pjsua2 as pj
+
+from voiceagent import __version__
+from voiceagent.config import Settings
+from voiceagent.engines.loader import Engines
+from voiceagent.events import Clear, Error, Event
+from voiceagent.transports.session import CallSession, UnknownPersona, start_call
+
+log = logging.getLogger(__name__)
+
+RATE = 8000
+FRAME_BYTES = RATE // 50 * 2  # 20 ms of 16-bit PCM
+MAX_BUFFERED_BYTES = RATE * 2 * 5  # agent audio waiting for the media clock: 5 s at most
+
+
+class SipOutput:
+    """Agent audio waits here for PJSIP's media clock; ``clear`` takes back whatever was not yet sent."""
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+        self._lock = threading.Lock()
+
+    async def send_event(self, event: Event) -> None:
+        """Barge-in flushes the buffer; errors go to the log (the record has every event)."""
+        if isinstance(event, Clear):
+            with self._lock:
+                self._buffer.clear()
+        elif isinstance(event, Error):
+            log.warning("sip: %s: %s", event.code, event.message)
+
+    async def send_audio(self, pcm: bytes) -> None:
+        """Queue one frame of agent audio (16-bit PCM at 8 kHz)."""
+        with self._lock:
+            self._buffer += pcm
+            if len(self._buffer) > MAX_BUFFERED_BYTES:
+                del self._buffer[: len(self._buffer) - MAX_BUFFERED_BYTES]
+
+    def next_frame(self) -> bytes:
+        """The next 20 ms for the line (silence when the agent is quiet). Called from the media thread."""
+        with self._lock:
+            frame = bytes(self._buffer[:FRAME_BYTES])
+            del self._buffer[:FRAME_BYTES]
+        return frame + bytes(FRAME_BYTES - len(frame))
+
+
+class _Port(pj.AudioMediaPort):  # type: ignore[misc]
+    """A conference-bridge port: the caller's frames in, the agent's frames out."""
+
+    def __init__(self, output: SipOutput, receive: Callable[[bytes], None]) -> None:
+        super().__init__()
+        self._output = output  # no reference back to the call: no cycle for the garbage collector
+        self._receive = receive
+
+    def onFrameReceived(self, frame: Any) -> None:
+        if frame.type == pj.PJMEDIA_FRAME_TYPE_AUDIO and frame.size:
+            self._receive(bytes(frame.buf))
+
+    def onFrameRequested(self, frame: Any) -> None:
+        frame.buf = pj.ByteVector(self._output.next_frame())
+        frame.size = FRAME_BYTES
+        frame.type = pj.PJMEDIA_FRAME_TYPE_AUDIO
+
+
+class _SipCall(pj.Call):  # type: ignore[misc]
+    """One SIP call and the voiceagent :class:`Call` it carries."""
+
+    def __init__(self, gateway: SipGateway, account: pj.Account, call_id: int) -> None:
+        super().__init__(account, call_id)
+        self.gateway = gateway
+        self.sip_id = call_id
+        self.output = SipOutput()
+        self.port: _Port | None = None
+
+    @property
+    def session(self) -> CallSession | None:
+        """The voiceagent call, once media is up (set on the event loop)."""
+        return self.gateway.sessions.get(self.sip_id)
+
+    def onCallState(self, prm: Any) -> None:
+        info = self.getInfo()
+        if info.state == pj.PJSIP_INV_STATE_DISCONNECTED:
+            self.gateway.disconnected(self, info.lastReason or "hangup")
+
+    def onCallMediaState(self, prm: Any) -> None:
+        info = self.getInfo()
+        for media in info.media:
+            if media.type == pj.PJMEDIA_TYPE_AUDIO and media.status == pj.PJSUA_CALL_MEDIA_ACTIVE and self.port is None:
+                audio = self.getAudioMedia(media.index)
+                fmt = pj.MediaFormatAudio()
+                fmt.init(pj.PJMEDIA_FORMAT_PCM, RATE, 1, 20000, 16)
+                self.port = _Port(self.output, functools.partial(self.gateway.caller_audio, self.sip_id))
+                self.port.createPort(f"va{info.id}", fmt)
+                audio.startTransmit(self.port)
+                self.port.startTransmit(audio)
+                self.gateway.media_ready(self, info)
+
+    def onDtmfDigit(self, prm: Any) -> None:
+        session = self.session
+        if session is not None:
+            self.gateway.loop.call_soon_threadsafe(session.call.push_dtmf, str(prm.digit))
+
+
+class _Account(pj.Account):  # type: ignore[misc]
+    def __init__(self, gateway: SipGateway) -> None:
+        super().__init__()
+        self.gateway = gateway
+
+    def onIncomingCall(self, prm: Any) -> None:
+        self.gateway.incoming(self, prm.callId)
+
+    def onRegState(self, prm: Any) -> None:
+        log.info("sip registration: %s %s", prm.code, prm.reason)
+
+
+class SipGateway:
+    """Runs PJSIP on its own thread and bridges each answered call to a voiceagent :class:`Call`."""
+
+    def __init__(self, engines: Engines, settings: Settings, loop: asyncio.AbstractEventLoop) -> None:
+        self.engines = engines
+        self.settings = settings
+        self.loop = loop
+        # pjsua2 objects live and die on the PJSIP thread: kept here while in use, then in a graveyard
+        # that thread empties, so no C++ destructor ever runs on the event loop's thread.
+        self._calls: dict[int, _SipCall] = {}
+        self._graveyard: list[tuple[float, _SipCall]] = []
+        self.sessions: dict[int, CallSession] = {}  # by PJSIP call id; touched on the event loop only
+        self._commands: queue.Queue[tuple[str, int]] = queue.Queue()
+        self._ready = threading.Event()
+        self._stopping = threading.Event()
+        self._failure: BaseException | None = None
+        self._account: _Account | None = None
+        self._endings: set[asyncio.Future[None]] = set()
+        self._thread = threading.Thread(target=self._run, name="pjsip", daemon=True)
+
+    # ------------------------------------------------------------ lifecycle (asyncio side)
+    async def start(self) -> None:
+        """Start PJSIP and listen; raises if it cannot (port in use ...)."""
+        self._thread.start()
+        await asyncio.to_thread(self._ready.wait)
+        if self._failure is not None:
+            raise RuntimeError(f"SIP endpoint failed to start: {self._failure}") from self._failure
+
+    async def stop(self) -> None:
+        """Hang up every call and shut PJSIP down."""
+        self._stopping.set()
+        await asyncio.to_thread(self._thread.join, 10)
+
+    @property
+    def active_calls(self) -> int:
+        """SIP calls in progress."""
+        return len(self._calls)
+
+    # ------------------------------------------------------------ PJSIP thread
+    def _run(self) -> None:
+        endpoint = pj.Endpoint()
+        try:
+            self._init(endpoint)
+        except BaseException as exc:  # noqa: BLE001 - reported to start()
+            self._failure = exc
+            self._ready.set()
+            with contextlib.suppress(Exception):
+                endpoint.libDestroy()
+            return
+        self._ready.set()
+        try:
+            while not self._stopping.is_set():
+                endpoint.libHandleEvents(10)
+                self._drain_commands()
+                while self._graveyard and self._graveyard[0][0] < time.monotonic() - 5:
+                    self._graveyard.pop(0)
+            endpoint.hangupAllCalls()
+            for _ in range(20):
+                endpoint.libHandleEvents(10)
+        finally:
+            self._calls.clear()
+            self._graveyard.clear()
+            self._account = None
+            gc.collect()  # any pjsua2 object still unreferenced goes now, on this thread
+            endpoint.libDestroy()
+
+    def _init(self, endpoint: pj.Endpoint) -> None:
+        settings = self.settings
+        endpoint.libCreate()
+        config = pj.EpConfig()
+        config.uaConfig.threadCnt = 0  # events are polled on this thread
+        config.uaConfig.mainThreadOnly = False
+        config.uaConfig.userAgent = f"voiceagent/{__version__}"
+        config.logConfig.level = 2
+        config.logConfig.consoleLevel = 2 if log.isEnabledFor(logging.DEBUG) else 0
+        config.medConfig.clockRate = RATE
+        config.medConfig.sndClockRate = RATE
+        config.medConfig.channelCount = 1
+        config.medConfig.noVad = True
+        config.medConfig.ecTailLen = 0
+        endpoint.libInit(config)
+        transport = pj.TransportConfig()
+        transport.port = settings.sip_port
+        if settings.host not in ("0.0.0.0", "::"):
+            transport.boundAddress = settings.host
+        if settings.sip_public_address:
+            transport.publicAddress = settings.sip_public_address
+        endpoint.transportCreate(pj.PJSIP_TRANSPORT_UDP, transport)
+        endpoint.libStart()
+        endpoint.audDevManager().setNullDev()
+        for codec in endpoint.codecEnum2():
+            priority = {"PCMU/8000/1": 255, "PCMA/8000/1": 254}.get(codec.codecId, 0)
+            endpoint.codecSetPriority(codec.codecId, priority)
+        account_config = pj.AccountConfig()
+        address = settings.sip_public_address or settings.host
+        account_config.mediaConfig.transportConfig.port = settings.sip_rtp_port
+        if settings.sip_registrar:
+            host = settings.sip_registrar.removeprefix("sip:").removeprefix("sips:")
+            account_config.idUri = f"sip:{settings.sip_user}@{host}"
+            account_config.regConfig.registrarUri = settings.sip_registrar
+            account_config.sipConfig.authCreds.append(
+                pj.AuthCredInfo("digest", "*", settings.sip_user, 0, settings.sip_password))
+        else:
+            account_config.idUri = f"sip:voiceagent@{address}:{settings.sip_port}"
+        self._account = _Account(self)
+        self._account.create(account_config)
+        log.info("SIP endpoint on udp://%s:%d (RTP from port %d)%s", address, settings.sip_port,
+                 settings.sip_rtp_port, f", registering to {settings.sip_registrar}" if settings.sip_registrar else "")
+
+    def _drain_commands(self) -> None:
+        while True:
+            try:
+                command, call_id = self._commands.get_nowait()
+            except queue.Empty:
+                return
+            call = self._calls.get(call_id)
+            if command == "hangup" and call is not None:
+                param = pj.CallOpParam()
+                param.statusCode = pj.PJSIP_SC_OK
+                with contextlib.suppress(Exception):
+                    call.hangup(param)
+
+    def incoming(self, account: pj.Account, call_id: int) -> None:
+        """A new INVITE: answer it (the session starts once media is up)."""
+        call = _SipCall(self, account, call_id)
+        self._calls[call_id] = call
+        param = pj.CallOpParam()
+        param.statusCode = pj.PJSIP_SC_OK
+        call.answer(param)
+
+    def caller_audio(self, call_id: int, pcm: bytes) -> None:
+        """Caller audio from the media thread, handed to the call on the event loop."""
+        session = self.sessions.get(call_id)
+        if session is not None:
+            self.loop.call_soon_threadsafe(session.call.push_audio, pcm)
+
+    def media_ready(self, call: _SipCall, info: Any) -> None:
+        """RTP flows: start the voiceagent call on the event loop."""
+        details = {"sip_call_id": info.callIdString, "remote": info.remoteUri}
+        self.loop.call_soon_threadsafe(self._start_session, call.sip_id, call.output, details)
+
+    def disconnected(self, call: _SipCall, reason: str) -> None:
+        """The SIP call is over (either side)."""
+        self.loop.call_soon_threadsafe(self._end_session, call.sip_id, "caller_hangup")
+        if self._calls.pop(call.sip_id, None) is not None:
+            self._graveyard.append((time.monotonic(), call))
+
+    # ------------------------------------------------------------ event-loop side
+    def _start_session(self, call_id: int, output: SipOutput, details: dict[str, str]) -> None:
+        try:
+            session = start_call(self.engines, self.settings, output, sample_rate=RATE, transport="sip",
+                                 details=details)
+        except UnknownPersona as exc:
+            log.warning("sip: %s", exc)
+            self._commands.put(("hangup", call_id))
+            return
+        self.sessions[call_id] = session
+        # A call that ends here (an internal failure, a limit) hangs the SIP call up.
+        session.task.add_done_callback(lambda _: self._commands.put(("hangup", call_id)))
+
+    def _end_session(self, call_id: int, reason: str) -> None:
+        session = self.sessions.pop(call_id, None)
+        if session is not None:
+            ending = asyncio.ensure_future(session.end(reason))
+            self._endings.add(ending)
+            ending.add_done_callback(self._endings.discard)
+
+
+async def run_sip(settings: Settings, engines: Engines) -> SipGateway:
+    """Start the SIP endpoint on the running loop."""
+    gateway = SipGateway(engines, settings, asyncio.get_running_loop())
+    await gateway.start()
+    return gateway
