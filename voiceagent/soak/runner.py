@@ -152,7 +152,7 @@ class Soak:
         async with asyncio.TaskGroup() as group:
             for index in range(callers):
                 delay = self.plan.ramp_s * index / max(1, callers)
-                twilio = self._rng.random() < self.plan.twilio
+                twilio = (index + 0.5) / callers <= self.plan.twilio  # that share of the callers, exactly
                 group.create_task(self._caller_loop(delay, deadline, twilio, random.Random(self._rng.random())))
 
     async def _caller_loop(self, delay: float, deadline: float, twilio: bool, rng: random.Random) -> None:
