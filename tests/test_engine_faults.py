@@ -103,3 +103,30 @@ async def test_dead_model_server_gets_an_apology_with_an_error_code(dead: Runnin
     # the caller's words are kept even though no answer could be made
     transcripts = caller.received.of_type("transcript")
     assert transcripts and "nine" in transcripts[0]["text"].lower() or "9" in transcripts[0]["text"]
+
+
+@pytest.fixture(scope="module")
+def dead_with_fallback(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    settings = load_settings(env={}, overrides={
+        "port": free_port(), "llm": "ollama", "llm_url": f"http://127.0.0.1:{free_port()}", "model": "phi3:mini",
+        "llm_fallback": True, "records_dir": str(tmp_path_factory.mktemp("fallback-calls")),
+    })
+    with run_server(settings) as running:
+        yield running
+
+
+async def test_a_dead_model_server_falls_back_to_the_embedded_model(dead_with_fallback: RunningServer) -> None:
+    async with Caller(dead_with_fallback.url, 16000) as caller:
+        ready = await caller.start()
+        await caller.wait_until_agent_quiet()
+        _, first_audio = await caller.say(load_audio(recording("fsdd_9_jackson_0.wav"), 16000))
+        metrics = await caller.wait_for("turn_metrics")
+        await caller.wait_until_agent_quiet()
+    assert "fallback llama_cpp" in ready["models"]["llm"]
+    assert first_audio is not None and metrics["outcome"] == "answered"
+    replies = [e for e in caller.received.of_type("agent_text") if e["kind"] == "reply"]
+    assert replies and all(e["text"].strip() for e in replies)
+    assert not caller.received.of_type("error")
+    text = await asyncio.to_thread(lambda: urllib.request.urlopen(f"{dead_with_fallback.http}/metrics", timeout=5).read())
+    fallbacks = [line for line in text.decode().splitlines() if line.startswith("voiceagent_llm_fallbacks_total")]
+    assert fallbacks and float(fallbacks[0].split()[1]) >= 1

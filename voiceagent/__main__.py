@@ -26,6 +26,12 @@ def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
                         help="run the stages strictly in sequence (for comparison)")
     parser.add_argument("--audiosocket-port", dest="audiosocket_port", type=int,
                         help="also accept Asterisk AudioSocket connections on this TCP port")
+    parser.add_argument("--insecure", action="store_const", const=True,
+                        help="allow a non-loopback address without an auth token (trusted networks only)")
+    parser.add_argument("--allowed-origins", dest="allowed_origins", help="comma list of browser origins")
+    parser.add_argument("--tls-cert", dest="tls_cert", help="PEM certificate: serve wss:// and https://")
+    parser.add_argument("--tls-key", dest="tls_key", help="PEM private key for --tls-cert")
+    parser.add_argument("--max-calls", dest="max_calls", type=int, help="concurrent calls before refusing (1013)")
     parser.add_argument("--records-dir", dest="records_dir", help="folder for call records ('' disables)")
     parser.add_argument("--log-level", default="INFO")
 
@@ -53,6 +59,27 @@ def _talk(args: argparse.Namespace, settings: Settings) -> int:
     return 2
 
 
+def _calls(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from voiceagent.records import read_record
+    from voiceagent.records_view import format_call, format_list, list_calls
+
+    folder = Path(settings.records_dir)
+    if not settings.records_dir or not folder.is_dir():
+        print(f"voiceagent calls: no records folder {folder} (records_dir)", file=sys.stderr)
+        return 2
+    if args.action == "show":
+        path = folder / f"{args.call_id}.jsonl"
+        if not args.call_id or not path.is_file():
+            print(f"voiceagent calls: no record for call {args.call_id!r} in {folder}", file=sys.stderr)
+            return 2
+        print(format_call(read_record(path)))
+        return 0
+    print(format_list(list_calls(folder, args.limit)))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``voiceagent`` command."""
     parser = argparse.ArgumentParser(prog="voiceagent", description=__doc__)
@@ -71,6 +98,11 @@ def main(argv: list[str] | None = None) -> int:
     _add_settings_flags(talk)
     talk.add_argument("--input", help="a recording to play as the caller instead of the microphone")
     talk.add_argument("--output", default="conversation.wav", help="stereo WAV: caller left, agent right")
+    calls = sub.add_parser("calls", help="list call records, or show one (voiceagent calls show ID)")
+    _add_settings_flags(calls)
+    calls.add_argument("action", nargs="?", choices=["list", "show"], default="list")
+    calls.add_argument("call_id", nargs="?", help="the call to show")
+    calls.add_argument("--limit", type=int, default=50)
     soak = sub.add_parser("soak", help="many concurrent synthetic callers against a running server; a report")
     from voiceagent.soak.cli import add_arguments as soak_arguments
 
@@ -84,6 +116,11 @@ def main(argv: list[str] | None = None) -> int:
     turn.add_argument("--rounds", type=int, default=3, help="times each recording is played")
     turn.add_argument("--audio", nargs="*", help="recordings to use as callers (default: ../shared/audio)")
     turn.add_argument("--json", dest="json_out", help="also write the results to this JSON file")
+    models = bench_sub.add_parser("models", help="speed against relevance of every reachable language model")
+    _add_settings_flags(models)
+    from voiceagent.bench.models.cli import add_arguments as models_arguments
+
+    models_arguments(models)
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
@@ -95,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
         from voiceagent.soak.cli import run as run_soak
 
         return run_soak(args)
+    if args.command == "calls":
+        return _calls(args, settings)
     if args.command == "config":
         print(json.dumps(settings.describe(), indent=2))
         return 0
@@ -103,11 +142,18 @@ def main(argv: list[str] | None = None) -> int:
 
         try:
             asyncio.run(run_server(settings, sip=args.command == "sip"))
+        except ConfigError as exc:
+            print(f"voiceagent: {exc}", file=sys.stderr)
+            return 2
         except KeyboardInterrupt:
             pass
         return 0
     if args.command == "talk":
         return _talk(args, settings)
+    if args.bench == "models":
+        from voiceagent.bench.models.cli import run as run_models
+
+        return run_models(args, settings)
     from voiceagent.bench.turn import run_turn_bench
 
     return int(asyncio.run(run_turn_bench(settings, rounds=args.rounds, audio=args.audio, json_out=args.json_out)))

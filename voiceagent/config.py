@@ -57,6 +57,9 @@ class Settings:
     model: str = ""  # llama_cpp: "qwen2.5-0.5b" (bundled), "smollm2-135m" or a .gguf path; else a model name
     llm_url: str = ""  # ollama: host (default http://127.0.0.1:11434); openai: base URL ending in /v1
     llm_api_key: str = ""  # openai: API key, if the server wants one
+    llm_fallback: bool = False  # ollama/openai: when the server fails, the embedded model (llama_cpp) answers
+    llm_fallback_model: str = ""  # the embedded fallback: a bundled name or .gguf path ("" = the default)
+    llm_fallback_after_s: float = 2.0  # no first token from the server within this long: use the fallback
     llm_threads: int = 2  # llama_cpp: CPU threads
     llm_context: int = 2048  # llama_cpp: context window in tokens
     max_reply_tokens: int = 64  # longest reply, in tokens: phone answers are short
@@ -93,7 +96,19 @@ class Settings:
     sip_registrar: str = ""  # voiceagent sip: register here, e.g. "sip:pbx.example.com" ("" answers direct calls only)
     sip_user: str = ""  # voiceagent sip: account user for registration (the AOR is sip:USER@registrar host)
     sip_password: str = ""  # voiceagent sip: account password (digest auth)
+    # Security
+    auth_token: str = ""  # clients must present it (Authorization: Bearer, ?token=, or 'token' in start/TwiML)
+    insecure: bool = False  # allow serving on a non-loopback address without a token (not recommended)
+    allowed_origins: str = ""  # comma list of browser origins allowed to open WebSockets ("" = same origin only)
+    tls_cert: str = ""  # PEM certificate: serve wss:// and https:// (else put a TLS reverse proxy in front)
+    tls_key: str = ""  # PEM private key for tls_cert
     # Limits
+    max_calls: int = 8  # concurrent calls; the next caller is refused (WebSocket close 1013, SIP 486)
+    max_call_s: float = 3600.0  # a call is ended after this long
+    idle_timeout_s: float = 60.0  # a call with no caller audio for this long is ended
+    input_burst_s: float = 2.0  # caller audio may run this far ahead of real time; more is dropped
+    input_abuse_s: float = 10.0  # a caller this far ahead of real time is cut off
+    shutdown_grace_s: float = 30.0  # on SIGTERM, calls in progress get this long to finish
     max_frame_bytes: int = 65536  # largest binary audio frame accepted (larger ones get an error event)
     max_message_bytes: int = 1048576  # larger WebSocket messages close the connection (1009)
     inbound_queue_frames: int = 200  # caller audio frames buffered per call; the oldest are dropped past it
@@ -105,8 +120,12 @@ class Settings:
     budgets: Budgets = dataclasses.field(default_factory=Budgets)
 
     def describe(self) -> dict[str, Any]:
-        """The effective settings as plain data (for logs and ``voiceagent config``)."""
-        return dataclasses.asdict(self)
+        """The effective settings as plain data (for logs and ``voiceagent config``); secrets masked."""
+        data = dataclasses.asdict(self)
+        for key in ("auth_token", "llm_api_key", "sip_password"):
+            if data[key]:
+                data[key] = "***"
+        return data
 
 
 SUPPORTED_SAMPLE_RATES = (8000, 16000, 22050, 24000, 32000, 44100, 48000)
@@ -190,4 +209,8 @@ def load_settings(
         raise ConfigError(f"profile: {settings.profile!r} is not one of {PROFILE_NAMES}")
     budgets = _apply(Budgets, BUDGET_PROFILES[settings.profile], budget_values, "budgets")
     result: Settings = dataclasses.replace(settings, budgets=budgets)
+    if bool(result.tls_cert) != bool(result.tls_key):
+        raise ConfigError("tls_cert and tls_key go together")
+    if result.max_calls < 1:
+        raise ConfigError("max_calls must be at least 1")
     return result

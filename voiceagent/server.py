@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import http
 import json
 import logging
+import signal
+import ssl
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -15,7 +18,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
-from voiceagent import __version__
+from voiceagent import __version__, security
 from voiceagent.config import Settings
 from voiceagent.engines.loader import Engines, load_engines
 from voiceagent.transports.asterisk_ws import handle_asterisk
@@ -26,6 +29,7 @@ from voiceagent.transports.twilio import handle_twilio
 log = logging.getLogger(__name__)
 
 Handler = Callable[[ServerConnection, Engines, Settings], Awaitable[None]]
+TOKEN_IN_MESSAGE = {"/ws", "/twilio"}  # routes whose first message may carry the token
 WEBSOCKET_ROUTES: dict[str, Handler] = {
     "/ws": handle_native,
     "/twilio": handle_twilio,
@@ -68,6 +72,9 @@ class VoiceAgentServer:
             body = json.dumps({"status": "ok", "version": __version__, "models": self.engines.models()})
             return _response(http.HTTPStatus.OK, body.encode(), "application/json")
         if path == "/metrics":
+            refusal = security.check_request(self.settings, connection, request, token_later=False)
+            if refusal is not None:
+                return _response(refusal[0], refusal[1].encode(), "text/plain")
             return _response(http.HTTPStatus.OK, generate_latest(), CONTENT_TYPE_LATEST)
         if path == "/personas":
             personas = [
@@ -80,6 +87,10 @@ class VoiceAgentServer:
         if path in WEBSOCKET_ROUTES:
             if "websocket" not in request.headers.get("Upgrade", "").lower():
                 return _response(http.HTTPStatus.UPGRADE_REQUIRED, b"WebSocket endpoint\n", "text/plain")
+            refusal = security.check_request(self.settings, connection, request, token_later=path in TOKEN_IN_MESSAGE)
+            if refusal is not None:
+                log.warning("refused %s from %s: %s", path, connection.remote_address, refusal[1].strip())
+                return _response(refusal[0], refusal[1].encode(), "text/plain")
             return None
         return _response(http.HTTPStatus.NOT_FOUND, b"not found\n", "text/plain")
 
@@ -90,6 +101,10 @@ class VoiceAgentServer:
 
     async def start(self) -> Server:
         """Listen; returns the running websockets server."""
+        context = None
+        if self.settings.tls_cert:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(self.settings.tls_cert, self.settings.tls_key)
         return await serve(
             self.handler,
             self.settings.host,
@@ -98,11 +113,17 @@ class VoiceAgentServer:
             max_size=self.settings.max_message_bytes,
             ping_interval=20,
             ping_timeout=20,
+            ssl=context,
         )
 
 
 async def run_server(settings: Settings, ready: asyncio.Event | None = None, *, sip: bool = False) -> None:
-    """Load the engines, listen, serve until cancelled. ``sip`` also starts the SIP endpoint."""
+    """Load the engines, listen, serve until cancelled or SIGTERM/SIGINT. ``sip`` also starts the SIP
+    endpoint. On a signal: stop accepting calls, give calls in progress ``shutdown_grace_s`` to finish,
+    end the rest (their records are written), then exit."""
+    security.check_exposure(settings)
+    if not security.is_loopback(settings.host) and (settings.audiosocket_port or sip):
+        log.warning("AudioSocket and SIP carry no token: restrict them to your PBX's address with a firewall")
     log.info("loading models and warming them up ...")
     engines = await load_engines(settings)
     app = VoiceAgentServer(engines, settings)
@@ -122,13 +143,24 @@ async def run_server(settings: Settings, ready: asyncio.Event | None = None, *, 
     log.info("budgets (%s profile): %s", settings.profile, dataclasses.asdict(settings.budgets))
     if ready is not None:
         ready.set()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(ValueError, RuntimeError, NotImplementedError):  # not the main thread
+            loop.add_signal_handler(signum, stop.set)
     try:
-        await server.serve_forever()
+        await stop.wait()
+        log.info("shutting down: no new calls; %d in progress get up to %.0f s", len(engines.calls.sessions),
+                 settings.shutdown_grace_s)
+        engines.calls.accepting = False
+        ended = await engines.calls.drain(settings.shutdown_grace_s)
+        log.info("shutdown: %d calls ended by the server; records written", ended)
     finally:
         if gateway is not None:
             await gateway.stop()
         if audiosocket is not None:
             audiosocket.close()
         server.close()
-        await server.wait_closed()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(server.wait_closed(), 5)
         await engines.close()

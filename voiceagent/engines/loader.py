@@ -16,6 +16,7 @@ from voiceagent.engines.piper import PiperSynthesizer
 from voiceagent.engines.whisper import WhisperTranscriber
 from voiceagent.personas import Persona, load_personas
 from voiceagent.pipeline.phrases import PhraseBank
+from voiceagent.pipeline.registry import CallRegistry
 from voiceagent.stages.vad import SileroModel
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ class Engines:
     tts: PiperSynthesizer
     personas: dict[str, Persona]
     phrases: PhraseBank
+    calls: CallRegistry = dataclasses.field(default_factory=lambda: CallRegistry(8))  # calls in progress
 
     def models(self) -> dict[str, str]:
         """Which model each stage runs (for logs and the ready event)."""
@@ -44,21 +46,31 @@ class Engines:
 
 
 def make_llm(settings: Settings) -> ChatEngine:
-    """The chat engine the settings ask for."""
+    """The chat engine the settings ask for (with the embedded fallback behind a server, if asked)."""
     if settings.llm == "ollama":
         from voiceagent.engines.ollama_chat import OllamaEngine
 
-        return OllamaEngine(settings.model, host=settings.llm_url, timeout_s=settings.engine_timeout_s)
-    if settings.llm == "openai":
+        server: ChatEngine = OllamaEngine(settings.model, host=settings.llm_url, timeout_s=settings.engine_timeout_s)
+    elif settings.llm == "openai":
         from voiceagent.engines.openai_chat import OpenAIEngine
 
-        return OpenAIEngine(
+        server = OpenAIEngine(
             settings.model, base_url=settings.llm_url, api_key=settings.llm_api_key, timeout_s=settings.engine_timeout_s
         )
+    else:
+        return _embedded(settings, settings.model)
+    if not settings.llm_fallback:
+        return server
+    from voiceagent.engines.fallback import FallbackEngine
+
+    return FallbackEngine(server, _embedded(settings, settings.llm_fallback_model), after_s=settings.llm_fallback_after_s)
+
+
+def _embedded(settings: Settings, model: str) -> ChatEngine:
     from voiceagent.engines.llama_cpp import LlamaCppEngine
 
-    path = bundled.gguf_path(settings.model)
-    label = f"llama_cpp:{settings.model or bundled.DEFAULT_LLM}"
+    path = bundled.gguf_path(model)
+    label = f"llama_cpp:{model or bundled.DEFAULT_LLM}"
     return LlamaCppEngine(path, threads=settings.llm_threads, context=settings.llm_context, label=label)
 
 
@@ -92,4 +104,5 @@ async def load_engines(settings: Settings) -> Engines:
         # A remote model server may come up after us: serve anyway, calls apologise until it answers.
         log.warning("language model %s did not warm up: %s", llm.label, exc)
     log.info("engines loaded and warm in %.1f s", time.monotonic() - started)
-    return Engines(vad=vad, stt=stt, llm=llm, tts=tts, personas=personas, phrases=phrases)
+    return Engines(vad=vad, stt=stt, llm=llm, tts=tts, personas=personas, phrases=phrases,
+                   calls=CallRegistry(settings.max_calls))

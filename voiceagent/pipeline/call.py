@@ -115,12 +115,35 @@ class Call:
         self._background: set[asyncio.Task[None]] = set()
         self._ended = asyncio.Event()
         self.end_reason = "hangup"
+        self._started = time.monotonic()
+        self._last_audio = self._started
+        self._samples_in = 0  # caller samples accepted
+        self._samples_offered = 0  # caller samples sent, dropped ones included
+        self._throttled = False
         self._digits: list[str] = []
         self._digits_timer: asyncio.TimerHandle | None = None
 
     # ----------------------------------------------------------------- transport side
     def push_audio(self, pcm: bytes) -> None:
-        """Hand over caller audio (16-bit PCM at the call's rate). Never blocks; drops the oldest when full."""
+        """Hand over caller audio (16-bit PCM at the call's rate). Never blocks; drops the oldest when full.
+
+        Audio arriving faster than real time is allowed ``input_burst_s`` of lead (network jitter); past
+        that it is dropped with one ``input_too_fast`` error, and past ``input_abuse_s`` the call is ended.
+        """
+        now = time.monotonic()
+        self._last_audio = now
+        elapsed = now - self._started
+        self._samples_offered += len(pcm) // 2
+        if self._samples_offered / self.sample_rate - elapsed > self.settings.input_abuse_s:
+            self.hang_up("input_too_fast")
+            return
+        if (self._samples_in + len(pcm) // 2) / self.sample_rate - elapsed > self.settings.input_burst_s:
+            metrics.DROPPED_AUDIO.inc()
+            if not self._throttled:
+                self._throttled = True
+                self._emit_error("input_too_fast", "caller audio is arriving faster than real time: frames dropped")
+            return
+        self._samples_in += len(pcm) // 2
         if self._inbound.full():
             with contextlib.suppress(asyncio.QueueEmpty):
                 self._inbound.get_nowait()
@@ -169,6 +192,11 @@ class Call:
             self.end_reason = reason
             self._ended.set()
 
+    def _emit_error(self, code: str, message: str) -> None:
+        task = asyncio.create_task(self.send_error(code, message))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
     async def send_error(self, code: str, message: str, fatal: bool = False) -> None:
         """Tell the client something went wrong, count it and write it to the record."""
         metrics.ERRORS.labels(code).inc()
@@ -190,7 +218,7 @@ class Call:
                 player = group.create_task(self.player.run())
                 ingest = group.create_task(self._ingest())
                 self._greet()
-                await self._ended.wait()
+                await self._watch()
                 for task in (ingest, player):
                     task.cancel()
                 await self._cancel_turn()
@@ -205,6 +233,17 @@ class Call:
             metrics.CALLS_ACTIVE.dec()
             self.record.write("end", reason=self.end_reason, history=self.history.transcript())
             self.record.close()
+
+    async def _watch(self) -> None:
+        """Wait for the end of the call, ending it past ``max_call_s`` or ``idle_timeout_s`` of no audio."""
+        while not self._ended.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._ended.wait(), 1.0)
+            now = time.monotonic()
+            if now - self._started > self.settings.max_call_s:
+                self.hang_up("max_call_length")
+            elif now - self._last_audio > self.settings.idle_timeout_s:
+                self.hang_up("idle_timeout")
 
     def _greet(self) -> None:
         text = self.persona.greeting

@@ -21,7 +21,7 @@ from voiceagent.engines.loader import Engines
 from voiceagent.events import Clear, Error, Event
 from voiceagent.transports.asterisk_ws_protocol import FORMATS, Control, command, parse_control
 from voiceagent.transports.native_protocol import ProtocolError
-from voiceagent.transports.session import CallSession, UnknownPersona, start_call
+from voiceagent.transports.session import CallSession, TooManyCalls, UnknownPersona, start_call
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,13 @@ class AsteriskOutput:
     async def hang_up(self) -> None:
         """Tell Asterisk to hang the channel up."""
         await self._send(command("HANGUP", self._json))
+
+
+async def _hang_up(connection: ServerConnection, output: AsteriskOutput | None) -> None:
+    """The call ended on this side: HANGUP, then close."""
+    if output is not None:
+        await output.hang_up()
+    await connection.close()
 
 
 def _decode(frame: bytes, fmt: str) -> bytes:
@@ -119,8 +126,9 @@ async def _on_control(
             output = AsteriskOutput(connection, fmt, control.json_form)
             details: dict[str, str] = {k: control.params[k] for k in ("connection_id", "channel", "channel_id") if k in control.params}
             session = start_call(engines, settings, output, sample_rate=FORMATS[fmt][0], transport="asterisk_ws",
-                                 persona=control.params.get("persona"), details=details)
-        except (ProtocolError, UnknownPersona) as exc:
+                                 persona=control.params.get("persona"), details=details,
+                                 on_own_end=lambda _: _hang_up(connection, output))
+        except (ProtocolError, UnknownPersona, TooManyCalls) as exc:
             metrics.ERRORS.labels("bad_media_start").inc()
             log.warning("asterisk websocket: %s", exc)
             if output is not None:

@@ -21,7 +21,7 @@ from voiceagent.engines.loader import Engines
 from voiceagent.events import Error, Event
 from voiceagent.transports.audiosocket_protocol import FRAME_BYTES, SAMPLE_RATE, Kind, Parser, encode
 from voiceagent.transports.native_protocol import ProtocolError
-from voiceagent.transports.session import CallSession, UnknownPersona, start_call
+from voiceagent.transports.session import CallSession, TooManyCalls, UnknownPersona, start_call
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,12 @@ async def handle_audiosocket(
                         call_uuid = message.call_uuid()
                         session = start_call(engines, settings, AudioSocketOutput(writer), sample_rate=SAMPLE_RATE,
                                              transport="audiosocket", playback_lead_ms=LEAD_MS,
-                                             details={"asterisk_uuid": call_uuid, "remote": str(peer)})
+                                             details={"asterisk_uuid": call_uuid, "remote": str(peer)},
+                                             on_own_end=lambda _: _hang_up(writer))
+                    except TooManyCalls as exc:
+                        log.warning("audiosocket %s: %s", peer, exc)
+                        writer.write(encode(Kind.HANGUP))
+                        return
                     except (ProtocolError, UnknownPersona) as exc:
                         metrics.ERRORS.labels("bad_uuid").inc()
                         log.warning("audiosocket %s: %s", peer, exc)
@@ -110,6 +115,15 @@ async def handle_audiosocket(
         writer.close()
         with contextlib.suppress(ConnectionError):
             await writer.wait_closed()
+
+
+async def _hang_up(writer: asyncio.StreamWriter) -> None:
+    """The call ended on this side: tell Asterisk, and close (the read loop then ends)."""
+    if not writer.is_closing():
+        with contextlib.suppress(ConnectionError):
+            writer.write(encode(Kind.HANGUP))
+            await writer.drain()
+        writer.close()
 
 
 async def serve_audiosocket(engines: Engines, settings: Settings) -> asyncio.Server:

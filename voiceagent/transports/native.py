@@ -9,13 +9,16 @@ import logging
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
+from websockets.frames import CloseCode
 
-from voiceagent import metrics
+from voiceagent import metrics, security
 from voiceagent.config import Settings
 from voiceagent.engines.loader import Engines
 from voiceagent.events import Ended, Error, Event, Ready
 from voiceagent.transports.native_protocol import ProtocolError, Start, Stop, check_audio, parse_text
-from voiceagent.transports.session import CallSession, UnknownPersona, start_call
+from voiceagent.transports.session import CallSession, TooManyCalls, UnknownPersona, start_call
+
+TRY_AGAIN_LATER = CloseCode.TRY_AGAIN_LATER  # 1013: the server is full or restarting
 
 log = logging.getLogger(__name__)
 
@@ -77,12 +80,21 @@ async def handle_native(connection: ServerConnection, engines: Engines, settings
             if session is not None:
                 await session.call.send_error("already_started", "this connection already carries a call")
                 continue
+            if not security.authorized(settings, connection, parsed.token):
+                await _error(output, "unauthorized", "missing or wrong token")
+                await connection.close(CloseCode.POLICY_VIOLATION, "unauthorized")
+                return
             try:
                 session = start_call(engines, settings, output, sample_rate=parsed.sample_rate, transport="native",
-                                     persona=parsed.persona, prompt=parsed.prompt, details=_peer(connection))
+                                     persona=parsed.persona, prompt=parsed.prompt, details=_peer(connection),
+                                     on_own_end=lambda why: _goodbye(connection, output, why))
             except UnknownPersona as exc:
                 await _error(output, "unknown_persona", str(exc))
                 continue
+            except TooManyCalls as exc:
+                await _error(output, "server_busy", str(exc))
+                await connection.close(TRY_AGAIN_LATER, "server busy")
+                return
             call = session.call
             await output.send_event(
                 Ready(
@@ -98,7 +110,14 @@ async def handle_native(connection: ServerConnection, engines: Engines, settings
     finally:
         if session is not None:
             await session.end(reason)
-            await output.send_event(Ended(reason=reason))
+            await output.send_event(Ended(reason=session.call.end_reason))
+
+
+async def _goodbye(connection: ServerConnection, output: WebSocketOutput, reason: str) -> None:
+    """The call ended on the server's side (a limit, shutdown): tell the client and close."""
+    await output.send_event(Ended(reason=reason))
+    code = TRY_AGAIN_LATER if reason == "server_shutdown" else CloseCode.NORMAL_CLOSURE
+    await connection.close(code, reason[:100])
 
 
 def _peer(connection: ServerConnection) -> dict[str, str]:

@@ -6,11 +6,18 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from voiceagent.config import Settings
-from voiceagent.engines.loader import Engines
 from voiceagent.pipeline.call import Call
 from voiceagent.pipeline.player import CallOutput
+from voiceagent.pipeline.registry import CallRegistry, TooManyCalls
+
+if TYPE_CHECKING:
+    from voiceagent.engines.loader import Engines
+
+__all__ = ["CallRegistry", "CallSession", "TooManyCalls", "UnknownPersona", "start_call"]
 
 log = logging.getLogger(__name__)
 
@@ -22,9 +29,17 @@ class UnknownPersona(LookupError):
 class CallSession:
     """One running call: the :class:`Call` and the task that runs it."""
 
-    def __init__(self, call: Call) -> None:
+    def __init__(self, call: Call, registry: CallRegistry | None = None,
+                 on_own_end: Callable[[str], Awaitable[None]] | None = None) -> None:
         self.call = call
         self.task = asyncio.create_task(call.run())
+        self._ending = False
+        self._on_own_end = on_own_end
+        self._closer: asyncio.Task[None] | None = None
+        self.task.add_done_callback(self._ended)
+        if registry is not None:
+            registry.sessions.add(self)
+            self.task.add_done_callback(lambda _: registry.sessions.discard(self))
         log.info("call %s started (%s, persona %s, %d Hz)", call.call_id, call.transport, call.persona.name,
                  call.sample_rate)
 
@@ -33,8 +48,14 @@ class CallSession:
         """True once the call has ended on its own (an internal failure) or been ended."""
         return self.task.done()
 
+    def _ended(self, _: object) -> None:
+        """The call ended by itself (a limit, idle, shutdown, a failure): let the transport hang up."""
+        if not self._ending and self._on_own_end is not None:
+            self._closer = asyncio.ensure_future(self._on_own_end(self.call.end_reason))
+
     async def end(self, reason: str) -> None:
         """Hang up (idempotent), wait for the call to write its record and stop its tasks."""
+        self._ending = True
         self.call.hang_up(reason)
         with contextlib.suppress(asyncio.CancelledError):
             await self.task
@@ -52,8 +73,11 @@ def start_call(
     prompt: str | None = None,
     details: dict[str, str] | None = None,
     playback_lead_ms: int | None = None,
+    on_own_end: Callable[[str], Awaitable[None]] | None = None,
 ) -> CallSession:
-    """Create and start a call. Raises :class:`UnknownPersona` for a persona the server lacks."""
+    """Create and start a call. Raises :class:`UnknownPersona` for a persona the server lacks and
+    :class:`TooManyCalls` when the server is full."""
+    engines.calls.admit()
     name = persona or settings.persona
     chosen = engines.personas.get(name)
     if chosen is None:
@@ -70,4 +94,4 @@ def start_call(
         details=details,
         playback_lead_ms=playback_lead_ms,
     )
-    return CallSession(call)
+    return CallSession(call, engines.calls, on_own_end)

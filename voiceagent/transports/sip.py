@@ -30,7 +30,7 @@ from voiceagent import __version__
 from voiceagent.config import Settings
 from voiceagent.engines.loader import Engines
 from voiceagent.events import Clear, Error, Event
-from voiceagent.transports.session import CallSession, UnknownPersona, start_call
+from voiceagent.transports.session import CallSession, TooManyCalls, UnknownPersona, start_call
 
 log = logging.getLogger(__name__)
 
@@ -265,7 +265,12 @@ class SipGateway:
         call = _SipCall(self, account, call_id)
         self._calls[call_id] = call
         param = pj.CallOpParam()
-        param.statusCode = pj.PJSIP_SC_OK
+        try:
+            self.engines.calls.admit()
+            param.statusCode = pj.PJSIP_SC_OK
+        except TooManyCalls as exc:
+            log.warning("sip: refusing a call: %s", exc)
+            param.statusCode = pj.PJSIP_SC_BUSY_HERE
         call.answer(param)
 
     def caller_audio(self, call_id: int, pcm: bytes) -> None:
@@ -290,7 +295,7 @@ class SipGateway:
         try:
             session = start_call(self.engines, self.settings, output, sample_rate=RATE, transport="sip",
                                  details=details)
-        except UnknownPersona as exc:
+        except (UnknownPersona, TooManyCalls) as exc:
             log.warning("sip: %s", exc)
             self._commands.put(("hangup", call_id))
             return

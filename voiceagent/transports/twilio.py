@@ -13,14 +13,15 @@ import logging
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
+from websockets.frames import CloseCode
 
-from voiceagent import metrics
+from voiceagent import metrics, security
 from voiceagent.audio import g711
 from voiceagent.config import Settings
 from voiceagent.engines.loader import Engines
 from voiceagent.events import Clear, Error, Event
 from voiceagent.transports.native_protocol import ProtocolError
-from voiceagent.transports.session import CallSession, UnknownPersona, start_call
+from voiceagent.transports.session import CallSession, TooManyCalls, UnknownPersona, start_call
 from voiceagent.transports.twilio_protocol import (
     Dtmf,
     MarkPlayed,
@@ -100,16 +101,25 @@ async def handle_twilio(connection: ServerConnection, engines: Engines, settings
                 if session is not None:
                     await session.call.send_error("already_started", "this stream already carries a call")
                     continue
+                if not security.authorized(settings, connection, message.parameters.get("token")):
+                    log.warning("twilio: stream %s refused: missing or wrong token", message.stream_sid)
+                    await connection.close(CloseCode.POLICY_VIOLATION, "unauthorized")
+                    return
                 codec = message.codec
                 output = TwilioOutput(connection, message.stream_sid, codec)
                 details = {"stream_sid": message.stream_sid, "call_sid": message.call_sid}
                 try:
                     session = start_call(engines, settings, output, sample_rate=8000, transport="twilio",
-                                         persona=message.parameters.get("persona"), details=details)
+                                         persona=message.parameters.get("persona"), details=details,
+                                         on_own_end=lambda why: connection.close(reason=why[:100]))
                 except UnknownPersona as exc:
                     metrics.ERRORS.labels("unknown_persona").inc()
                     log.warning("twilio: %s", exc)
                     break
+                except TooManyCalls as exc:
+                    log.warning("twilio: %s", exc)
+                    await connection.close(CloseCode.TRY_AGAIN_LATER, "server busy")
+                    return
             elif isinstance(message, StreamStop):
                 reason = "caller_hangup"
                 break

@@ -205,7 +205,9 @@ async function call() {
   ws.binaryType = "arraybuffer";
   state.ws = ws;
   ws.onopen = () => {
-    ws.send(JSON.stringify({ type: "start", sample_rate: state.ctx.sampleRate, persona: $("persona").value }));
+    // A protected server: open the page as /?token=... and the token goes in the start message.
+    const token = new URLSearchParams(location.search).get("token") || undefined;
+    ws.send(JSON.stringify({ type: "start", sample_rate: state.ctx.sampleRate, persona: $("persona").value, token }));
     state.node.port.onmessage = ({ data }) => {
       $("level").style.width = `${Math.min(100, data.rms * 400)}%`;
       if (ws.readyState !== WebSocket.OPEN) return;

@@ -1,0 +1,1 @@
+"""``voiceagent bench models``: speed against relevance for every reachable language model."""
