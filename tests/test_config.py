@@ -22,3 +22,23 @@ def test_gpu_profile_and_errors(tmp_path) -> None:
     bad.write_text("colour = 'blue'\n")
     with pytest.raises(ConfigError):
         load_settings(bad, env={})
+
+
+def test_the_readme_documents_every_option_with_its_default() -> None:
+    import dataclasses
+    from pathlib import Path
+
+    from voiceagent.config import Settings
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    for field in dataclasses.fields(Settings):
+        if field.name in ("budgets", "prompts_dir"):
+            continue
+        assert f"| `{field.name}` | `{field.default!r}` |".replace("'", '"') in readme, field.name
+
+
+def test_secrets_are_masked_in_the_printed_configuration() -> None:
+    from voiceagent.config import load_settings
+
+    shown = load_settings(env={"VOICEAGENT_AUTH_TOKEN": "hunter2"}).describe()
+    assert shown["auth_token"] == "***" and shown["llm_api_key"] == ""

@@ -53,7 +53,12 @@ def _talk(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(talk_file(settings, Path(args.input), Path(args.output)))
     problem = microphone_problem()
     if problem is None:
-        problem = "live microphone talk is not available in this version"
+        from voiceagent.transports.local import talk_live
+
+        try:
+            return asyncio.run(talk_live(settings))
+        except KeyboardInterrupt:
+            return 0
     print(f"voiceagent talk: cannot use the microphone: {problem}. "
           "Use --input FILE to play a recording as the caller.", file=sys.stderr)
     return 2

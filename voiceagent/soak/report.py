@@ -54,6 +54,7 @@ def build_report(result: SoakResult, thresholds: Thresholds) -> dict[str, Any]:
     budget_misses: dict[str, int] = {}
     outcomes: dict[str, int] = {}
     server_turn: list[float] = []
+    server_reply: list[float] = []
     fillers = 0
     for event in result.turn_metrics:
         outcomes[event["outcome"]] = outcomes.get(event["outcome"], 0) + 1
@@ -64,6 +65,8 @@ def build_report(result: SoakResult, thresholds: Thresholds) -> dict[str, Any]:
             stages.setdefault(stage, []).append(float(ms))
         if event.get("turn_ms") is not None:
             server_turn.append(float(event["turn_ms"]))
+        if event.get("reply_ms") is not None:  # the real answer, after any filler
+            server_reply.append(float(event["reply_ms"]))
         for miss in event.get("budget_events", []):
             budget_misses[miss["stage"]] = budget_misses.get(miss["stage"], 0) + 1
     windows = []
@@ -92,6 +95,7 @@ def build_report(result: SoakResult, thresholds: Thresholds) -> dict[str, Any]:
         "barge_ins": sum(1 for t in result.turns if t.barged),
         "turn_ms": summary(answered),
         "server_turn_ms": summary(server_turn),
+        "server_reply_ms": summary(server_reply),
         "stages_ms": {stage: summary(values) for stage, values in sorted(stages.items())},
         "outcomes": outcomes,
         "fillers": fillers,

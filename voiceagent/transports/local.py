@@ -8,9 +8,11 @@ import asyncio
 import time
 import wave
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from voiceagent.audio.line_buffer import LineBuffer
 from voiceagent.audio.pcm import float_to_pcm16, pcm16_to_float
 from voiceagent.client import load_audio
 from voiceagent.config import Settings
@@ -112,6 +114,55 @@ def _write_stereo(path: Path, caller: np.ndarray, agent: list[tuple[float, bytes
         wav.writeframes(float_to_pcm16(stereo))
 
 
+class SpeakerOutput(TerminalOutput):
+    """Prints the conversation and plays agent audio on the sound card; barge-in empties the queue."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.line = LineBuffer(FRAME * 2, RATE * 2 * 10)
+
+    async def send_event(self, event: Event) -> None:
+        """Print it; ``clear`` stops the speaker at once."""
+        if isinstance(event, Clear):
+            self.line.clear()
+        await super().send_event(event)
+
+    async def send_audio(self, pcm: bytes) -> None:
+        """Queue a frame for the speaker."""
+        self.line.push(pcm)
+
+
+async def talk_live(settings: Settings, persona: str | None = None) -> int:
+    """Talk through the microphone and speakers until Ctrl-C (use a headset: there is no echo
+    cancellation here, so loudspeakers would let the agent interrupt itself)."""
+    import sounddevice
+
+    engines = await load_engines(settings)
+    out = SpeakerOutput()
+    call = Call(call_id=f"talk-{int(time.time())}", engines=engines, settings=settings,
+                persona=engines.personas[persona or settings.persona], sample_rate=RATE, output=out,
+                transport="local")
+    loop = asyncio.get_running_loop()
+
+    def microphone(indata: Any, frames: int, time_info: Any, status: Any) -> None:
+        loop.call_soon_threadsafe(call.push_audio, bytes(indata))
+
+    def speaker(outdata: Any, frames: int, time_info: Any, status: Any) -> None:
+        outdata[:] = out.line.next_frame()
+
+    task = asyncio.create_task(call.run())
+    print("talking: speak after the greeting; Ctrl-C hangs up (a headset avoids the agent hearing itself)")
+    with sounddevice.RawInputStream(samplerate=RATE, channels=1, dtype="int16", blocksize=FRAME, callback=microphone), \
+            sounddevice.RawOutputStream(samplerate=RATE, channels=1, dtype="int16", blocksize=FRAME, callback=speaker):
+        try:
+            await task
+        except asyncio.CancelledError:
+            call.hang_up("caller_stop")
+            await asyncio.shield(task)
+    await engines.close()
+    return 0
+
+
 def microphone_problem() -> str | None:
     """Why live microphone talk cannot run here, or None if a sound device is usable."""
     try:
@@ -121,7 +172,8 @@ def microphone_problem() -> str | None:
     except OSError as exc:  # PortAudio library missing
         return f"PortAudio is not available: {exc}"
     try:
-        device = sounddevice.query_devices(kind="input")
+        sounddevice.query_devices(kind="input")
+        sounddevice.query_devices(kind="output")
     except Exception as exc:  # noqa: BLE001 - any PortAudio failure means no usable device
-        return f"no sound input device: {exc}"
-    return None if device else "no sound input device"
+        return f"no usable sound device: {exc}"
+    return None

@@ -27,6 +27,7 @@ from typing import Any
 import pjsua2 as pj
 
 from voiceagent import __version__
+from voiceagent.audio.line_buffer import LineBuffer
 from voiceagent.config import Settings
 from voiceagent.engines.loader import Engines
 from voiceagent.events import Clear, Error, Event
@@ -40,33 +41,25 @@ MAX_BUFFERED_BYTES = RATE * 2 * 5  # agent audio waiting for the media clock: 5 
 
 
 class SipOutput:
-    """Agent audio waits here for PJSIP's media clock; ``clear`` takes back whatever was not yet sent."""
+    """Agent audio waits for PJSIP's media clock; ``clear`` takes back whatever was not yet sent."""
 
     def __init__(self) -> None:
-        self._buffer = bytearray()
-        self._lock = threading.Lock()
+        self.line = LineBuffer(FRAME_BYTES, MAX_BUFFERED_BYTES)
 
     async def send_event(self, event: Event) -> None:
         """Barge-in flushes the buffer; errors go to the log (the record has every event)."""
         if isinstance(event, Clear):
-            with self._lock:
-                self._buffer.clear()
+            self.line.clear()
         elif isinstance(event, Error):
             log.warning("sip: %s: %s", event.code, event.message)
 
     async def send_audio(self, pcm: bytes) -> None:
         """Queue one frame of agent audio (16-bit PCM at 8 kHz)."""
-        with self._lock:
-            self._buffer += pcm
-            if len(self._buffer) > MAX_BUFFERED_BYTES:
-                del self._buffer[: len(self._buffer) - MAX_BUFFERED_BYTES]
+        self.line.push(pcm)
 
     def next_frame(self) -> bytes:
         """The next 20 ms for the line (silence when the agent is quiet). Called from the media thread."""
-        with self._lock:
-            frame = bytes(self._buffer[:FRAME_BYTES])
-            del self._buffer[:FRAME_BYTES]
-        return frame + bytes(FRAME_BYTES - len(frame))
+        return self.line.next_frame()
 
 
 class _Port(pj.AudioMediaPort):  # type: ignore[misc]
