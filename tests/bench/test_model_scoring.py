@@ -19,7 +19,7 @@ def tasks() -> dict[str, Task]:
 
 @pytest.mark.parametrize(("name", "good", "bad"), [
     ("opening_hours", "On Saturday we open at 9 am and close at 1 pm.", "We are open Monday to Friday."),
-    ("closed_sunday", "Sorry, we're closed on Sundays, but Saturday morning works.", "Sure, come by on Sunday!"),
+    ("closed_sunday", "Sorry, we're closed on Sundays, but Saturday morning works.", "Yes, you can come in on Sunday."),
     ("price", "A check-up is sixty dollars.", "Prices vary, please ask the dentist."),
     ("booking_asks_name_and_day", "Happy to. May I have your name and a day that suits you?", "Okay."),
     ("take_a_message", "Thanks Maria, I'll pass your message on.", "I am Sam."),
@@ -28,8 +28,8 @@ def tasks() -> dict[str, Task]:
 ])
 def test_known_good_answers_beat_known_bad_ones(tasks: dict[str, Task], name: str, good: str, bad: str) -> None:
     good_score, bad_score = score(tasks[name], good), score(tasks[name], bad)
-    assert good_score.value == 1.0, good_score.failed
-    assert bad_score.value < good_score.value and bad_score.failed
+    assert good_score.ok and good_score.value == 1.0, good_score.failed
+    assert not bad_score.ok and bad_score.value < good_score.value
 
 
 def test_markdown_lists_and_rambling_are_not_phone_answers(tasks: dict[str, Task]) -> None:

@@ -126,7 +126,8 @@ async def measure(target: Target, tasks: list[Task], method: Method) -> dict[str
             repeats = [await generate(engine, task, method) for _ in range(method.runs)]
             warm.extend(repeats)
             task_score = score(task, first.text, method.max_sentences)
-            results.append({"task": task.name, "score": round(task_score.value, 3), "passed": list(task_score.passed),
+            results.append({"task": task.name, "ok": task_score.ok, "score": round(task_score.value, 3),
+                            "passed": list(task_score.passed),
                             "failed": list(task_score.failed), "reply": spoken_text(first.text, method.max_sentences),
                             "cold_ttft_ms": round(first.ttft_ms, 1),
                             "warm_ttft_ms": _median([r.ttft_ms for r in repeats])})
@@ -139,7 +140,10 @@ async def measure(target: Target, tasks: list[Task], method: Method) -> dict[str
         "backend": target.backend,
         "size_mb": target.size_mb,
         "load_s": round(load_s, 2),
-        "relevance": round(float(np.mean([r["score"] for r in results])), 3),
+        # relevance: the share of tasks answered well enough on every check (a reply with the right length
+        # and style but the wrong facts is no better than none); checks_passed: the share of all checks.
+        "relevance": round(float(np.mean([r["ok"] for r in results])), 3),
+        "checks_passed": round(float(np.mean([r["score"] for r in results])), 3),
         "ttft_ms": {"cold_p50": _median([r.ttft_ms for r in cold]), "warm_p50": _median([r.ttft_ms for r in warm])},
         "prompt_eval_ms_p50": _median(prompt_eval),
         "first_clause_ms": {"p50": _median([r.first_clause_ms for r in cold + warm]),

@@ -23,12 +23,13 @@ def serve_command(result: dict[str, Any]) -> str:
 
 def table(results: list[dict[str, Any]]) -> str:
     """A Markdown table, one row per model."""
-    head = ("| model | backend | size MB | load s | relevance | first token cold / warm ms | prompt eval ms "
+    head = ("| model | backend | size MB | load s | relevance (checks) | first token cold / warm ms | prompt eval ms "
             "| first clause p50 / p95 ms | typical reply p50 ms | tokens/s | peak RSS MB |")
     rows = [head, "|" + " --- |" * 11]
     for r in results:
         rows.append(
             f"| {r['model']} | {r['backend']} | {r['size_mb'] or '-'} | {r['load_s']} | {r['relevance']:.2f} "
+            f"({r['checks_passed']:.2f}) "
             f"| {r['ttft_ms']['cold_p50']} / {r['ttft_ms']['warm_p50']} | {r['prompt_eval_ms_p50']} "
             f"| {r['first_clause_ms']['p50']} / {r['first_clause_ms']['p95']} | {r['total_ms']['p50']} "
             f"| {r['tokens_per_s_p50']} | {r['peak_rss_mb'] or '-'} |")
@@ -55,7 +56,7 @@ def chart(results: list[dict[str, Any]], path: Path, *, budget_ms: float, turn_b
     ax.axvline(turn_budget_ms, color="grey", linestyle=":", label=f"turn budget ({turn_budget_ms:.0f} ms)")
     ax.plot([], [], "ko", label="first clause ready (p95)")
     ax.plot([], [], "ko", markerfacecolor="white", label="whole typical reply (p50)")
-    ax.set(xlabel="response time (ms)", ylabel="relevance (share of checks passed)", ylim=(0, 1.05),
+    ax.set(xlabel="response time (ms)", ylabel="relevance (share of tasks answered well)", ylim=(0, 1.05),
            title=f"Speed against relevance\n{title}")
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()

@@ -21,6 +21,11 @@ class Score:
     failed: tuple[str, ...]
 
     @property
+    def ok(self) -> bool:
+        """Every check passed: the reply would do on a real call."""
+        return not self.failed
+
+    @property
     def value(self) -> float:
         """Share of checks passed."""
         total = len(self.passed) + len(self.failed)
