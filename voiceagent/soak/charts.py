@@ -17,29 +17,25 @@ def write_charts(report: dict[str, Any], folder: Path, budget_ms: float = 1000.0
     title = f"{report['machine']['cpu']} ({report['machine']['cores']} cores)"
     written = []
 
-    fig, ax = plt.subplots(figsize=(8, 4))
-    windows = [w for w in report["windows"] if w["p50"] is not None]
-    ax.plot([w["t"] for w in windows], [w["p50"] for w in windows], label="p50", marker=".")
-    ax.plot([w["t"] for w in windows], [w["p95"] for w in windows], label="p95", marker=".")
-    ax.axhline(budget_ms, color="red", linestyle="--", label="turn budget")
-    ax.set(xlabel="time (s)", ylabel="turn time at the caller (ms)", title=f"Turn time over the run\n{title}")
-    ax.legend()
-    fig.tight_layout()
-    written.append(folder / "latency_over_time.png")
-    fig.savefig(written[-1], dpi=110)
-    plt.close(fig)
+    def percentiles(name: str, xs: list[float], p50: list[float], p95: list[float], xlabel: str, what: str) -> None:
+        fig, ax = plt.subplots(figsize=(8, 4))
+        ax.plot(xs, p50, marker="o", label="p50")
+        ax.plot(xs, p95, marker="o", label="p95")
+        ax.axhline(budget_ms, color="red", linestyle="--", label="turn budget")
+        ax.set(xlabel=xlabel, ylabel="turn time at the caller (ms)", title=f"Turn time {what}\n{title}")
+        ax.legend()
+        fig.tight_layout()
+        written.append(folder / name)
+        fig.savefig(written[-1], dpi=110)
+        plt.close(fig)
 
-    fig, ax = plt.subplots(figsize=(6, 4))
-    steps = [s for s in report["steps"] if s["turn_ms"]["p95"] is not None]
-    ax.plot([s["callers"] for s in steps], [s["turn_ms"]["p50"] for s in steps], marker="o", label="p50")
-    ax.plot([s["callers"] for s in steps], [s["turn_ms"]["p95"] for s in steps], marker="o", label="p95")
-    ax.axhline(budget_ms, color="red", linestyle="--", label="turn budget")
-    ax.set(xlabel="concurrent calls", ylabel="turn time at the caller (ms)", title=f"Turn time against concurrency\n{title}")
-    ax.legend()
-    fig.tight_layout()
-    written.append(folder / "latency_vs_concurrency.png")
-    fig.savefig(written[-1], dpi=110)
-    plt.close(fig)
+    windows = [w for w in report["windows"] if w["p50"] is not None]
+    percentiles("latency_over_time.png", [w["t"] for w in windows], [w["p50"] for w in windows],
+                [w["p95"] for w in windows], "time (s)", "over the run")
+    steps = [s["callers"] for s in report["steps"] if s["turn_ms"]["p95"] is not None]
+    stats = [s["turn_ms"] for s in report["steps"] if s["turn_ms"]["p95"] is not None]
+    percentiles("latency_vs_concurrency.png", steps, [t["p50"] for t in stats], [t["p95"] for t in stats],
+                "concurrent calls", "against concurrency")
 
     fig, ax = plt.subplots(figsize=(8, 4))
     samples = report["memory"]["samples"]

@@ -20,25 +20,21 @@ from voiceagent.config import Settings
 from voiceagent.engines.loader import Engines
 from voiceagent.events import Clear, Error, Event
 from voiceagent.transports.asterisk_ws_protocol import FORMATS, Control, command, parse_control
+from voiceagent.transports.native import WebSocketSender
 from voiceagent.transports.native_protocol import ProtocolError
 from voiceagent.transports.session import CallSession, TooManyCalls, UnknownPersona, start_call
 
 log = logging.getLogger(__name__)
 
 
-class AsteriskOutput:
+class AsteriskOutput(WebSocketSender):
     """Agent audio as binary media frames in the channel's format; ``FLUSH_MEDIA`` on barge-in."""
 
     def __init__(self, connection: ServerConnection, fmt: str, json_form: bool) -> None:
-        self._connection = connection
+        super().__init__(connection)
         self._codec = cast(g711.G711Codec | None, FORMATS[fmt][2])
         self._json = json_form
 
-    async def _send(self, data: str | bytes) -> None:
-        try:
-            await self._connection.send(data)
-        except ConnectionClosed:
-            pass
 
     async def send_event(self, event: Event) -> None:
         """``FLUSH_MEDIA`` on barge-in; errors go to the log."""

@@ -23,21 +23,27 @@ TRY_AGAIN_LATER = CloseCode.TRY_AGAIN_LATER  # 1013: the server is full or resta
 log = logging.getLogger(__name__)
 
 
-class WebSocketOutput:
-    """Sends a call's events as JSON text frames and its audio as binary frames."""
+class WebSocketSender:
+    """Base of the WebSocket outputs: a peer that has gone is ignored (the receive loop ends the call)."""
 
     def __init__(self, connection: ServerConnection) -> None:
         self._connection = connection
 
-    async def send_event(self, event: Event) -> None:
-        """Send a JSON event; a client that has gone is ignored (the receive loop ends the call)."""
+    async def _send(self, data: str | bytes) -> None:
         with contextlib.suppress(ConnectionClosed):
-            await self._connection.send(json.dumps(event.to_dict()))
+            await self._connection.send(data)
+
+
+class WebSocketOutput(WebSocketSender):
+    """Sends a call's events as JSON text frames and its audio as binary frames."""
+
+    async def send_event(self, event: Event) -> None:
+        """Send a JSON event."""
+        await self._send(json.dumps(event.to_dict()))
 
     async def send_audio(self, pcm: bytes) -> None:
         """Send one binary frame of agent audio."""
-        with contextlib.suppress(ConnectionClosed):
-            await self._connection.send(pcm)
+        await self._send(pcm)
 
 
 async def _error(output: WebSocketOutput, code: str, message: str) -> None:

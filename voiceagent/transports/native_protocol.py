@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from typing import Any
 
 from voiceagent.config import SUPPORTED_SAMPLE_RATES
 
@@ -51,14 +52,20 @@ def _optional_str(data: dict[str, object], key: str, limit: int = 200) -> str | 
     return value
 
 
-def parse_text(text: str) -> ClientMessage:
-    """Parse one text frame."""
+def json_object(text: str, what: str = "text frames") -> dict[str, Any]:
+    """Decode a frame that must be a JSON object, or raise ``bad_json``."""
     try:
         data = json.loads(text)
     except (json.JSONDecodeError, RecursionError) as exc:
-        raise ProtocolError("bad_json", f"text frames must be JSON objects: {exc}") from None
+        raise ProtocolError("bad_json", f"{what} must be JSON objects: {exc}") from None
     if not isinstance(data, dict):
-        raise ProtocolError("bad_json", "text frames must be JSON objects")
+        raise ProtocolError("bad_json", f"{what} must be JSON objects")
+    return data
+
+
+def parse_text(text: str) -> ClientMessage:
+    """Parse one text frame."""
+    data = json_object(text)
     kind = data.get("type")
     if kind == "stop":
         return Stop()

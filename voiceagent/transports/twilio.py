@@ -20,6 +20,7 @@ from voiceagent.audio import g711
 from voiceagent.config import Settings
 from voiceagent.engines.loader import Engines
 from voiceagent.events import Clear, Error, Event
+from voiceagent.transports.native import WebSocketSender
 from voiceagent.transports.native_protocol import ProtocolError
 from voiceagent.transports.session import CallSession, TooManyCalls, UnknownPersona, start_call
 from voiceagent.transports.twilio_protocol import (
@@ -37,22 +38,17 @@ from voiceagent.transports.twilio_protocol import (
 log = logging.getLogger(__name__)
 
 
-class TwilioOutput:
+class TwilioOutput(WebSocketSender):
     """Agent audio as ``media`` messages; ``clear`` and ``mark`` for barge-in and heard-audio tracking.
 
     Media Streams has no channel for the other events: they are in the call record and the log.
     """
 
     def __init__(self, connection: ServerConnection, stream_sid: str, codec: g711.G711Codec) -> None:
-        self._connection = connection
+        super().__init__(connection)
         self._sid = stream_sid
         self._codec = codec
 
-    async def _send(self, text: str) -> None:
-        try:
-            await self._connection.send(text)
-        except ConnectionClosed:
-            pass
 
     async def send_event(self, event: Event) -> None:
         """``clear`` on barge-in; errors go to the log (the record has every event)."""

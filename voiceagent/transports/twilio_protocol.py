@@ -15,7 +15,7 @@ import json
 from typing import Any
 
 from voiceagent.audio.g711 import G711Codec
-from voiceagent.transports.native_protocol import ProtocolError
+from voiceagent.transports.native_protocol import ProtocolError, json_object
 
 _ENCODINGS: dict[str, G711Codec] = {"audio/x-mulaw": "ulaw", "audio/pcmu": "ulaw", "audio/x-alaw": "alaw",
                                     "audio/pcma": "alaw"}
@@ -86,12 +86,7 @@ def parse_message(text: str | bytes) -> TwilioMessage:
     """Parse one inbound frame."""
     if isinstance(text, bytes):
         raise ProtocolError("unexpected_binary", "Media Streams frames are JSON text")
-    try:
-        data = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
-        raise ProtocolError("bad_json", f"frames must be JSON objects: {exc}") from None
-    if not isinstance(data, dict):
-        raise ProtocolError("bad_json", "frames must be JSON objects")
+    data = json_object(text, "Media Streams frames")
     event = data.get("event")
     if event == "connected":
         return Connected()
