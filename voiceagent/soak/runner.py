@@ -184,8 +184,8 @@ class Soak:
                     await self._turn(caller, transport, rng)
                 if caller.closed.is_set():
                     raise ConnectionError("the server closed the call")
-                if twilio:
-                    await typing_cast_twilio(caller).stop()
+                if isinstance(caller, TwilioCaller):
+                    await caller.stop()
                 else:
                     await caller.send_json({"type": "stop"})
             finally:
@@ -237,9 +237,3 @@ class Soak:
             self._progress(f"[{self._now():6.0f} s] step {self._step_callers} callers | active {self._active} | "
                            f"calls {self.result.calls} | turns {len(self.result.turns)} | p50 {p50:.0f} ms "
                            f"p95 {p95:.0f} ms | errors {errors} | rss {rss:.0f} MB")
-
-
-def typing_cast_twilio(caller: Caller) -> TwilioCaller:
-    """The caller as a Twilio caller (only called for one)."""
-    assert isinstance(caller, TwilioCaller)
-    return caller
