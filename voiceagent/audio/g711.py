@@ -14,7 +14,6 @@ with warnings.catch_warnings():
     import audioop
 
 G711Codec = Literal["ulaw", "alaw"]
-LINE_RATE = 8000  # G.711 is always 8 kHz
 
 
 def decode(data: bytes, codec: G711Codec) -> bytes:

@@ -33,9 +33,3 @@ class LineBuffer:
             frame = bytes(self._buffer[: self.frame_bytes])
             del self._buffer[: self.frame_bytes]
         return frame + bytes(self.frame_bytes - len(frame))
-
-    @property
-    def playing(self) -> bool:
-        """True while audio is queued."""
-        with self._lock:
-            return bool(self._buffer)

@@ -19,8 +19,3 @@ def float_to_pcm16(audio: npt.NDArray[np.floating]) -> bytes:
     """Encode float samples to 16-bit little-endian PCM, clipping to the valid range."""
     scaled = np.clip(np.asarray(audio, dtype=np.float32) * 32767.0, -32768.0, 32767.0)
     return bytes(scaled.astype("<i2").tobytes())
-
-
-def duration_ms(n_samples: int, sample_rate: int) -> float:
-    """Length of ``n_samples`` at ``sample_rate`` in milliseconds."""
-    return 1000.0 * n_samples / sample_rate
