@@ -19,7 +19,7 @@ LlmBackend = Literal["llama_cpp", "ollama", "openai"]
 PROFILE_NAMES = ("cpu", "gpu")
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
-DEFAULT_PROMPTS_DIR = PACKAGE_ROOT.parent / "prompts"
+DEFAULT_PROMPTS_DIR = PACKAGE_ROOT / "prompts"  # package data: present in an installed wheel too
 
 
 class ConfigError(ValueError):
@@ -84,7 +84,7 @@ class Settings:
     overlap: bool = True  # False runs the stages strictly in sequence (for comparison in benchmarks)
     # Call
     persona: str = "receptionist"  # default persona (a file in prompts_dir)
-    prompts_dir: str = str(DEFAULT_PROMPTS_DIR)  # folder of persona TOML files
+    prompts_dir: str = str(DEFAULT_PROMPTS_DIR)  # folder of persona TOML files (default: the bundled ones)
     records_dir: str = "calls"  # where per-call JSON-lines records are written ("" disables them)
     dtmf_gap_ms: int = 800  # keypad digits pressed closer together than this become one turn
     engine_timeout_s: float = 8.0  # an engine silent this long is treated as dead: the caller hears an apology
