@@ -20,7 +20,7 @@ def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--llm", choices=["llama_cpp", "ollama", "openai"], help="language model backend")
     parser.add_argument("--model", help="model: bundled name, .gguf path, or the backend's model name")
     parser.add_argument("--llm-url", dest="llm_url", help="Ollama host or OpenAI-compatible base URL")
-    parser.add_argument("--persona", help="default persona (a file in prompts/)")
+    parser.add_argument("--persona", help="default persona (a persona name in prompts_dir)")
     parser.add_argument("--profile", choices=["cpu", "gpu"], help="budget profile")
     parser.add_argument("--no-overlap", dest="overlap", action="store_const", const=False,
                         help="run the stages strictly in sequence (for comparison)")
@@ -126,7 +126,15 @@ def main(argv: list[str] | None = None) -> int:
     from voiceagent.bench.models.cli import add_arguments as models_arguments
 
     models_arguments(models)
+    persona = sub.add_parser("persona", help="persona files: `persona check FILE` lints one and shows its prompt")
+    from voiceagent.personas.check import add_arguments as persona_arguments
+
+    persona_arguments(persona)
     args = parser.parse_args(argv)
+    if args.command == "persona":
+        from voiceagent.personas.check import run as run_persona
+
+        return run_persona(args)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = _settings(args)

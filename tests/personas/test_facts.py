@@ -1,0 +1,95 @@
+"""Matching a caller's words to the persona's facts, on a made-up business and on the bundled garage."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.personas.conftest import BAKERY
+from voiceagent.config import DEFAULT_PROMPTS_DIR
+from voiceagent.personas import Business, days_named, load_persona, relevant_facts
+
+Write = Callable[..., Path]
+
+
+@pytest.fixture
+def bakery(write_persona: Write) -> Business:
+    business = load_persona(write_persona(BAKERY)).business
+    assert business is not None
+    return business
+
+
+def _kinds(business: Business, said: str) -> list[str]:
+    return [fact.kind for fact in relevant_facts(business, said)]
+
+
+def test_a_named_weekday_gives_that_days_hours(bakery: Business) -> None:
+    [fact] = relevant_facts(bakery, "Are you open on Saturdays?")
+    assert (fact.kind, fact.day, fact.text) == ("hours", "saturday", "Saturday: open 10 am to 2 pm.")
+
+
+def test_a_closed_day_comes_with_the_open_days(bakery: Business) -> None:
+    [fact] = relevant_facts(bakery, "can I come sunday")
+    assert fact.day == "sunday" and fact.text.startswith("Sunday: closed. Open Monday")
+    assert "Saturday 10 am to 2 pm" in fact.text and "closed on" not in fact.text
+
+
+def test_hours_without_a_day_give_the_week(bakery: Business) -> None:
+    [fact] = relevant_facts(bakery, "What time do you close?")
+    assert fact.kind == "week" and fact.text.endswith("; closed on Sunday.")
+
+
+def test_relative_days_need_today() -> None:
+    assert days_named("are you open today or tomorrow") == ()
+    assert days_named("are you open today or tomorrow", today="sunday") == ("sunday", "monday")
+    assert days_named("this weekend, or Monday's fine") == ("saturday", "sunday", "monday")
+
+
+def test_a_service_by_name_or_alias_gives_its_price(bakery: Business) -> None:
+    [fact] = relevant_facts(bakery, "How much is a sourdough?")
+    assert fact.kind == "service" and fact.service is not None and fact.service.price == 6.5
+    assert "6.50 dollars" in fact.text
+    [fact] = relevant_facts(bakery, "could you decorate a birthday cake")  # two of three words, stemmed
+    assert fact.service is not None and fact.service.name == "birthday cake decoration"
+
+
+def test_a_price_question_without_a_service_gives_every_price(bakery: Business) -> None:
+    [fact] = relevant_facts(bakery, "how much do you charge")
+    assert fact.kind == "prices" and "Sourdough loaf: 6.50" in fact.text and "Birthday cake" in fact.text
+
+
+def test_where_gives_the_address_and_phone_the_number(bakery: Business) -> None:
+    assert [(f.kind, f.text) for f in relevant_facts(bakery, "Where are you?")] == [("address", "Address: 3 Mill Lane.")]
+    assert _kinds(bakery, "what's your phone number") == ["phone"]
+
+
+def test_something_not_done_is_matched_with_what_is_done(bakery: Business) -> None:
+    [fact] = relevant_facts(bakery, "Do you make wedding cakes?")
+    assert fact.kind == "not_offered" and "We do not do wedding cakes." in fact.text
+    assert "sourdough loaf, birthday cake decoration" in fact.text
+
+
+def test_policies_and_what_the_agent_can_do_match_their_words(bakery: Business) -> None:
+    assert _kinds(bakery, "Can I pay by card?") == ["policy"]
+    assert _kinds(bakery, "I want to order 30 loaves") == ["policy", "agent_can"]
+    assert _kinds(bakery, "can I leave a message") == ["agent_can"]
+
+
+def test_words_of_the_business_name_alone_pick_nothing(bakery: Business) -> None:
+    assert relevant_facts(bakery, "Hello, is this the bakery?") == ()
+    assert relevant_facts(bakery, "thanks, that's all, goodbye") == ()
+
+
+def test_the_garage_matches_the_way_callers_ask() -> None:
+    garage = load_persona(DEFAULT_PROMPTS_DIR / "garage.toml").business
+    assert garage is not None
+    [brakes] = relevant_facts(garage, "how much are new brake pads")
+    assert brakes.service is not None and brakes.service.price == 180
+    [tyres] = relevant_facts(garage, "what do you charge to fit tires")
+    assert tyres.service is not None and tyres.service.name == "tyre fitting"
+    [towing] = relevant_facts(garage, "can you tow my car")
+    assert towing.kind == "not_offered"
+    facts = relevant_facts(garage, "I'd like to book an oil change for Saturday morning")
+    assert [f.kind for f in facts] == ["hours", "service", "agent_can"]

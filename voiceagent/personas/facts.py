@@ -1,0 +1,128 @@
+"""Which of a persona's facts a caller's words are about: for grounding a turn and checking a reply.
+
+Generic: the only vocabulary that is not plain English question words comes from the persona itself
+(weekday names, service names and their aliases, the things it does not do, its policies).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Literal
+
+from voiceagent.personas.model import WEEKDAYS, Business, Service, Weekday
+from voiceagent.personas.render import (
+    agent_can_sentence,
+    hours_sentence,
+    service_sentence,
+    services_sentence,
+    week_sentence,
+)
+from voiceagent.personas.words import Heard, content_stems, stem
+
+FactKind = Literal["address", "phone", "hours", "week", "service", "prices", "services", "not_offered",
+                   "policy", "agent_can"]
+
+def _stems(*words: str) -> frozenset[str]:
+    return frozenset(stem(w) for w in words)
+
+
+# Plain English cues (as stems) for the kinds of question a caller asks.
+_HOURS = _stems("open", "opening", "close", "closing", "hours", "time", "when", "late", "early", "shut")
+_PRICE = _stems("price", "cost", "charge", "fee", "much", "expensive", "cheap", "quote")
+_SERVICES = _stems("services", "offer", "provide")
+_ADDRESS = _stems("where", "address", "located", "location", "directions", "street", "find")
+_PHONE = _stems("phone", "number")
+_WEEKEND: tuple[Weekday, ...] = ("saturday", "sunday")
+_DAY_BY_WORD: dict[str, Weekday] = {**{d: d for d in WEEKDAYS}, **{f"{d}s": d for d in WEEKDAYS}}
+_ALTERNATIVES = re.compile(r"\s*(?:,|/|\bor\b|\band\b)\s*")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Fact:
+    """One fact that bears on what the caller said, as the sentence to put beside the question.
+
+    ``day`` is set for a weekday's hours and ``service`` for one service, so that a reply can be
+    checked against the fact itself (open or closed that day, the price).
+    """
+
+    kind: FactKind
+    text: str
+    day: Weekday | None = None
+    service: Service | None = None
+
+
+def relevant_facts(business: Business, said: str, today: Weekday | None = None) -> tuple[Fact, ...]:
+    """The facts that match the caller's words ``said``, in the order the prompt lists them.
+
+    Weekday names (or "today", "tomorrow" when ``today`` is given, "weekend") give that day's hours;
+    "open", "hours", "when" without a day give the week; a service's name or alias gives that service
+    with its price; "price", "how much" without one give every price; "where", "address" the address;
+    what the business does not do, its policies and what the agent can do match on their own words.
+    """
+    heard = Heard(said)
+    facts: list[Fact] = []
+    if business.address and heard.has_any(_ADDRESS):
+        facts.append(Fact("address", f"Address: {business.address}."))
+    if business.phone and heard.has_any(_PHONE):
+        facts.append(Fact("phone", f"Phone: {business.phone}."))
+    facts += _hours_facts(business, heard, today)
+    facts += _service_facts(business, heard)
+    facts += _word_facts(business, heard)
+    return tuple(facts)
+
+
+def days_named(said: str, today: Weekday | None = None) -> tuple[Weekday, ...]:
+    """The weekdays the caller named, in the order said: "Mondays" counts, "today" needs ``today``."""
+    return _days(Heard(said).words, today)
+
+
+def _days(words: list[str], today: Weekday | None) -> tuple[Weekday, ...]:
+    days: list[Weekday] = []
+    for word in words:
+        named: tuple[Weekday, ...] = ()
+        if word in _DAY_BY_WORD:
+            named = (_DAY_BY_WORD[word],)
+        elif word in ("weekend", "weekends"):
+            named = _WEEKEND
+        elif today is not None and word in ("today", "tonight", "tomorrow"):
+            named = (WEEKDAYS[(WEEKDAYS.index(today) + (word == "tomorrow")) % 7],)
+        days += [day for day in named if day not in days]
+    return tuple(days)
+
+
+def _hours_facts(business: Business, heard: Heard, today: Weekday | None) -> list[Fact]:
+    days = _days(heard.words, today)
+    if days:
+        return [Fact("hours", hours_sentence(business, day), day=day) for day in days]
+    if heard.has_any(_HOURS) or any(w.startswith("weekday") for w in heard.words):
+        return [Fact("week", week_sentence(business))]
+    return []
+
+
+def _service_facts(business: Business, heard: Heard) -> list[Fact]:
+    named = [s for s in business.services if any(heard.says_phrase(p) for p in (s.name, *s.aliases))]
+    if named:
+        return [Fact("service", service_sentence(s, business.currency), service=s) for s in named]
+    if business.services and heard.has_any(_PRICE):
+        text = " ".join(service_sentence(s, business.currency) for s in business.services)
+        return [Fact("prices", text)]
+    if business.services and heard.has_any(_SERVICES):
+        return [Fact("services", services_sentence(business))]
+    return []
+
+
+def _word_facts(business: Business, heard: Heard) -> list[Fact]:
+    """Things not done, policies and what the agent can do, matched on their own words.
+
+    Words of the business's own name and kind ("garage", "dental") are too general to pick a fact.
+    """
+    general = set(content_stems(f"{business.name} {business.kind}"))
+    facts: list[Fact] = []
+    for item in business.not_offered:
+        if any(heard.says_phrase(alt) for alt in _ALTERNATIVES.split(item) if alt):
+            facts.append(Fact("not_offered", f"We do not do {item}. {services_sentence(business)}".strip()))
+    facts += [Fact("policy", p) for p in business.policies if heard.shares_word(p, general)]
+    if any(heard.shares_word(item, general) for item in business.agent_can):
+        facts.append(Fact("agent_can", agent_can_sentence(business)))
+    return facts

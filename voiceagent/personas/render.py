@@ -1,0 +1,149 @@
+"""The system prompt a persona's facts become: facts as a list, short rules, worked examples.
+
+Rendering is deterministic (same file, same prompt, byte for byte), so the model's prompt cache holds.
+Each fact's sentence is made here once and reused by the per-turn fact matcher (:mod:`.facts`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from voiceagent.personas.model import WEEKDAYS, Business, DayHours, Exchange, Service, Weekday
+from voiceagent.personas.times import say_time
+
+RULES = (
+    "Answer only from these facts. If the answer is not in them, say you don't know and offer to take a message.",
+    "If the caller asks for a day when we are closed, say we are closed that day and give the days we are open.",
+    "If the caller asks for something we do not do, say politely that we don't do it and say what we do.",
+    "Never repeat the caller's words back; answer the question.",
+    "Speak one or two short sentences, as on the phone: no lists, no markdown, no emojis.",
+)
+
+
+def say_day_hours(hours: DayHours) -> str:
+    """One day's hours as spoken: ``"8 am to 6 pm"``, ``"9 am to 12 noon and 2 pm to 5 pm"``, ``"closed"``."""
+    if hours.closed:
+        return "closed"
+    return " and ".join(f"{say_time(o.opens)} to {say_time(o.closes)}" for o in hours.openings)
+
+
+def say_days(days: Sequence[Weekday]) -> str:
+    """Three or more weekdays in a row as a range (``"Monday to Friday"``), others listed: ``"Monday and Wednesday"``."""
+    runs: list[list[Weekday]] = []
+    for day in days:
+        if runs and WEEKDAYS.index(day) == WEEKDAYS.index(runs[-1][-1]) + 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    parts: list[str] = []
+    for run in runs:
+        parts += [f"{run[0].title()} to {run[-1].title()}"] if len(run) > 2 else [day.title() for day in run]
+    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
+
+
+def hours_groups(business: Business) -> list[tuple[tuple[Weekday, ...], str]]:
+    """Neighbouring weekdays with the same hours, together: ``[((monday..friday), "8 am to 6 pm"), ...]``."""
+    groups: list[tuple[list[Weekday], str]] = []
+    for day in WEEKDAYS:
+        said = say_day_hours(business.hours_on(day))
+        if groups and groups[-1][1] == said:
+            groups[-1][0].append(day)
+        else:
+            groups.append(([day], said))
+    return [(tuple(days), said) for days, said in groups]
+
+
+def hours_sentence(business: Business, day: Weekday) -> str:
+    """What a caller asking about ``day`` needs: its hours, and the open days when it is closed."""
+    hours = business.hours_on(day)
+    if not hours.closed:
+        return f"{day.title()}: open {say_day_hours(hours)}."
+    return f"{day.title()}: closed. {week_sentence(business, closed_days=False)}"
+
+
+def week_sentence(business: Business, *, closed_days: bool = True) -> str:
+    """The week in one sentence: ``"Open Monday to Friday 8 am to 6 pm, Saturday 9 am to 1 pm; closed on
+    Sunday."`` (without the closed days when ``closed_days`` is False)."""
+    open_groups = [f"{say_days(days)} {said}" for days, said in hours_groups(business) if said != "closed"]
+    if not open_groups:
+        return "Closed every day."
+    closed = [day for day in WEEKDAYS if business.hours_on(day).closed]
+    tail = f"; closed on {say_days(closed)}" if closed and closed_days else ""
+    return f"Open {', '.join(open_groups)}{tail}."
+
+
+def say_price(service: Service, currency: str) -> str:
+    """``"45 dollars"``, ``"180 dollars per axle"``, ``"19.50 dollars"``; ``"price not listed"`` without one."""
+    if service.price is None:
+        return "price not listed"
+    amount = f"{service.price:g}" if float(service.price).is_integer() else f"{service.price:.2f}"
+    return " ".join(part for part in (amount, currency, service.price_unit) if part)
+
+
+def say_duration(minutes: int) -> str:
+    """``"30 minutes"``, ``"1 hour"``, ``"1 hour 30 minutes"``."""
+    hours, rest = divmod(minutes, 60)
+    parts = [f"{hours} hour{'s' if hours > 1 else ''}"] if hours else []
+    if rest:
+        parts.append(f"{rest} minutes")
+    return " ".join(parts)
+
+
+def service_sentence(service: Service, currency: str) -> str:
+    """``"Oil change: 45 dollars, takes about 30 minutes."``, plus the service's notes."""
+    text = f"{service.name[0].upper()}{service.name[1:]}: {say_price(service, currency)}"
+    if service.duration_minutes:
+        text += f", takes about {say_duration(service.duration_minutes)}"
+    return f"{text}. {_sentence(service.notes)}" if service.notes else f"{text}."
+
+
+def services_sentence(business: Business) -> str:
+    """What the business does, by name: ``"We offer: oil change, brake pad replacement."``."""
+    return f"We offer: {', '.join(s.name for s in business.services)}." if business.services else ""
+
+
+def not_offered_sentence(business: Business) -> str:
+    """``"We do not do: towing, car sales."``."""
+    return f"We do not do: {', '.join(business.not_offered)}." if business.not_offered else ""
+
+
+def agent_can_sentence(business: Business) -> str:
+    """``"On this call you can: book appointments; take a message."``."""
+    return f"On this call you can: {'; '.join(business.agent_can)}." if business.agent_can else ""
+
+
+def fact_lines(business: Business) -> list[str]:
+    """Every fact as one short line, in a fixed order."""
+    lines: list[str] = []
+    if business.address:
+        lines.append(f"Address: {business.address}.")
+    if business.phone:
+        lines.append(f"Phone: {business.phone}.")
+    lines += [f"{say_days(days)}: {'closed' if said == 'closed' else 'open ' + said}." for days, said in
+              hours_groups(business)]
+    lines += [service_sentence(s, business.currency) for s in business.services]
+    lines += [not_offered_sentence(business), *(_sentence(p) for p in business.policies), agent_can_sentence(business)]
+    return [line for line in lines if line]
+
+
+def render_system(business: Business | None, examples: Sequence[Exchange], instructions: str) -> str:
+    """The whole system prompt: who the agent is, facts, rules, worked examples, the file's own text."""
+    parts: list[str] = []
+    if business is not None:
+        parts.append(f"You are {business.agent_name}, answering the phone for {business.name}, "
+                     f"{_article(business.kind)} {business.kind}. You are speaking on a phone call.")
+        parts.append("Facts:\n" + "\n".join(f"- {line}" for line in fact_lines(business)))
+        parts.append("Rules:\n" + "\n".join(f"- {rule}" for rule in RULES))
+    if instructions:
+        parts.append(instructions)
+    if examples:
+        parts.append("Examples:\n" + "\n".join(f"Caller: {e.caller}\nYou: {e.agent}" for e in examples))
+    return "\n\n".join(parts)
+
+
+def _article(noun: str) -> str:
+    return "an" if noun[:1].lower() in "aeiou" else "a"
+
+
+def _sentence(text: str) -> str:
+    return text if text.endswith((".", "!", "?")) else f"{text}."
