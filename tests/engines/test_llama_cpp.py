@@ -35,3 +35,22 @@ def test_bundled_qwen_is_joined_once_from_its_parts() -> None:
     path = bundled.qwen_gguf()
     assert path.read_bytes()[:4] == b"GGUF"
     assert bundled.qwen_gguf() == path and path.stat().st_size > 400_000_000
+
+
+
+async def test_sampling_follows_the_configured_seed_and_top_k() -> None:
+    """Fresh engines, so each evaluates the prompt the same way (a reused prefix changes the numerics)."""
+    messages = [{"role": "user", "content": "Invent a name for a boat."}]
+
+    async def reply(temperature: float = 1.5, **sampling: int) -> str:
+        model = LlamaCppEngine(bundled.smollm2_gguf(), threads=2, context=512, label="smollm2", **sampling)
+        try:
+            pieces = [p async for p in model.stream(messages, max_tokens=16, temperature=temperature)]  # type: ignore[arg-type]
+        finally:
+            await model.close()
+        return "".join(pieces)
+
+    first = await reply(seed=7)
+    assert await reply(seed=7, batch_threads=1) == first  # the same seed samples the same reply
+    assert await reply(seed=8) != first
+    assert await reply(top_k=1) == await reply(temperature=0.0)  # one candidate left: greedy

@@ -57,7 +57,7 @@ def stand_in() -> Iterator[str]:
 
 
 async def test_streams_a_reply_with_the_options_a_phone_turn_needs(stand_in: str) -> None:
-    engine = OllamaEngine("phi3:mini", host=stand_in, timeout_s=5)
+    engine = OllamaEngine("phi3:mini", host=stand_in, timeout_s=5, keep_alive="45m", seed=11, top_k=20)
     messages = [{"role": "system", "content": "be brief"}, {"role": "user", "content": "open saturday?"}]
     pieces = [p async for p in engine.stream(messages, max_tokens=40, temperature=0.0)]  # type: ignore[arg-type]
     await engine.close()
@@ -65,7 +65,8 @@ async def test_streams_a_reply_with_the_options_a_phone_turn_needs(stand_in: str
     sent = StandIn.requests[-1]
     assert sent["stream"] is True and sent["messages"] == messages
     assert sent["options"]["num_predict"] == 40 and sent["options"]["temperature"] == 0.0
-    assert sent["keep_alive"] == "30m"
+    assert sent["options"]["seed"] == 11 and sent["options"]["top_k"] == 20
+    assert sent["keep_alive"] == "45m"
 
 
 async def test_unknown_model_and_dead_server_raise_engine_errors(stand_in: str) -> None:

@@ -2,57 +2,43 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 
 import httpx
 import ollama
 
-from voiceagent.engines.llm import EngineError, Message
+from voiceagent.engines.chat_server import ServerChatEngine
+from voiceagent.engines.llm import Message
 
 DEFAULT_HOST = "http://127.0.0.1:11434"
 
 
-class OllamaEngine:
+class OllamaEngine(ServerChatEngine):
     """A model served by Ollama (``phi3:mini`` by default)."""
 
-    def __init__(self, model: str, *, host: str, timeout_s: float, keep_alive: str = "30m") -> None:
+    client_errors = (ollama.ResponseError, httpx.HTTPError, ConnectionError)
+
+    def __init__(
+        self, model: str, *, host: str, timeout_s: float, keep_alive: str = "30m", seed: int = 7, top_k: int = 40
+    ) -> None:
         self.model = model or "phi3:mini"
         self.label = f"ollama:{self.model}"
         self.keep_alive = keep_alive
+        self.options = {"seed": seed, "top_k": top_k}
         self._client = ollama.AsyncClient(host=host or DEFAULT_HOST, timeout=timeout_s)
+        self.where = f"ollama at {self._client._client.base_url}"
 
-    async def warm(self, system_prompts: Sequence[str]) -> None:
-        """Load the model into Ollama's memory and evaluate each system prompt once."""
-        for prompt in system_prompts:
-            async for _ in self.stream(
-                [{"role": "system", "content": prompt}, {"role": "user", "content": "Hi"}],
-                max_tokens=1,
-                temperature=0.0,
-            ):
-                pass
-
-    async def prefill(self, messages: Sequence[Message]) -> None:
-        """Nothing to do: the server keeps its own prompt cache."""
-
-    def stream(self, messages: Sequence[Message], *, max_tokens: int, temperature: float) -> AsyncIterator[str]:
-        """Stream reply pieces from ``/api/chat``."""
-        return self._stream(list(messages), max_tokens, temperature)
-
-    async def _stream(self, messages: list[Message], max_tokens: int, temperature: float) -> AsyncIterator[str]:
-        try:
-            response = await self._client.chat(
-                model=self.model,
-                messages=messages,  # type: ignore[arg-type]
-                stream=True,
-                keep_alive=self.keep_alive,
-                options={"num_predict": max_tokens, "temperature": temperature, "seed": 7},
-            )
-            async for part in response:
-                text = part.message.content
-                if text:
-                    yield text
-        except (ollama.ResponseError, httpx.HTTPError, ConnectionError) as exc:
-            raise EngineError(f"ollama at {self._client._client.base_url}: {exc}") from exc
+    async def request(self, messages: list[Message], *, max_tokens: int, temperature: float) -> AsyncIterator[str]:
+        """One ``/api/chat`` request, streamed."""
+        response = await self._client.chat(
+            model=self.model,
+            messages=messages,  # type: ignore[arg-type]
+            stream=True,
+            keep_alive=self.keep_alive,
+            options={**self.options, "num_predict": max_tokens, "temperature": temperature},
+        )
+        async for part in response:
+            yield part.message.content or ""
 
     async def close(self) -> None:
         """Close the HTTP connection pool."""
