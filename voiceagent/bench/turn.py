@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import socket
-import statistics
 import subprocess
 import sys
 import time
@@ -22,10 +20,12 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from voiceagent.bench.callers import default_callers
+from voiceagent.bench.machine import describe, machine
+from voiceagent.bench.stats import percentile
 from voiceagent.client import Caller, load_audio
 from voiceagent.config import Settings
 
-DEFAULT_AUDIO = Path(__file__).resolve().parents[3] / "shared" / "audio"
 SEGMENTS = [  # (name, from mark, to mark) on the server's timeline
     ("endpoint", "speech_end", "endpoint"),
     ("stt (after endpoint)", "endpoint", "stt_done"),
@@ -34,29 +34,6 @@ SEGMENTS = [  # (name, from mark, to mark) on the server's timeline
     ("tts first audio", "first_clause", "tts_first_audio"),
     ("send", "tts_first_audio", "audio_out"),
 ]
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The q-th percentile (0-100), linear interpolation."""
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    k = (len(ordered) - 1) * q / 100
-    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
-
-
-def machine() -> str:
-    """CPU model and core count, for the report."""
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{model}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
 
 
 def _free_port() -> int:
@@ -124,16 +101,16 @@ def _summary(result: dict[str, Any]) -> dict[str, Any]:
     answered = [t for t in result["turns"] if t["answered"]]
     client = [t["client_ms"] for t in answered]
     server = [t["server"]["turn_ms"] for t in answered if t["server"]["turn_ms"] is not None]
-    segments: dict[str, float] = {}
+    segments: dict[str, float | None] = {}
     for label, a, b in SEGMENTS:
         values = [max(0.0, t["server"]["timeline"][b] - t["server"]["timeline"][a]) for t in answered
                   if a in t["server"]["timeline"] and b in t["server"]["timeline"]]
-        segments[label] = statistics.median(values) if values else float("nan")
+        segments[label] = percentile(values, 50)
     return {
         "turns": len(result["turns"]), "answered": len(answered),
-        "client_median_ms": statistics.median(client) if client else float("nan"),
+        "client_median_ms": percentile(client, 50),
         "client_p95_ms": percentile(client, 95),
-        "server_median_ms": statistics.median(server) if server else float("nan"),
+        "server_median_ms": percentile(server, 50),
         "segments_median_ms": segments,
         "budget_misses": sum(len(t["server"]["budget_events"]) for t in answered),
     }
@@ -141,16 +118,14 @@ def _summary(result: dict[str, Any]) -> dict[str, Any]:
 
 async def run_turn_bench(settings: Settings, *, rounds: int, audio: list[str] | None, json_out: str | None) -> int:
     """Run both modes and print the comparison. Returns a process exit code."""
-    paths = [Path(p) for p in audio] if audio else sorted(
-        p for p in DEFAULT_AUDIO.glob("*") if p.suffix in (".wav", ".flac")
-    )
+    paths = [Path(p) for p in audio] if audio else list(default_callers())
     if not paths:
-        print(f"no recordings found (looked in {DEFAULT_AUDIO}); pass --audio FILES", file=sys.stderr)
+        print("no recordings to speak: pass --audio FILES", file=sys.stderr)
         return 2
     clips = [(path.name, load_audio(path, 16000)) for path in paths]
-    print(f"machine: {machine()}")
-    print(f"callers: {len(clips)} recordings x {rounds} rounds, 16 kHz, real-time pace, over loopback")
     results: dict[str, Any] = {"machine": machine(), "rounds": rounds, "clips": [c[0] for c in clips]}
+    print(f"machine: {describe(results['machine'])}")
+    print(f"callers: {len(clips)} recordings x {rounds} rounds, 16 kHz, real-time pace, over loopback")
     for mode, overlap in (("overlapped", True), ("sequential", False)):
         port = _free_port()
         print(f"\n== {mode} ==", flush=True)
@@ -163,22 +138,33 @@ async def run_turn_bench(settings: Settings, *, rounds: int, audio: list[str] | 
         results["models"] = raw["models"]
         results[mode] = {"summary": _summary(raw), "turns": raw["turns"]}
 
+    results["sequential_over_overlapped"] = _print_comparison(results)
+    if json_out:
+        Path(json_out).write_text(json.dumps(results, indent=2, default=str))
+        print(f"results written to {json_out}")
+    return 0
+
+
+def _ms(value: float | None, width: int = 10) -> str:
+    return f"{'n/a':>{width}s}  " if value is None else f"{value:>{width}.0f}ms"
+
+
+def _print_comparison(results: dict[str, Any]) -> float | None:
+    """Print both modes side by side; returns sequential / overlapped median turn time."""
     over, seq = results["overlapped"]["summary"], results["sequential"]["summary"]
     print(f"\nmodels: {results['models']}")
     print(f"{'':24s}{'overlapped':>12s}{'sequential':>12s}")
     print(f"{'turns answered':24s}{over['answered']:>12d}{seq['answered']:>12d}")
     for key, label in (("client_median_ms", "median turn (client)"), ("client_p95_ms", "p95 turn (client)"),
                        ("server_median_ms", "median turn (server)")):
-        print(f"{label:24s}{over[key]:>10.0f}ms{seq[key]:>10.0f}ms")
+        print(f"{label:24s}{_ms(over[key])}{_ms(seq[key])}")
     print("median time per segment (server timeline) and share of the overlapped median turn:")
     for label, _, _ in SEGMENTS:
         o, s = over["segments_median_ms"][label], seq["segments_median_ms"][label]
-        share = 100 * o / over["server_median_ms"] if over["server_median_ms"] else float("nan")
-        print(f"  {label:22s}{o:>10.0f}ms{s:>10.0f}ms   {share:4.0f}%")
-    ratio = seq["client_median_ms"] / over["client_median_ms"]
-    results["sequential_over_overlapped"] = ratio
+        share = f"{100 * o / over['server_median_ms']:4.0f}%" if o is not None and over["server_median_ms"] else "n/a"
+        print(f"  {label:22s}{_ms(o)}{_ms(s)}   {share}")
+    if not over["client_median_ms"] or seq["client_median_ms"] is None:
+        return None
+    ratio = float(seq["client_median_ms"] / over["client_median_ms"])
     print(f"sequential / overlapped median turn: {ratio:.2f}x")
-    if json_out:
-        Path(json_out).write_text(json.dumps(results, indent=2, default=str))
-        print(f"results written to {json_out}")
-    return 0
+    return ratio

@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from voiceagent.bench.callers import default_callers, recordings_in
 from voiceagent.soak.charts import write_charts
 from voiceagent.soak.report import Thresholds, build_report, max_calls_under
-from voiceagent.soak.runner import Soak, SoakPlan, default_recordings, recordings_in
+from voiceagent.soak.runner import Soak, SoakPlan
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
@@ -27,7 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--step-s", type=float, default=60.0, help="seconds per step")
     parser.add_argument("--ramp-s", type=float, default=5.0, help="callers of a step start spread over this")
     parser.add_argument("--turns-per-call", type=int, default=8, help="a caller hangs up and calls again after this")
-    parser.add_argument("--audio", type=Path, help="a folder of your own WAV/FLAC files (default: ../shared/audio)")
+    parser.add_argument("--audio", type=Path, help="a folder of your own WAV/FLAC files (default: the "
+                        "checkout's recordings in ../shared/audio, else callers synthesised with the bundled voice)")
     parser.add_argument("--barge-in", type=float, default=0.15, help="share of turns that talk over the answer")
     parser.add_argument("--twilio", type=float, default=0.0, help="share of callers on /twilio (8 kHz mu-law)")
     parser.add_argument("--out", type=Path, default=Path("soak-report"), help="folder for report.json and charts")
@@ -48,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError:
         print("soak: --callers takes numbers, e.g. 4 or 1,2,4", file=sys.stderr)
         return 2
-    audio = recordings_in(args.audio) if args.audio else default_recordings()
+    audio = recordings_in(args.audio) if args.audio else default_callers()
     if not audio or any(n < 1 for n in callers) or args.step_s <= 0:
         print("soak: need recordings (--audio FOLDER), callers >= 1 and a positive --step-s", file=sys.stderr)
         return 2

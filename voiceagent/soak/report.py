@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import os
-import platform
 from typing import Any
 
+from voiceagent.bench.machine import machine
+from voiceagent.bench.stats import slope_per_hour, summary
 from voiceagent.soak.runner import SoakResult
-from voiceagent.soak.stats import slope_per_hour, summary
 
 WINDOW_S = 30.0  # latency-over-time windows
 
@@ -20,22 +19,6 @@ class Thresholds:
     p95_ms: float | None = None  # client-measured turn time p95
     error_rate: float | None = None  # (errors + unanswered turns + dropped calls) / turns
     memory_growth_mb_per_hour: float | None = None  # slope of server resident memory
-
-
-def machine() -> dict[str, Any]:
-    """CPU model, cores and memory of the machine running the soak (the server's, on loopback)."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as info:
-            cpu = next((line.split(":", 1)[1].strip() for line in info if line.startswith("model name")), cpu)
-    except OSError:
-        pass
-    memory_gb = None
-    try:
-        memory_gb = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
-    except (ValueError, OSError):
-        pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": memory_gb, "python": platform.python_version()}
 
 
 def build_report(result: SoakResult, thresholds: Thresholds) -> dict[str, Any]:
@@ -83,7 +66,7 @@ def build_report(result: SoakResult, thresholds: Thresholds) -> dict[str, Any]:
     error_count = sum(result.errors.values())
     error_rate = (error_count + result.dropped_calls) / max(1, len(result.turns))
     report: dict[str, Any] = {
-        "machine": machine(),
+        "machine": machine(),  # the server's too: the soak runs on loopback
         "server": result.health,
         "plan": {**dataclasses.asdict(plan), "audio": [str(p) for p in plan.audio]},
         "duration_s": round(duration, 1),

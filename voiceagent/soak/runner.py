@@ -18,17 +18,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from voiceagent.audio.pcm import FloatAudio
+from voiceagent.bench.stats import percentile
 from voiceagent.client import Caller, load_audio, speech_end
 from voiceagent.soak import server_probe
 from voiceagent.twilio_client import TwilioCaller
 
 log = logging.getLogger(__name__)
-
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
-
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class SoakPlan:
@@ -39,7 +35,7 @@ class SoakPlan:
     step_s: float = 60.0  # how long each step lasts
     ramp_s: float = 5.0  # callers of a step start spread over this long
     max_turns_per_call: int = 8  # a caller hangs up after this many turns and calls again
-    audio: tuple[Path, ...] = ()  # recordings to speak (the shared real recordings by default)
+    audio: tuple[Path, ...] = ()  # recordings to speak (see voiceagent.bench.callers for the default ones)
     barge_in: float = 0.15  # share of turns where the caller talks over the answer
     twilio: float = 0.0  # share of callers that use /twilio (8 kHz mu-law) instead of /ws
     pause_s: tuple[float, float] = (0.5, 2.0)  # a person's pause between hearing the answer and speaking
@@ -95,17 +91,6 @@ class _Voices:
             audio = load_audio(path, rate)
             self._cache[key] = (audio, speech_end(audio, rate))
         return self._cache[key][0]
-
-
-def default_recordings() -> tuple[Path, ...]:
-    """The real recordings in ../shared/audio, if present."""
-    root = Path(__file__).resolve().parents[3] / "shared" / "audio"
-    return tuple(sorted(p for p in root.glob("*") if p.suffix in AUDIO_SUFFIXES))
-
-
-def recordings_in(folder: Path) -> tuple[Path, ...]:
-    """The user's own WAV/FLAC/OGG/MP3 files in a folder."""
-    return tuple(sorted(p for p in folder.iterdir() if p.suffix.lower() in AUDIO_SUFFIXES))
 
 
 class Soak:
@@ -230,10 +215,10 @@ class Soak:
             await asyncio.sleep(5)
             if self._progress is None:
                 continue
-            recent = [t.turn_ms for t in self.result.turns[-200:] if t.turn_ms is not None]
-            p50, p95 = (np.percentile(recent, [50, 95]) if recent else (float("nan"), float("nan")))
+            recent = [t.turn_ms for t in self.result.turns[-200:]]
+            p50, p95 = percentile(recent, 50), percentile(recent, 95)
             errors = sum(self.result.errors.values())
             rss = self.result.memory[-1][1].get("rss_mb", float("nan")) if self.result.memory else float("nan")
             self._progress(f"[{self._now():6.0f} s] step {self._step_callers} callers | active {self._active} | "
-                           f"calls {self.result.calls} | turns {len(self.result.turns)} | p50 {p50:.0f} ms "
-                           f"p95 {p95:.0f} ms | errors {errors} | rss {rss:.0f} MB")
+                           f"calls {self.result.calls} | turns {len(self.result.turns)} | p50 {p50} ms "
+                           f"p95 {p95} ms | errors {errors} | rss {rss:.0f} MB")

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from voiceagent.bench.machine import machine
 from voiceagent.bench.models.judge import judge
 from voiceagent.bench.models.measure import Method, measure
 from voiceagent.bench.models.report import chart, recommend, serve_command, table
@@ -24,7 +25,6 @@ from voiceagent.bench.models.tasks import BUILTIN_TASKS, TaskError, load_tasks
 from voiceagent.config import Settings
 from voiceagent.engines.loader import make_llm
 from voiceagent.personas import load_personas
-from voiceagent.soak.report import machine
 
 # The share of the 1 s turn left to the language model's first clause: endpointing (~260 ms),
 # transcription (~110 ms) and the first clause's synthesis (~50 ms) take the rest on this machine
@@ -51,12 +51,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 async def _targets(args: argparse.Namespace, settings: Settings) -> list[Target]:
-    targets = [] if args.no_bundled else bundled_targets(settings.llm_threads, settings.llm_context)
-    targets += gguf_paths(args.gguf, settings.llm_threads, settings.llm_context)
+    targets = [] if args.no_bundled else bundled_targets(settings)
+    targets += gguf_paths(args.gguf, settings)
     if args.ollama:
-        targets += await ollama_targets(args.ollama, settings.engine_timeout_s)
+        targets += await ollama_targets(args.ollama, settings)
     if args.openai:
-        targets += await openai_targets(args.openai, args.api_key, settings.engine_timeout_s)
+        targets += await openai_targets(args.openai, args.api_key, settings)
     return targets
 
 

@@ -25,6 +25,7 @@ import numpy as np
 from voiceagent.bench.models.scoring import score, spoken_text
 from voiceagent.bench.models.targets import Target
 from voiceagent.bench.models.tasks import Task
+from voiceagent.bench.stats import percentile
 from voiceagent.engines.llm import ChatEngine
 from voiceagent.stages.chunker import ClauseChunker
 
@@ -98,16 +99,6 @@ async def generate(engine: ChatEngine, task: Task, method: Method) -> Run:
                total_ms=(end - started) * 1000, pieces=len(pieces), text="".join(pieces))
 
 
-def _median(values: list[float | None]) -> float | None:
-    kept = [v for v in values if v is not None]
-    return round(float(np.median(kept)), 1) if kept else None
-
-
-def _p95(values: list[float | None]) -> float | None:
-    kept = [v for v in values if v is not None]
-    return round(float(np.percentile(kept, 95)), 1) if kept else None
-
-
 async def measure(target: Target, tasks: list[Task], method: Method) -> dict[str, Any]:
     """Load ``target``, run every task cold then ``runs`` times warm, score the cold replies."""
     if target.in_process:
@@ -130,10 +121,12 @@ async def measure(target: Target, tasks: list[Task], method: Method) -> dict[str
                             "passed": list(task_score.passed),
                             "failed": list(task_score.failed), "reply": spoken_text(first.text, method.max_sentences),
                             "cold_ttft_ms": round(first.ttft_ms, 1),
-                            "warm_ttft_ms": _median([r.ttft_ms for r in repeats])})
+                            "warm_ttft_ms": percentile([r.ttft_ms for r in repeats], 50)})
     finally:
         await engine.close()
-    warm_ttft = [_median([r.ttft_ms for r in warm[i * method.runs : (i + 1) * method.runs]]) for i in range(len(cold))]
+    warm_ttft = [percentile([r.ttft_ms for r in warm[i * method.runs : (i + 1) * method.runs]], 50)
+                 for i in range(len(cold))]
+    every = cold + warm
     prompt_eval: list[float | None] = [c.ttft_ms - w for c, w in zip(cold, warm_ttft, strict=True) if w is not None]
     return {
         "model": target.name,
@@ -144,12 +137,14 @@ async def measure(target: Target, tasks: list[Task], method: Method) -> dict[str
         # and style but the wrong facts is no better than none); checks_passed: the share of all checks.
         "relevance": round(float(np.mean([r["ok"] for r in results])), 3),
         "checks_passed": round(float(np.mean([r["score"] for r in results])), 3),
-        "ttft_ms": {"cold_p50": _median([r.ttft_ms for r in cold]), "warm_p50": _median([r.ttft_ms for r in warm])},
-        "prompt_eval_ms_p50": _median(prompt_eval),
-        "first_clause_ms": {"p50": _median([r.first_clause_ms for r in cold + warm]),
-                            "p95": _p95([r.first_clause_ms for r in cold + warm])},
-        "total_ms": {"p50": _median([r.total_ms for r in cold + warm]), "p95": _p95([r.total_ms for r in cold + warm])},
-        "tokens_per_s_p50": _median([r.tokens_per_s for r in warm]),
+        "ttft_ms": {"cold_p50": percentile([r.ttft_ms for r in cold], 50),
+                    "warm_p50": percentile([r.ttft_ms for r in warm], 50)},
+        "prompt_eval_ms_p50": percentile(prompt_eval, 50),
+        "first_clause_ms": {"p50": percentile([r.first_clause_ms for r in every], 50),
+                            "p95": percentile([r.first_clause_ms for r in every], 95)},
+        "total_ms": {"p50": percentile([r.total_ms for r in every], 50),
+                     "p95": percentile([r.total_ms for r in every], 95)},
+        "tokens_per_s_p50": percentile([r.tokens_per_s for r in warm], 50),
         "peak_rss_mb": _peak_rss_mb() if target.in_process else None,
         "tasks": results,
     }

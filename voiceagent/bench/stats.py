@@ -1,10 +1,19 @@
-"""Percentiles and trends for the soak report (numpy's linear-interpolation percentiles)."""
+"""Percentiles and trends for the benchmark and soak reports (numpy's linear-interpolation percentiles).
+
+Values are milliseconds; results are rounded to 0.1 ms, and None stands where there were no values, so
+every report stays plain JSON."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
+
+
+def percentile(values: Iterable[float | None], q: float) -> float | None:
+    """The ``q``-th percentile (0-100) of the values that are not None; None if there are none."""
+    kept = [v for v in values if v is not None]
+    return round(float(np.percentile(kept, q)), 1) if kept else None
 
 
 def summary(values: Sequence[float]) -> dict[str, float | int | None]:
