@@ -42,7 +42,7 @@ def test_the_bundled_personas_load_with_their_facts() -> None:
 
 def test_the_loader_keeps_the_fields_the_engines_use(write_persona: Write) -> None:
     persona = load_persona(write_persona(BAKERY))
-    assert isinstance(persona, Persona)
+    assert isinstance(persona, Persona) and hash(persona) == hash(load_persona(write_persona(BAKERY)))
     assert persona.name == "bakery" and persona.greeting.startswith("Good morning")
     assert persona.fillers == ("One moment.",) and persona.apology
     assert "Crumb and Crust" in persona.system and persona.examples[0].caller == "Are you open on Sunday?"

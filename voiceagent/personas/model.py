@@ -140,6 +140,6 @@ class Persona:
     greeting: str
     fillers: tuple[str, ...]
     apology: str
-    business: Business | None = None  # the structured facts; None for a free-text persona
+    business: Business | None = dataclasses.field(default=None, hash=False)  # the facts; None: free text
     examples: tuple[Exchange, ...] = ()  # worked exchanges (already part of ``system``)
     instructions: str = ""  # the file's free-text ``system`` (already part of ``system``)
