@@ -29,12 +29,14 @@ def speech_end(audio: FloatAudio, sample_rate: int, threshold: float = 0.5) -> f
     """Seconds into ``audio`` where its last voiced frame ends, by the same Silero VAD the server uses,
     so client and server agree on what "the end of the caller's speech" is."""
     from voiceagent.audio.resample import resample
-    from voiceagent.stages.vad import FRAME_SAMPLES, VAD_RATE, SileroModel, StreamingVad
+    from voiceagent.engines.silero_vad import SileroModel
+    from voiceagent.engines.speech import VAD_FRAME_SAMPLES as FRAME_SAMPLES
+    from voiceagent.engines.speech import VAD_RATE
 
     global _VAD_MODEL
     if _VAD_MODEL is None:
         _VAD_MODEL = SileroModel()
-    probs = [p for _, p in StreamingVad(_VAD_MODEL).feed(resample(audio, sample_rate, VAD_RATE))]
+    probs = [p for _, p in _VAD_MODEL.stream().feed(resample(audio, sample_rate, VAD_RATE))]
     voiced = np.flatnonzero(np.array(probs) >= threshold)
     return 0.0 if len(voiced) == 0 else (int(voiced[-1]) + 1) * FRAME_SAMPLES / VAD_RATE
 

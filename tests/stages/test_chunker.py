@@ -1,4 +1,7 @@
-from voiceagent.stages.chunker import ClauseChunker, clean_for_speech
+import hypothesis
+from hypothesis import strategies as st
+
+from voiceagent.stages.chunker import ClauseChunker, SpokenReply, clean_for_speech, spoken_reply
 
 
 def feed_all(tokens: list[str]) -> list[str]:
@@ -39,3 +42,33 @@ def test_an_unpunctuated_first_sentence_is_cut_at_a_phrase_boundary() -> None:
     assert feed_all(tokens) == ["The U-room is a private room", "where you can go."]
     long = ["One", " two", " three", " four", " five", " six", " seven", " eight", " nine", " ten", "."]
     assert feed_all(long) == ["One two three four five six seven eight", "nine ten."]
+
+
+_WORDS = ["Sure", "we", "are", "open", "on", "Saturday", "from", "9", "am", "to", "1", "pm", "Dr.", "Smith",
+          "and", "where", "3.30", "**yes**", "- list", "it", "costs", "60", "dollars"]
+
+
+@hypothesis.settings(max_examples=300, deadline=None)
+@hypothesis.given(
+    words=st.lists(st.tuples(st.sampled_from(_WORDS), st.sampled_from(["", "", ",", ".", "?", "!"])), min_size=1,
+                   max_size=30),
+    cuts=st.lists(st.integers(min_value=1, max_value=400), max_size=40),
+    max_sentences=st.integers(min_value=1, max_value=3),
+)
+def test_the_call_speaks_exactly_the_spoken_reply_whatever_the_token_boundaries(
+    words: list[tuple[str, str]], cuts: list[int], max_sentences: int
+) -> None:
+    """The call cuts the model's stream token by token; the benchmarks cut the whole text: same words."""
+    text = " ".join(w + p for w, p in words)
+    bounds = sorted({c for c in cuts if c < len(text)})
+    tokens = [text[a:b] for a, b in zip([0, *bounds], [*bounds, len(text)], strict=True)]
+    cut, spoken = SpokenReply(max_sentences), []
+    for token in tokens:  # as voiceagent.pipeline.reply does it
+        spoken.extend(cut.feed(token))
+        if cut.done:
+            break
+    if rest := cut.flush():
+        spoken.append(rest)
+    assert " ".join(spoken) == spoken_reply(text, max_sentences)
+    sentences = sum(c.rstrip("\"')]").endswith((".", "!", "?")) for c in spoken)
+    assert sentences <= max_sentences

@@ -1,5 +1,5 @@
 from voiceagent.stages.endpointing import Endpoint, Endpointer, SilenceStart, SpeechResume, SpeechStart
-from voiceagent.stages.vad import FRAME_MS
+from voiceagent.engines.speech import VAD_FRAME_MS as FRAME_MS
 
 
 def run(probs: list[float], **kw: float) -> list[tuple[int, object]]:

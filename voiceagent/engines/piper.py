@@ -39,3 +39,7 @@ class PiperSynthesizer:
     async def synthesize(self, text: str) -> FloatAudio:
         """Synthesise off the event loop. Cancelling abandons the result."""
         return await self.worker.run(self.synthesize_blocking, text)
+
+    def close(self) -> None:
+        """Stop the worker thread."""
+        self.worker.close()

@@ -39,3 +39,7 @@ class WhisperTranscriber:
     async def transcribe(self, audio: FloatAudio) -> str:
         """Transcribe off the event loop. Cancelling abandons the result; the thread finishes its run."""
         return await self.worker.run(self.transcribe_blocking, audio)
+
+    def close(self) -> None:
+        """Stop the worker thread."""
+        self.worker.close()

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from voiceagent.audio.pcm import FloatAudio, float_to_pcm16
 from voiceagent.audio.resample import resample
-from voiceagent.engines.piper import PiperSynthesizer
+from voiceagent.engines.speech import Synthesizer
 from voiceagent.personas import Persona
 
 
@@ -22,7 +22,7 @@ class PhraseBank:
         self._filler_turn = itertools.count()
 
     @classmethod
-    async def build(cls, tts: PiperSynthesizer, personas: Iterable[Persona]) -> PhraseBank:
+    async def build(cls, tts: Synthesizer, personas: Iterable[Persona]) -> PhraseBank:
         """Synthesise the greeting, fillers and apology of each persona."""
         bank = cls(tts.sample_rate)
         for persona in personas:

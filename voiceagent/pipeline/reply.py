@@ -18,11 +18,11 @@ from collections.abc import AsyncGenerator, Callable
 from voiceagent.audio.pcm import float_to_pcm16
 from voiceagent.audio.resample import resample
 from voiceagent.engines.llm import ChatEngine, EngineError, Message
-from voiceagent.engines.piper import PiperSynthesizer
-from voiceagent.events import AgentText, BudgetEvent
-from voiceagent.pipeline.player import AudioPlayer, CallOutput, Segment
+from voiceagent.engines.speech import Synthesizer
+from voiceagent.pipeline.observer import CallObserver
+from voiceagent.pipeline.player import AudioPlayer, Segment
 from voiceagent.pipeline.timeline import TurnTimeline
-from voiceagent.stages.chunker import ClauseChunker, ends_sentence
+from voiceagent.stages.chunker import SpokenReply, spoken_reply
 
 _END = None
 
@@ -32,16 +32,15 @@ class ReplyContext:
     """What a reply needs from its call."""
 
     llm: ChatEngine
-    tts: PiperSynthesizer
+    tts: Synthesizer
     player: AudioPlayer
-    output: CallOutput
+    observer: CallObserver  # agent text and budget misses are reported here
     sample_rate: int
     max_tokens: int
     max_sentences: int
     temperature: float
     timeout_s: float  # an engine silent this long is dead
     overlap: bool
-    on_budget: Callable[[BudgetEvent], None]
     on_audio_out: Callable[[float], None]  # first frame of the reply left the server
 
 
@@ -59,10 +58,8 @@ async def _tokens(
             except StopAsyncIteration:
                 return
             now = time.monotonic()
-            if timeline.mark("llm_first_token", now) and (
-                event := timeline.stage("llm_first_token", now - started)
-            ):
-                ctx.on_budget(event)
+            if timeline.mark("llm_first_token", now):
+                ctx.observer.budget_missed(timeline.stage("llm_first_token", now - started))
             yield piece
     finally:
         aclose = getattr(iterator, "aclose", None)
@@ -77,10 +74,9 @@ async def _speak(ctx: ReplyContext, timeline: TurnTimeline, text: str, first: bo
     now = time.monotonic()
     if first:
         timeline.mark("tts_first_audio", now)
-        if event := timeline.stage("tts_first_audio", now - started):
-            ctx.on_budget(event)
+        ctx.observer.budget_missed(timeline.stage("tts_first_audio", now - started))
     pcm = float_to_pcm16(resample(audio, ctx.tts.sample_rate, ctx.sample_rate))
-    await ctx.output.send_event(AgentText(turn=timeline.turn, text=text))
+    await ctx.observer.agent_text(timeline.turn, text)
     ctx.player.enqueue(
         Segment(turn=timeline.turn, kind="reply", text=text, pcm=pcm, on_start=ctx.on_audio_out if first else None)
     )
@@ -93,13 +89,7 @@ async def speak_reply(ctx: ReplyContext, messages: list[Message], timeline: Turn
     if not ctx.overlap:
         async with contextlib.aclosing(_tokens(ctx, messages, timeline)) as tokens:
             text = "".join([piece async for piece in tokens])
-        chunker, kept, sentences = ClauseChunker(), [], 0
-        for clause in [*chunker.feed(text + " "), *filter(None, [chunker.flush()])]:
-            kept.append(clause)
-            sentences += ends_sentence(clause)
-            if sentences >= ctx.max_sentences:
-                break
-        whole = " ".join(kept)
+        whole = spoken_reply(text, ctx.max_sentences)
         if whole:
             timeline.mark("first_clause", time.monotonic())
             await _speak(ctx, timeline, whole, first=True)
@@ -109,15 +99,14 @@ async def speak_reply(ctx: ReplyContext, messages: list[Message], timeline: Turn
     spoken: list[str] = []
 
     async def write() -> None:
-        chunker = ClauseChunker()
+        cut = SpokenReply(ctx.max_sentences)
         async with contextlib.aclosing(_tokens(ctx, messages, timeline)) as tokens:
             async for piece in tokens:
-                for clause in chunker.feed(piece):
+                for clause in cut.feed(piece):
                     await clauses.put(clause)
-                    if chunker.sentences >= ctx.max_sentences:  # enough said: stop the model now
-                        await clauses.put(_END)
-                        return
-        if rest := chunker.flush():
+                if cut.done:  # enough said: stop the model now
+                    break
+        if rest := cut.flush():
             await clauses.put(rest)
         await clauses.put(_END)
 

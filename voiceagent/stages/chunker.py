@@ -103,3 +103,39 @@ class ClauseChunker:
         self._buffer = self._buffer[cut:]
         self._emitted += 1
         return text
+
+
+class SpokenReply:
+    """The part of a model's output a caller hears: clauses from a :class:`ClauseChunker`, up to and
+    including the ``max_sentences``-th sentence. Feed tokens; :attr:`done` turns True at the cap (stop
+    the model then). The call speaks exactly this and the benchmarks score it (:func:`spoken_reply`)."""
+
+    def __init__(self, max_sentences: int) -> None:
+        self.max_sentences = max_sentences
+        self._chunker = ClauseChunker()
+        self._sentences = 0
+        self.done = False
+
+    def feed(self, token: str) -> list[str]:
+        """Add model output; return the clauses now ready to speak (none once :attr:`done`)."""
+        kept: list[str] = []
+        for clause in [] if self.done else self._chunker.feed(token):
+            kept.append(clause)
+            self._sentences += ends_sentence(clause)
+            if self._sentences >= self.max_sentences:
+                self.done = True
+                break
+        return kept
+
+    def flush(self) -> str | None:
+        """The rest once the model has finished (None if nothing speakable, or the cap was reached)."""
+        return None if self.done else self._chunker.flush()
+
+
+def spoken_reply(text: str, max_sentences: int) -> str:
+    """What a caller hears of a model's whole output ``text`` (see :class:`SpokenReply`)."""
+    cut = SpokenReply(max_sentences)
+    clauses = cut.feed(text + " ")
+    if rest := cut.flush():
+        clauses.append(rest)
+    return " ".join(clauses)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 
-from voiceagent.stages.vad import FRAME_MS
+from voiceagent.engines.speech import VAD_FRAME_MS as FRAME_MS
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

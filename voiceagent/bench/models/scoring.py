@@ -7,10 +7,10 @@ import dataclasses
 import re
 
 from voiceagent.bench.models.tasks import Task
+from voiceagent.stages.chunker import spoken_reply
 
 _MARKDOWN = re.compile(r"(\*\*|__|`|^\s*#|^\s*[-*\u2022]\s|^\s*\d+[.)]\s)", re.MULTILINE)
 _EMOJI = re.compile("[\U0001F300-\U0001FAFF\u2600-\u27BF]")
-_SENTENCE = re.compile(r"(?<=[.!?])\s+")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -33,9 +33,8 @@ class Score:
 
 
 def spoken_text(raw: str, max_sentences: int) -> str:
-    """What a caller hears: the reply cut after ``max_sentences`` sentences, whitespace collapsed."""
-    sentences = _SENTENCE.split(" ".join(raw.split()))
-    return " ".join(sentences[:max_sentences]).strip()
+    """What a caller hears of ``raw``: the call's own cut (:func:`voiceagent.stages.chunker.spoken_reply`)."""
+    return spoken_reply(raw, max_sentences)
 
 
 def score(task: Task, raw: str, max_sentences: int = 2) -> Score:

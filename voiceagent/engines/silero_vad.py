@@ -5,7 +5,7 @@ state (h, c) from frame to frame. One ONNX session serves every call; each call 
 A frame takes well under a millisecond on one core, so it runs inline rather than paying a thread hop.
 
 The model's recurrent state drifts during long silences: after 20 s of digital silence it no longer
-hears a short word it detects at once on a fresh state (see tests/stages/test_vad.py). So the state is
+hears a short word it detects at once on a fresh state (see tests/engines/test_silero_vad.py). So the state is
 reset after each second of clear silence, which costs nothing when nobody speaks.
 """
 
@@ -17,11 +17,9 @@ import numpy as np
 import onnxruntime
 
 from voiceagent.audio.pcm import FloatAudio
+from voiceagent.engines.speech import VAD_FRAME_SAMPLES as FRAME_SAMPLES
 
-VAD_RATE = 16000
-FRAME_SAMPLES = 512
 CONTEXT_SAMPLES = 64
-FRAME_MS = 1000 * FRAME_SAMPLES / VAD_RATE
 RESET_AFTER_FRAMES = 31  # about one second of clear silence
 QUIET_PROB = 0.1
 
@@ -34,7 +32,10 @@ def bundled_vad_path() -> Path:
 
 
 class SileroModel:
-    """The shared ONNX session. Thread-safe: ``InferenceSession.run`` may be called concurrently."""
+    """The shared ONNX session (a :class:`~voiceagent.engines.speech.VadModel`). Thread-safe:
+    ``InferenceSession.run`` may be called concurrently."""
+
+    label = "silero_vad_v6"
 
     def __init__(self, path: Path | None = None) -> None:
         opts = onnxruntime.SessionOptions()
@@ -46,7 +47,12 @@ class SileroModel:
         )
 
 
-class StreamingVad:
+    def stream(self) -> SileroStream:
+        """A fresh detector for one call."""
+        return SileroStream(self)
+
+
+class SileroStream:
     """One call's VAD: feed any number of 16 kHz samples, get one speech probability per 32 ms frame."""
 
     def __init__(self, model: SileroModel) -> None:

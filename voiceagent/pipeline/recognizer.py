@@ -1,0 +1,157 @@
+"""Listening: caller audio frames in, finished caller turns out.
+
+Resamples to 16 kHz, runs voice activity detection and the endpointer, keeps a little audio from
+before speech starts (so first syllables are not clipped), transcribes speculatively as soon as silence
+begins (inside the endpointing wait) and notices when the caller talks over the agent (barge-in).
+An unanswered turn the caller went on with is *carried*: its audio is put in front of the next turn's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from collections.abc import Callable, Iterator
+
+import numpy as np
+
+from voiceagent.audio.pcm import FloatAudio, pcm16_to_float
+from voiceagent.audio.resample import StreamResampler
+from voiceagent.config import Settings
+from voiceagent.engines.speech import VAD_RATE, Transcriber, VadModel
+from voiceagent.pipeline.tasks import TaskSet
+from voiceagent.stages.endpointing import Endpoint, Endpointer, SilenceStart, SpeechResume, SpeechStart
+
+PREROLL_FRAMES = 10  # 320 ms of audio kept before speech starts, so first syllables are not clipped
+
+Transcription = asyncio.Task[tuple[str, float]]  # (text, seconds the engine took)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CallerSpeaking:
+    """The caller started speaking."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CallerTalkingOver:
+    """The caller has spoken ``barge_in_ms`` while the agent was busy (once per stretch of speech)."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CallerDone:
+    """The caller's turn ended; take it with :meth:`Recognizer.take_turn`."""
+
+    speech_end: float  # arrival time of its last voiced frame (monotonic seconds)
+    frames: int
+
+
+RecognizerEvent = CallerSpeaking | CallerTalkingOver | CallerDone
+
+
+async def transcribe_timed(stt: Transcriber, audio: FloatAudio, timeout_s: float) -> tuple[str, float]:
+    """Transcribe with a deadline; returns the text and the seconds it took. Raises TimeoutError."""
+    started = time.monotonic()
+    text = await asyncio.wait_for(stt.transcribe(audio), timeout_s)
+    return text, time.monotonic() - started
+
+
+class Recognizer:
+    """One call's listener. Feed it caller PCM; it yields what the caller is doing."""
+
+    def __init__(
+        self, *, sample_rate: int, vad: VadModel, stt: Transcriber, settings: Settings,
+        agent_busy: Callable[[], bool],
+    ) -> None:
+        self._stt = stt
+        self._timeout_s = settings.engine_timeout_s
+        self._barge_in_ms = settings.barge_in_ms
+        self._agent_busy = agent_busy
+        self._resampler = StreamResampler(sample_rate, VAD_RATE)
+        self._vad = vad.stream()
+        self._endpointer = Endpointer(
+            threshold=settings.vad_threshold,
+            min_speech_ms=settings.min_speech_ms,
+            speculate_after_ms=settings.speculate_after_ms if settings.overlap else None,
+            endpoint_silence_ms=settings.endpoint_silence_ms,
+            max_utterance_s=settings.max_utterance_s,
+        )
+        self._preroll: list[FloatAudio] = []
+        self._utterance: list[FloatAudio] = []
+        self._carried: FloatAudio | None = None
+        self._speculation: tuple[int, Transcription] | None = None
+        self._talked_over = False
+        self._tasks = TaskSet()
+
+    def feed(self, pcm: bytes, arrived: float) -> Iterator[RecognizerEvent]:
+        """Process caller audio that arrived at ``arrived``; yields events frame by frame (handle each
+        before asking for the next: what the caller does next depends on it)."""
+        audio = self._resampler.process(pcm16_to_float(pcm))
+        for frame, prob in self._vad.feed(audio):
+            if self._endpointer.in_turn:
+                self._utterance.append(frame)
+            else:
+                self._preroll.append(frame)
+                del self._preroll[:-PREROLL_FRAMES]
+            for event in self._endpointer.feed(prob, arrived):
+                if isinstance(event, SpeechStart):
+                    self._utterance = [*self._preroll, *self._utterance]
+                    self._preroll = []
+                    self._talked_over = False
+                    yield CallerSpeaking()
+                elif isinstance(event, SilenceStart):
+                    self._speculate(event.frames)
+                elif isinstance(event, SpeechResume):
+                    self.drop_speculation()
+                elif isinstance(event, Endpoint):
+                    yield CallerDone(event.speech_end, event.frames)
+            if (
+                self._endpointer.in_turn
+                and not self._talked_over
+                and self._endpointer.voiced_ms >= self._barge_in_ms
+                and self._agent_busy()
+            ):
+                self._talked_over = True
+                yield CallerTalkingOver()
+
+    def carry(self, audio: FloatAudio | None) -> None:
+        """The caller went on before hearing any reply to ``audio``: it opens the next turn (a
+        speculation made without it is void). ``None`` forgets a carried fragment."""
+        self._carried = audio
+        self.drop_speculation()
+
+    def take_turn(self, done: CallerDone) -> tuple[FloatAudio, Transcription]:
+        """The finished turn's audio (after any carried fragment) and its transcription: the
+        speculative one when it covered exactly this audio, else one started now."""
+        audio = self._turn_audio()
+        speculation = None
+        if self._speculation is not None and self._speculation[0] == done.frames:
+            speculation = self._speculation[1]
+            self._speculation = None
+        self.drop_speculation()
+        self._utterance = []
+        self._carried = None
+        return audio, speculation or self._tasks.start(self.transcribe(audio))
+
+    async def transcribe(self, audio: FloatAudio) -> tuple[str, float]:
+        """Transcribe with the call's engine deadline."""
+        return await transcribe_timed(self._stt, audio, self._timeout_s)
+
+    def drop_speculation(self) -> None:
+        """Abandon a speculative transcription (the caller went on, or the call ends)."""
+        if self._speculation is not None:
+            self._speculation[1].cancel()
+            self._speculation = None
+
+    def close(self) -> None:
+        """Stop any transcription this listener started."""
+        self.drop_speculation()
+        self._tasks.cancel_all()
+
+    def _speculate(self, frames: int) -> None:
+        self.drop_speculation()
+        self._speculation = (frames, self._tasks.start(self.transcribe(self._turn_audio())))
+
+    def _turn_audio(self) -> FloatAudio:
+        carried = [self._carried] if self._carried is not None else []
+        return np.concatenate([*carried, *self._utterance]) if carried or self._utterance else np.zeros(
+            0, dtype=np.float32)

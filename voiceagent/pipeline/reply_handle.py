@@ -1,0 +1,164 @@
+"""One agent reply to one caller turn, owned and cancelled as one unit.
+
+A :class:`ReplyHandle` goes from the caller's words (a transcription, or a keypad turn's text) through
+the model and speech synthesis to the first reply frame played. It plays a filler when the reply is not
+out by the turn deadline, and a spoken apology when an engine fails or hangs. Cancelling it (barge-in,
+the caller going on, hang-up) stops the model and synthesis; the coordinator then says how the turn ended.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+from voiceagent.audio.pcm import FloatAudio
+from voiceagent.engines.llm import EngineError
+from voiceagent.pipeline.context import CallContext
+from voiceagent.pipeline.recognizer import Transcription
+from voiceagent.pipeline.reply import ReplyContext, speak_reply
+from voiceagent.pipeline.timeline import TurnTimeline
+
+log = logging.getLogger(__name__)
+
+
+class ReplyHandle:
+    """The answer to caller turn ``number``. Call :meth:`start` once; :meth:`cancel` stops it."""
+
+    def __init__(
+        self, ctx: CallContext, number: int, timeline: TurnTimeline, *, audio: FloatAudio,
+        heard: Transcription | str, revises: int | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.number = number
+        self.timeline = timeline
+        self.audio = audio  # everything the caller said in this turn (with any continued fragment)
+        self.revises = revises  # the earlier turn this one continues (the caller was not finished)
+        self._heard = heard  # the transcription under way, or a keypad turn's text
+        self.user_text: str | None = None
+        self.outcome = "answered"
+        self.filler = False
+        self.cancelled = False  # stopped by the call: the call reports how it ended
+        self._audio_out = asyncio.Event()  # the first agent audio of this turn left (reply or filler)
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Begin answering (in a task of its own)."""
+        self._task = asyncio.create_task(self._run())
+
+    @property
+    def running(self) -> bool:
+        """True while the answer is being worked out (transcribing, generating or synthesising)."""
+        return self._task is not None and not self._task.done()
+
+    @property
+    def reply_heard(self) -> bool:
+        """True once the first frame of the real reply (not a filler) was sent to the caller."""
+        return self.timeline.reply_out is not None
+
+    async def cancel(self) -> None:
+        """Stop the answer and wait until it has stopped. The caller of this reports the turn."""
+        self.cancelled = True
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def abandon(self) -> None:
+        """Cancel without waiting or reporting (the call is going away)."""
+        self.cancelled = True
+        if self._task is not None:
+            self._task.cancel()
+
+    async def report(self, *, interrupted: bool) -> None:
+        """Send the turn's metrics everywhere (once the turn is over)."""
+        if interrupted:
+            self.outcome = "interrupted"
+        event = self.timeline.to_metrics(outcome=self.outcome, filler=self.filler, interrupted=interrupted)
+        await self.ctx.observer.turn_finished(event)
+
+    # ----------------------------------------------------------------- the answer
+    async def _run(self) -> None:
+        filler = asyncio.create_task(self._filler_at_deadline())
+        try:
+            text = await self._caller_words()
+            if text is None:
+                return
+            if not text:
+                self.outcome = "empty"
+                return
+            await self.ctx.observer.transcript(self.number, text, self.revises)
+            self.ctx.history.add_user(text)
+            self.user_text = text
+            await self._reply()
+        finally:
+            filler.cancel()
+            # Not current_task().cancelling(): a TaskGroup whose child failed leaves it raised on 3.11.
+            if not self.cancelled:
+                await self.report(interrupted=False)
+
+    async def _caller_words(self) -> str | None:
+        """The caller's words (stripped), or None after apologising for a failed recognizer."""
+        if isinstance(self._heard, str):
+            return self._heard.strip()
+        try:
+            text, seconds = await self._heard
+        except Exception as exc:  # noqa: BLE001 - a failed STT engine gets an apology (TimeoutError too)
+            await self._apologise("stt_failed", f"speech recognition failed: {exc!r}")
+            return None
+        self.timeline.mark("stt_done", time.monotonic())
+        self.ctx.observer.budget_missed(self.timeline.stage("stt", seconds))
+        return text.strip()
+
+    async def _reply(self) -> None:
+        ctx, settings = self.ctx, self.ctx.settings
+        reply_ctx = ReplyContext(
+            llm=ctx.engines.llm, tts=ctx.engines.tts, player=ctx.player, observer=ctx.observer,
+            sample_rate=ctx.sample_rate, max_tokens=settings.max_reply_tokens,
+            max_sentences=settings.max_reply_sentences, temperature=settings.temperature,
+            timeout_s=settings.engine_timeout_s, overlap=settings.overlap, on_audio_out=self._on_reply_audio,
+        )
+        try:
+            reply = await speak_reply(reply_ctx, ctx.history.messages(), self.timeline)
+        except (EngineError, TimeoutError) as exc:
+            code = "engine_timeout" if isinstance(exc, TimeoutError) else "engine_error"
+            await self._apologise(code, f"the language or speech engine failed: {exc!r}")
+            return
+        ctx.history.set_reply(self.number, reply)
+        ctx.observer.reply(self.number, reply)
+        ctx.prefill()
+        if reply:  # the turn's metrics end with its first audio leaving (the player may be behind)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._audio_out.wait(), settings.engine_timeout_s)
+
+    def _on_reply_audio(self, at: float) -> None:
+        self.timeline.reply_out = at
+        self._on_audio(at)
+
+    def _on_audio(self, at: float) -> None:
+        self._audio_out.set()
+        if self.timeline.mark("audio_out", at):
+            turn_s = at - self.timeline.marks["speech_end"]
+            self.ctx.observer.budget_missed(self.timeline.check("turn", turn_s))
+
+    async def _filler_at_deadline(self) -> None:
+        """Play a filler if no agent audio of this turn is out by the turn deadline."""
+        ctx = self.ctx
+        deadline = self.timeline.marks["speech_end"] + ctx.settings.budgets.turn_ms / 1000
+        await asyncio.sleep(max(0.0, deadline - time.monotonic()))
+        if self._audio_out.is_set() or self.cancelled:
+            return
+        text = ctx.phrases.filler(ctx.persona)
+        self.filler = True
+        ctx.observer.filler()
+        ctx.queue_phrase(self.number, "filler", text, on_start=self._on_audio)
+        ctx.observer.agent_text_soon(self.number, text, "filler")
+
+    async def _apologise(self, code: str, message: str) -> None:
+        ctx = self.ctx
+        log.warning("call %s turn %d: %s", ctx.call_id, self.number, message)
+        self.outcome = "apology"
+        await ctx.observer.error(code, message)
+        ctx.queue_phrase(self.number, "apology", ctx.persona.apology, on_start=self._on_audio)
+        await ctx.observer.agent_text(self.number, ctx.persona.apology, "apology")
