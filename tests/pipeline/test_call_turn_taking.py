@@ -1,0 +1,70 @@
+"""Turn taking on fake engines: a caller who goes on after a pause continues their turn (one answer to
+all of it), and speculative transcription is reused at the endpoint or dropped when the caller resumes."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from tests.fakes.call import running_call
+from tests.fakes.engines import FakeVad, ScriptedStt, seconds_of
+from tests.fakes.llm import Reply, ScriptedLlm
+from voiceagent.audio.pcm import FloatAudio
+from voiceagent.events import Clear, Transcript
+
+SHORT, LONG = "I want", "I want to book a table"
+
+
+def by_length(audio: FloatAudio) -> str:
+    """The caller's words: the first fragment alone, or all of it."""
+    return SHORT if seconds_of(audio) < 0.5 else LONG
+
+
+async def test_going_on_before_any_reply_was_heard_continues_the_turn(tmp_path: Path) -> None:
+    llm = ScriptedLlm([Reply("Not heard.", first_token_s=0.2), "For how many?"])
+    async with running_call(tmp_path, stt=ScriptedStt(by_length), llm=llm) as call:
+        await call.say()
+        await call.output.wait_for(Transcript)  # the model is thinking about the first fragment
+        await call.say()
+        continued = await call.turn_over(1)
+        answered = await call.turn_over(2)
+        await call.output.until_quiet()
+        record = await call.end()
+    assert continued.outcome == "continued" and not continued.interrupted
+    assert call.output.of_type(Transcript) == [Transcript(turn=1, text=SHORT), Transcript(turn=2, text=LONG, revises=1)]
+    assert seconds_of(call.fakes.stt.calls[-1]) >= 0.6  # both fragments, transcribed together
+    assert llm.requests[1][1:] == [{"role": "user", "content": LONG}]  # the fragment was taken back
+    assert llm.cancelled == 1 and answered.outcome == "answered"
+    assert call.output.said(turn=1) == [] and call.output.said(turn=2) == ["For how many?"]
+    assert call.output.of_type(Clear) == []
+    assert [(e["turn"], e["revises"]) for e in record if e["kind"] == "transcript"] == [(1, None), (2, 1)]
+
+
+async def test_the_speculative_transcription_is_the_turns_transcription(tmp_path: Path) -> None:
+    stt = ScriptedStt(["hello"], delay_s=0.05)
+    async with running_call(tmp_path, stt=stt, llm=ScriptedLlm(["Hi."])) as call:
+        await call.exchange(1)
+        assert len(stt.calls) == 1 and stt.cancelled == 0
+
+
+async def test_speculation_is_dropped_when_the_caller_resumes_and_the_whole_turn_transcribed(tmp_path: Path) -> None:
+    stt = ScriptedStt(by_length, delay_s=0.05)
+    llm = ScriptedLlm(["Sure."])
+    async with running_call(tmp_path, stt=stt, llm=llm) as call:
+        await call.speak(0.3)
+        await call.pause(0.07)  # past speculate_after_ms, short of the endpoint
+        await call.speak(0.3)
+        await asyncio.sleep(0.1)  # a speculation left running would have finished by now
+        await call.pause(0.3)
+        await call.turn_over(1)
+        await call.output.until_quiet()
+        assert (stt.cancelled, stt.finished) == (1, 1) and seconds_of(stt.calls[0]) < 0.5
+        assert call.output.of_type(Transcript) == [Transcript(turn=1, text=LONG)]
+        assert [r[-1]["content"] for r in llm.requests] == [LONG]
+
+
+async def test_quiet_noise_is_not_speech(tmp_path: Path) -> None:
+    async with running_call(tmp_path, vad=FakeVad(level=0.5)) as call:  # the caller's tone is under the level
+        await call.say()
+        await call.output.until_quiet()
+        assert call.output.types() == ["agent_text"] and call.fakes.stt.calls == []

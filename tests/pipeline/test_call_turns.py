@@ -1,0 +1,138 @@
+"""A call's ordinary turns on fake engines: greeting, one answered turn, what the model is asked on each
+turn (history window, prefill), the sentence cap, sequential mode, empty turns, and the call record."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from tests.fakes.call import PERSONA, running_call
+from tests.fakes.engines import ScriptedStt
+from tests.fakes.llm import ScriptedLlm
+from voiceagent.events import AgentText, SpeechStarted, Transcript, TurnMetrics
+from voiceagent.personas import Persona
+
+
+async def test_greeting_is_spoken_first_and_kept_in_the_history_but_not_sent_to_the_model(tmp_path: Path) -> None:
+    llm = ScriptedLlm(["Fine."])
+    async with running_call(tmp_path, stt=ScriptedStt(["hi"]), llm=llm) as call:
+        assert call.output.said() == [PERSONA.greeting]
+        assert call.output.of_type(AgentText)[0].turn == 0
+        expected = call.fakes.tts.seconds(PERSONA.greeting)
+        assert abs(call.output.heard_seconds() - expected) < 0.02  # the whole greeting, nothing more
+        await call.say()
+        await call.output.wait_for(TurnMetrics)
+    assert call.call.history.transcript()[0] == {"role": "assistant", "content": PERSONA.greeting}
+    assert llm.requests[0] == [{"role": "system", "content": PERSONA.system}, {"role": "user", "content": "hi"}]
+
+
+async def test_a_persona_without_greeting_stays_silent_until_the_caller_speaks(tmp_path: Path) -> None:
+    quiet = Persona(name="quiet", description="", system="Be brief.", greeting="", fillers=("Hm.",),
+                    apology="Sorry.")
+    async with running_call(tmp_path, persona=quiet) as call:
+        await call.pause(0.1)
+        await call.output.until_quiet()
+        assert call.output.events == [] and call.output.audio_bytes == 0
+
+
+async def test_an_answered_turn_sends_its_events_in_order_and_speaks_every_clause(tmp_path: Path) -> None:
+    llm = ScriptedLlm(["It is noon. Anything else?"])
+    async with running_call(tmp_path, stt=ScriptedStt(["what time is it"]), llm=llm) as call:
+        since = time.monotonic()
+        await call.say()
+        metrics = await call.output.wait_for(TurnMetrics)
+        await call.output.until_quiet()
+        turn_events = [e for at, e in call.output.events if at > since]
+        assert [e.type for e in turn_events] == ["speech_started", "transcript", "agent_text", "agent_text",
+                                                 "turn_metrics"]
+        assert call.output.of_type(SpeechStarted) == [SpeechStarted(turn=1)]
+        assert call.output.of_type(Transcript) == [Transcript(turn=1, text="what time is it")]
+        assert call.output.said(turn=1) == ["It is noon.", "Anything else?"]
+        assert call.fakes.tts.texts == ["It is noon.", "Anything else?"]
+        spoken = sum(call.fakes.tts.seconds(t) for t in ("It is noon.", "Anything else?"))
+        assert abs(call.output.heard_seconds(since) - spoken) < 0.03
+        assert (metrics.turn, metrics.outcome, metrics.filler, metrics.interrupted) == (1, "answered", False, False)
+        assert metrics.turn_ms is not None and metrics.turn_ms == metrics.reply_ms
+    assert call.call.history.transcript()[1:] == [
+        {"role": "user", "content": "what time is it"},
+        {"role": "assistant", "content": "It is noon. Anything else?"},
+    ]
+
+
+async def test_the_model_is_prefilled_with_the_conversation_after_each_reply(tmp_path: Path) -> None:
+    llm = ScriptedLlm(["One.", "Two."])
+    async with running_call(tmp_path, stt=ScriptedStt(["first", "second"]), llm=llm) as call:
+        for turn in (1, 2):
+            await call.exchange(turn)
+    system = {"role": "system", "content": PERSONA.system}
+    after_first = [system, {"role": "user", "content": "first"}, {"role": "assistant", "content": "One."}]
+    assert llm.prefills[0] == after_first
+    assert llm.requests[1] == [*after_first, {"role": "user", "content": "second"}]  # the prefill is its prefix
+
+
+async def test_the_model_sees_the_last_history_turns_exchanges_and_the_new_words(tmp_path: Path) -> None:
+    llm = ScriptedLlm(["A1.", "A2.", "A3.", "A4."])
+    stt = ScriptedStt(["u1", "u2", "u3", "u4"])
+    async with running_call(tmp_path, stt=stt, llm=llm, history_turns=2) as call:
+        for turn in range(1, 5):
+            await call.exchange(turn)
+
+    def exchange(n: int) -> list[dict[str, str]]:
+        return [{"role": "user", "content": f"u{n}"}, {"role": "assistant", "content": f"A{n}."}]
+
+    system = [{"role": "system", "content": PERSONA.system}]
+    assert llm.requests[2] == [*system, *exchange(1), *exchange(2), {"role": "user", "content": "u3"}]
+    assert llm.requests[3] == [*system, *exchange(2), *exchange(3), {"role": "user", "content": "u4"}]
+    assert llm.prefills[3] == [*system, *exchange(3), *exchange(4)]
+    assert len(call.call.history.transcript()) == 1 + 8  # the record keeps everything said
+
+
+async def test_a_rambling_reply_is_cut_at_the_sentence_cap_and_the_model_is_stopped(tmp_path: Path) -> None:
+    llm = ScriptedLlm(["One. Two. Three. Four. Five."], token_s=0.005)
+    async with running_call(tmp_path, stt=ScriptedStt(["count"]), llm=llm, max_reply_sentences=2) as call:
+        await call.say()
+        await call.output.wait_for(TurnMetrics)
+        await call.output.until_quiet()
+        assert call.output.said(turn=1) == ["One.", "Two."]
+        assert llm.cancelled == 1 and llm.tokens_sent < 5 and llm.open_streams == 0
+    assert call.call.history.transcript()[-1] == {"role": "assistant", "content": "One. Two."}
+
+
+async def test_without_overlap_the_whole_capped_reply_is_spoken_as_one_clause(tmp_path: Path) -> None:
+    llm = ScriptedLlm(["It is noon. Anything else? Bye."])
+    async with running_call(tmp_path, stt=ScriptedStt(["time"]), llm=llm, overlap=False) as call:
+        await call.say()
+        metrics = await call.output.wait_for(TurnMetrics)
+        assert call.output.said(turn=1) == ["It is noon. Anything else?"]
+        assert call.fakes.tts.texts == ["It is noon. Anything else?"]
+        assert metrics.outcome == "answered"
+
+
+async def test_an_empty_transcript_ends_the_turn_without_asking_the_model(tmp_path: Path) -> None:
+    async with running_call(tmp_path, stt=ScriptedStt(["  "])) as call:
+        await call.say()
+        metrics = await call.output.wait_for(TurnMetrics)
+        await call.output.until_quiet()
+        assert metrics.outcome == "empty" and metrics.turn_ms is None
+        assert call.fakes.llm.requests == [] and call.output.of_type(Transcript) == []
+        assert call.output.said(turn=1) == []
+
+
+async def test_the_call_record_holds_start_turns_and_end_with_the_history(tmp_path: Path) -> None:
+    llm = ScriptedLlm(["Hello you."])
+    options = {"transport": "test", "details": {"remote": "1.2.3.4"}}
+    async with running_call(tmp_path, stt=ScriptedStt(["hi"]), llm=llm, call_options=options,
+                            sample_rate=8000) as call:
+        await call.say()
+        await call.output.wait_for(TurnMetrics)
+        record = await call.end("caller_left")
+    assert [e["kind"] for e in record] == ["start", "transcript", "reply", "turn_metrics", "end"]
+    start = record[0]
+    assert (start["call_id"], start["persona"], start["sample_rate"], start["transport"], start["remote"]) == (
+        "fake-call", PERSONA.name, 8000, "test", "1.2.3.4")
+    assert start["models"] == {"vad": "fake_vad", "stt": "scripted_stt", "llm": "scripted_llm", "tts": "fake_tts"}
+    assert (record[1]["turn"], record[1]["text"], record[2]["text"]) == (1, "hi", "Hello you.")
+    assert record[3]["outcome"] == "answered" and record[3]["turn_ms"] is not None
+    assert record[4]["reason"] == "caller_left" and call.call.end_reason == "caller_left"
+    assert record[4]["history"] == call.call.history.transcript()
+    assert [m["role"] for m in record[4]["history"]] == ["assistant", "user", "assistant"]
