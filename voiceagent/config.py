@@ -70,6 +70,8 @@ class Settings:
     max_reply_sentences: int = 2  # the reply is cut after this many sentences (small models ramble)
     temperature: float = 0.3  # sampling temperature
     history_turns: int = 8  # caller/agent exchanges kept in the model's context per call
+    grounding: bool = True  # put the persona's facts that match the caller's words beside the question
+    reply_check: bool = True  # check each clause against the facts before speaking it; say the facts instead
     # Speech-to-text
     stt_model: str = "tiny.en"  # "tiny.en" (bundled) or a CTranslate2 model directory
     stt_device: str = "cpu"  # cpu or cuda

@@ -26,3 +26,7 @@ DROPPED_AUDIO = Counter("voiceagent_dropped_audio_frames_total", "Caller frames 
 REFUSED_CALLS = Counter("voiceagent_refused_calls_total", "Calls refused because the server was at max_calls")
 AUTH_FAILURES = Counter("voiceagent_auth_failures_total", "Connections refused for a missing or wrong token or origin")
 LLM_FALLBACKS = Counter("voiceagent_llm_fallbacks_total", "Times the model server failed and the embedded model took over")
+REPLIES_CORRECTED = Counter(
+    "voiceagent_replies_corrected_total", "Replies stopped by the reply check and replaced by a fact-based answer",
+    ["problem"],
+)

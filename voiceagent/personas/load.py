@@ -15,7 +15,16 @@ from typing import Any
 import pydantic
 from pydantic.dataclasses import dataclass
 
-from voiceagent.personas.model import STRICT, WEEKDAYS, Business, Exchange, NonEmpty, Persona, Service
+from voiceagent.personas.model import (
+    DEFAULT_DONT_KNOW,
+    STRICT,
+    WEEKDAYS,
+    Business,
+    Exchange,
+    NonEmpty,
+    Persona,
+    Service,
+)
 from voiceagent.personas.render import render_system
 
 DEFAULT_FILLERS = ("One moment.",)
@@ -50,6 +59,7 @@ class PersonaFile:
     greeting: str = ""
     fillers: tuple[NonEmpty, ...] = DEFAULT_FILLERS
     apology: NonEmpty = DEFAULT_APOLOGY
+    dont_know: NonEmpty = DEFAULT_DONT_KNOW  # said when a reply fails a fact check and no fact applies
     system: str = ""  # free-text prompt; with [business], extra instructions after the facts
     business: Business | None = None
     examples: tuple[Exchange, ...] = ()
@@ -86,6 +96,7 @@ def load_persona(path: str | Path) -> Persona:
         greeting=written.greeting,
         fillers=written.fillers,
         apology=written.apology,
+        dont_know=written.dont_know,
         business=written.business,
         examples=written.examples,
         instructions=written.system.strip(),

@@ -17,6 +17,8 @@ from voiceagent.personas.times import parse_day_hours
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 WEEKDAYS: tuple[Weekday, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
+DEFAULT_DONT_KNOW = "I'm sorry, I don't have that information. I can take a message and have someone call you back."
+
 STRICT = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 NonEmpty = Annotated[str, Field(min_length=1)]
@@ -141,5 +143,6 @@ class Persona:
     fillers: tuple[str, ...]
     apology: str
     business: Business | None = dataclasses.field(default=None, hash=False)  # the facts; None: free text
+    dont_know: str = DEFAULT_DONT_KNOW  # said instead of a reply that failed a fact check, when no fact applies
     examples: tuple[Exchange, ...] = ()  # worked exchanges (already part of ``system``)
     instructions: str = ""  # the file's free-text ``system`` (already part of ``system``)

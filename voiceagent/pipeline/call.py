@@ -27,7 +27,13 @@ from voiceagent.pipeline.keypad import Keypad
 from voiceagent.pipeline.observer import CallObserver
 from voiceagent.pipeline.phrases import PhraseBank
 from voiceagent.pipeline.player import AudioPlayer, CallOutput
-from voiceagent.pipeline.recognizer import CallerDone, CallerSpeaking, CallerTalkingOver, Recognizer, RecognizerEvent
+from voiceagent.pipeline.recognizer import (
+    CallerDone,
+    CallerSpeaking,
+    CallerTalkingOver,
+    Recognizer,
+    RecognizerEvent,
+)
 from voiceagent.pipeline.reply_handle import ReplyHandle
 from voiceagent.pipeline.tasks import TaskSet
 from voiceagent.pipeline.timeline import TurnTimeline

@@ -20,6 +20,7 @@ class History:
         self._messages: list[Message] = []
         self._reply_turn: int | None = None  # the turn the last assistant message answers
         self._start = 0  # first message inside the model's window
+        self._facts = ""  # facts put beside the open caller message (this turn only)
 
     def add_user(self, text: str) -> None:
         """Record what the caller said."""
@@ -29,8 +30,29 @@ class History:
             self._messages.append({"role": "user", "content": text})
         self._reply_turn = None
 
+    def open_question(self) -> str:
+        """What the caller has said since the agent last replied ("" if the agent spoke last)."""
+        if self._messages and self._messages[-1]["role"] == "user":
+            return self._messages[-1]["content"]
+        return ""
+
+    def ground(self, facts: str) -> None:
+        """Put ``facts`` beside the open caller message, for this turn only: the model sees them with the
+        question; later turns see the question alone (so the cached prefix stays valid)."""
+        self._facts = facts
+
+    def exchanges(self) -> list[tuple[str, str]]:
+        """(what the caller said, what the agent replied) for every answered turn so far."""
+        pairs = zip(self._messages, self._messages[1:], strict=False)
+        return [(u["content"], a["content"]) for u, a in pairs if u["role"] == "user" and a["role"] == "assistant"]
+
+    def caller_said(self) -> list[str]:
+        """Everything the caller said in this call, in order."""
+        return [m["content"] for m in self._messages if m["role"] == "user"]
+
     def retract_user(self, text: str) -> None:
         """Take back caller text that is about to be replaced by a longer transcript of the same speech."""
+        self._facts = ""
         if self._messages and self._messages[-1]["role"] == "user":
             content = self._messages[-1]["content"]
             if content == text:
@@ -41,6 +63,7 @@ class History:
     def set_reply(self, turn: int, text: str) -> None:
         """Record (or correct, after a barge-in) what the agent said in ``turn``; empty text removes it."""
         text = text.strip()
+        self._facts = ""
         if self._messages and self._messages[-1]["role"] == "assistant" and self._reply_turn == turn:
             self._messages.pop()
         if text:
@@ -58,6 +81,8 @@ class History:
         kept = self._messages[self._start :]
         while kept and kept[0]["role"] != "user":
             kept = kept[1:]
+        if self._facts and kept and kept[-1]["role"] == "user":
+            kept = [*kept[:-1], {"role": "user", "content": f"{kept[-1]['content']}\n(Facts: {self._facts})"}]
         return [{"role": "system", "content": self.system}, *kept]
 
     def transcript(self) -> list[Message]:

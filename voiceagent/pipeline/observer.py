@@ -76,6 +76,11 @@ class CallObserver:
         """The whole reply of a turn, as spoken."""
         self.record.write("reply", turn=turn, text=text)
 
+    async def reply_rejected(self, turn: int, clause: str, kind: str, detail: str) -> None:
+        """A clause of the reply failed the reply check and was not spoken (the fallback was)."""
+        metrics.REPLIES_CORRECTED.labels(kind).inc()
+        self.record.write("reply_check", turn=turn, clause=clause, problem=kind, detail=detail)
+
     def budget_missed(self, event: BudgetEvent | None) -> None:
         """Count a budget miss (the turn's timeline keeps the event itself)."""
         if event is not None:

@@ -5,6 +5,10 @@ fast model waits for a slow voice rather than piling up text) to synthesis, and 
 the player while the model is still writing the next. With ``overlap`` off, the same stages run strictly
 one after the other (the whole reply is generated, then synthesised, then played): the baseline the
 turn benchmark compares against.
+
+Every clause passes the reply check (:mod:`voiceagent.stages.reply_check`) before it is synthesised: a
+clause that invents a number, opens a closed day, echoes the caller or repeats an earlier reply stops
+the model, and the fact-based fallback is said in its place.
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ from voiceagent.engines.speech import Synthesizer
 from voiceagent.pipeline.observer import CallObserver
 from voiceagent.pipeline.player import AudioPlayer, Segment
 from voiceagent.pipeline.timeline import TurnTimeline
-from voiceagent.stages.chunker import SpokenReply, spoken_reply
+from voiceagent.stages.chunker import SpokenReply
+from voiceagent.stages.reply_check import Problem, ReplyCheck
 
 _END = None
 
@@ -42,6 +47,17 @@ class ReplyContext:
     timeout_s: float  # an engine silent this long is dead
     overlap: bool
     on_audio_out: Callable[[float], None]  # first frame of the reply left the server
+    check: ReplyCheck | None = None  # checks each clause before it is spoken
+    fallback: str = ""  # said instead of a clause that fails the check (and of the rest of the reply)
+
+
+class _Rejected(Exception):
+    """A clause failed the reply check: the model is stopped and the fallback said instead."""
+
+    def __init__(self, clause: str, problem: Problem) -> None:
+        super().__init__(problem.detail)
+        self.clause = clause
+        self.problem = problem
 
 
 async def _tokens(
@@ -83,20 +99,53 @@ async def _speak(ctx: ReplyContext, timeline: TurnTimeline, text: str, first: bo
 
 
 async def speak_reply(ctx: ReplyContext, messages: list[Message], timeline: TurnTimeline) -> str:
-    """Generate and speak a reply; returns its full text. Raises EngineError or TimeoutError when an
+    """Generate and speak a reply; returns the text spoken. Raises EngineError or TimeoutError when an
     engine fails or hangs. Cancel-safe: cancelling stops the model and synthesis promptly."""
     timeline.mark("llm_start", time.monotonic())
-    if not ctx.overlap:
-        async with contextlib.aclosing(_tokens(ctx, messages, timeline)) as tokens:
-            text = "".join([piece async for piece in tokens])
-        whole = spoken_reply(text, ctx.max_sentences)
-        if whole:
-            timeline.mark("first_clause", time.monotonic())
-            await _speak(ctx, timeline, whole, first=True)
-        return whole
-
-    clauses: asyncio.Queue[str | None] = asyncio.Queue(maxsize=4)
     spoken: list[str] = []
+    try:
+        if ctx.overlap:
+            await _overlapped(ctx, messages, timeline, spoken)
+        else:
+            await _in_sequence(ctx, messages, timeline, spoken)
+    except _Rejected as rejected:
+        await ctx.observer.reply_rejected(timeline.turn, rejected.clause, rejected.problem.kind,
+                                          rejected.problem.detail)
+        await _say(ctx, timeline, ctx.fallback, spoken)
+    return " ".join(spoken)
+
+
+async def _say(ctx: ReplyContext, timeline: TurnTimeline, clause: str, spoken: list[str]) -> None:
+    """Speak one clause of the reply (the first one marks the timeline)."""
+    first = not spoken
+    if first:
+        timeline.mark("first_clause", time.monotonic())
+    spoken.append(clause)
+    await _speak(ctx, timeline, clause, first)
+
+
+def _checked(ctx: ReplyContext, clause: str) -> str:
+    """``clause`` if it passes the reply check; raises :class:`_Rejected` if not."""
+    if ctx.check is not None and (problem := ctx.check.clause(clause)) is not None:
+        raise _Rejected(clause, problem)
+    return clause
+
+
+async def _in_sequence(ctx: ReplyContext, messages: list[Message], timeline: TurnTimeline, spoken: list[str]) -> None:
+    """The whole reply is generated, then checked, synthesised and played (the benchmark baseline)."""
+    async with contextlib.aclosing(_tokens(ctx, messages, timeline)) as tokens:
+        text = "".join([piece async for piece in tokens])
+    cut = SpokenReply(ctx.max_sentences)
+    clauses = [*cut.feed(text + " "), *filter(None, [cut.flush()])]
+    whole = " ".join(_checked(ctx, clause) for clause in clauses)
+    if whole:
+        await _say(ctx, timeline, whole, spoken)
+
+
+async def _overlapped(ctx: ReplyContext, messages: list[Message], timeline: TurnTimeline, spoken: list[str]) -> None:
+    """The model writes clauses into a small queue while each is checked, synthesised and queued for
+    playback. A rejected clause cancels the model (the TaskGroup cancels the writer)."""
+    clauses: asyncio.Queue[str | None] = asyncio.Queue(maxsize=4)
 
     async def write() -> None:
         cut = SpokenReply(ctx.max_sentences)
@@ -112,16 +161,11 @@ async def speak_reply(ctx: ReplyContext, messages: list[Message], timeline: Turn
 
     async def say() -> None:
         while (clause := await clauses.get()) is not _END:
-            first = not spoken
-            if first:
-                timeline.mark("first_clause", time.monotonic())
-            spoken.append(clause)
-            await _speak(ctx, timeline, clause, first)
+            await _say(ctx, timeline, _checked(ctx, clause), spoken)
 
     try:
         async with asyncio.TaskGroup() as group:
             group.create_task(write())
             group.create_task(say())
-    except* (EngineError, TimeoutError) as failure:
+    except* (EngineError, TimeoutError, _Rejected) as failure:
         raise failure.exceptions[0] from None
-    return " ".join(spoken)

@@ -10,17 +10,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
 import logging
 import time
 
 from voiceagent.audio.pcm import FloatAudio
 from voiceagent.engines.llm import EngineError
+from voiceagent.personas import relevant_facts
+from voiceagent.personas.model import WEEKDAYS, Weekday
 from voiceagent.pipeline.context import CallContext
 from voiceagent.pipeline.recognizer import Transcription
 from voiceagent.pipeline.reply import ReplyContext, speak_reply
 from voiceagent.pipeline.timeline import TurnTimeline
+from voiceagent.stages.reply_check import ReplyCheck, fallback_reply
 
 log = logging.getLogger(__name__)
+
+
+def today() -> Weekday:
+    """The weekday now, on this server's clock ("today" and "tomorrow" in the caller's words)."""
+    return WEEKDAYS[datetime.date.today().weekday()]
 
 
 class ReplyHandle:
@@ -91,7 +100,7 @@ class ReplyHandle:
             await self.ctx.observer.transcript(self.number, text, self.revises)
             self.ctx.history.add_user(text)
             self.user_text = text
-            await self._reply()
+            await self._reply(*self._ground())
         finally:
             filler.cancel()
             # Not current_task().cancelling(): a TaskGroup whose child failed leaves it raised on 3.11.
@@ -111,13 +120,29 @@ class ReplyHandle:
         self.ctx.observer.budget_missed(self.timeline.stage("stt", seconds))
         return text.strip()
 
-    async def _reply(self) -> None:
+    def _ground(self) -> tuple[ReplyCheck | None, str]:
+        """Put the persona's facts that match the caller's words beside the question, and make the
+        check (with its fact-based fallback) the reply must pass."""
+        ctx, settings = self.ctx, self.ctx.settings
+        business, history = ctx.persona.business, ctx.history
+        question = history.open_question()
+        facts = relevant_facts(business, question, today=today()) if business is not None else ()
+        if facts and settings.grounding:
+            history.ground(" ".join(f.text for f in facts))
+        if not settings.reply_check:
+            return None, ""
+        check = ReplyCheck(business, question, earlier_said=history.caller_said()[:-1],
+                           earlier_replies=history.exchanges())
+        return check, fallback_reply(facts, ctx.persona.dont_know)
+
+    async def _reply(self, check: ReplyCheck | None, fallback: str) -> None:
         ctx, settings = self.ctx, self.ctx.settings
         reply_ctx = ReplyContext(
             llm=ctx.engines.llm, tts=ctx.engines.tts, player=ctx.player, observer=ctx.observer,
             sample_rate=ctx.sample_rate, max_tokens=settings.max_reply_tokens,
             max_sentences=settings.max_reply_sentences, temperature=settings.temperature,
             timeout_s=settings.engine_timeout_s, overlap=settings.overlap, on_audio_out=self._on_reply_audio,
+            check=check, fallback=fallback,
         )
         try:
             reply = await speak_reply(reply_ctx, ctx.history.messages(), self.timeline)

@@ -1,0 +1,69 @@
+"""Grounding and the reply check in a call on fake engines: the model sees the facts that match the
+question; a reply that contradicts the persona's facts is stopped and the facts are said instead."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.fakes.call import running_call
+from tests.fakes.engines import ScriptedStt
+from tests.fakes.llm import ScriptedLlm
+from voiceagent.events import TurnMetrics
+from voiceagent.personas import Persona, load_persona
+
+GARAGE = Path(__file__).resolve().parents[2] / "voiceagent" / "prompts" / "garage.toml"
+
+
+def garage() -> Persona:
+    return load_persona(GARAGE)
+
+
+async def test_the_model_sees_the_matching_facts_beside_the_question_this_turn_only(tmp_path: Path) -> None:
+    llm = ScriptedLlm(["It is 45 dollars.", "Sure."])
+    stt = ScriptedStt(["How much is an oil change?", "Thanks"])
+    async with running_call(tmp_path, stt=stt, llm=llm, persona=garage()) as call:
+        await call.exchange(1)
+        await call.exchange(2)
+    first, second = llm.requests[0][-1]["content"], llm.requests[1]
+    assert first.startswith("How much is an oil change?\n(Facts: ") and "45 dollars" in first
+    assert second[-3]["content"] == "How much is an oil change?"  # earlier turns: the question alone
+
+
+async def test_without_grounding_the_model_gets_the_question_alone(tmp_path: Path) -> None:
+    llm = ScriptedLlm(["It is 45 dollars."])
+    async with running_call(tmp_path, stt=ScriptedStt(["How much is an oil change?"]), llm=llm,
+                            persona=garage(), grounding=False) as call:
+        await call.exchange(1)
+    assert llm.requests[0][-1]["content"] == "How much is an oil change?"
+
+
+async def test_a_reply_opening_a_closed_day_is_replaced_by_the_facts(tmp_path: Path) -> None:
+    llm = ScriptedLlm(["Sure, Sunday works for us. See you then, and bring the keys."], token_s=0.01)
+    async with running_call(tmp_path, stt=ScriptedStt(["Can I bring my car in on Sunday?"]), llm=llm,
+                            persona=garage()) as call:
+        await call.exchange(1)
+        said = " ".join(call.output.said(turn=1))
+        record = await call.end()
+    assert "works" not in said and "closed" in said.lower()
+    checks = [e for e in record if e["kind"] == "reply_check"]
+    assert [c["problem"] for c in checks] == ["closed_day"]
+    assert llm.cancelled  # the model was stopped at the bad clause
+    assert call.call.history.transcript()[-1]["content"] == said  # the history keeps what was said
+
+
+async def test_an_invented_price_with_no_matching_fact_becomes_the_dont_know_line(tmp_path: Path) -> None:
+    persona = garage()
+    llm = ScriptedLlm(["Parking costs 9 dollars an hour."])
+    async with running_call(tmp_path, stt=ScriptedStt(["Is there parking near you?"]), llm=llm,
+                            persona=persona) as call:
+        await call.exchange(1)
+        assert call.output.said(turn=1) == [persona.dont_know]
+
+
+async def test_with_the_check_off_the_model_is_spoken_as_it_wrote(tmp_path: Path) -> None:
+    llm = ScriptedLlm(["Parking costs 9 dollars an hour."])
+    async with running_call(tmp_path, stt=ScriptedStt(["Is there parking near you?"]), llm=llm,
+                            persona=garage(), reply_check=False) as call:
+        metrics = await call.exchange(1)
+        assert call.output.said(turn=1) == ["Parking costs 9 dollars an hour."]
+    assert isinstance(metrics, TurnMetrics) and metrics.outcome == "answered"

@@ -1,0 +1,84 @@
+"""The reply check: clauses that contradict the persona's facts, echo the caller or repeat an earlier
+reply are caught; right answers pass."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from voiceagent.personas import load_persona, relevant_facts
+from voiceagent.personas.model import Business
+from voiceagent.stages.reply_check import ReplyCheck, fallback_reply, numbers_in
+
+PROMPTS = Path(__file__).resolve().parents[2] / "voiceagent" / "prompts"
+
+
+@pytest.fixture(scope="module")
+def garage() -> Business:
+    business = load_persona(PROMPTS / "garage.toml").business
+    assert business is not None
+    return business
+
+
+def test_numbers_are_read_as_digits_and_words() -> None:
+    assert numbers_in("Open 7:30 am to 5:30 pm, call 555 0142") == {7, 30, 5, 555, 142}
+    assert numbers_in("It costs sixty dollars") == {60}
+
+
+@pytest.mark.parametrize("clause", [
+    "An oil change is 45 dollars.",
+    "We're open Saturday from 8 am to 12 noon.",
+    "Sorry, we're closed on Sundays.",
+    "We are not open on Sunday, but Monday works.",
+    "Sure, what's your name?",
+])
+def test_right_answers_pass(garage: Business, clause: str) -> None:
+    assert ReplyCheck(garage, "a question").clause(clause) is None
+
+
+@pytest.mark.parametrize(("said", "clause", "kind"), [
+    ("How much is an oil change?", "An oil change is 39 dollars.", "invented_number"),
+    ("Do you do wheel alignment?", "Yes, wheel alignment is ninety dollars.", "invented_number"),
+    ("Can I bring my car in on Sunday morning?", "Sure, Sunday works for us.", "closed_day"),
+    ("Are you open Sunday?", "Yes, we're open on Sunday.", "closed_day"),
+    ("I would like to book an oil change for Tuesday", "You would like to book an oil change for Tuesday.",
+     "echo"),
+])
+def test_wrong_answers_are_caught(garage: Business, said: str, clause: str, kind: str) -> None:
+    problem = ReplyCheck(garage, said).clause(clause)
+    assert problem is not None and problem.kind == kind
+
+
+def test_a_number_the_caller_gave_may_be_said_back(garage: Business) -> None:
+    check = ReplyCheck(garage, "It's 0 7 9 3 4", earlier_said=["My car is a 2014 Ford"])
+    assert check.clause("Thanks, I have 2014 and 7 9 3 4.") is None
+
+
+def test_an_earlier_reply_is_not_repeated_to_a_different_question(garage: Business) -> None:
+    earlier = [("I'd like to book a check of my brakes", "Sure, you can book a brake check for next week.")]
+    check = ReplyCheck(garage, "Do you sell used cars?", earlier_replies=earlier)
+    problem = check.clause("Sure, you can book a brake check for next week.")
+    assert problem is not None and problem.kind == "repeat"
+    same_question = ReplyCheck(garage, "I'd like to book a check of my brakes", earlier_replies=earlier)
+    assert same_question.clause("Sure, you can book a brake check for next week.") is None
+
+
+def test_only_the_first_clause_is_checked_for_echo_and_repeat(garage: Business) -> None:
+    check = ReplyCheck(garage, "Is there parking for customers at the garage?")
+    assert check.clause("Let me see.") is None
+    assert check.clause("Is there parking for customers at the garage?") is None
+
+
+def test_without_facts_only_echo_and_repeat_are_checked() -> None:
+    check = ReplyCheck(None, "What is the meaning of life, tell me now")
+    assert check.clause("It is 42.") is None
+    echo = ReplyCheck(None, "What is the meaning of life, tell me now").clause("The meaning of life, tell me now.")
+    assert echo is not None and echo.kind == "echo"
+
+
+def test_the_fallback_says_the_matching_facts_or_offers_a_message(garage: Business) -> None:
+    facts = relevant_facts(garage, "Are you open on Sunday?")
+    said = fallback_reply(facts, "I don't know.")
+    assert "closed" in said.lower() and "sunday" in said.lower()
+    assert fallback_reply((), "I don't know, shall I take a message?") == "I don't know, shall I take a message?"
