@@ -1,5 +1,5 @@
-from voiceagent.stages.endpointing import Endpoint, Endpointer, SilenceStart, SpeechResume, SpeechStart
 from voiceagent.engines.speech import VAD_FRAME_MS as FRAME_MS
+from voiceagent.stages.endpointing import Endpoint, Endpointer, SilenceStart, SpeechResume, SpeechStart
 
 
 def run(probs: list[float], **kw: float) -> list[tuple[int, object]]:
