@@ -9,12 +9,15 @@ import socket
 import threading
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.conftest import RunningServer, free_port, recording, run_server
+from tests.speech import words
 from voiceagent.client import Caller, load_audio
 from voiceagent.config import load_settings
+from voiceagent.records import read_record
 
 pytestmark = pytest.mark.slow
 
@@ -89,20 +92,25 @@ async def test_hung_model_gets_a_filler_then_an_apology_and_the_call_goes_on(hun
 
 async def test_dead_model_server_gets_an_apology_with_an_error_code(dead: RunningServer) -> None:
     async with Caller(dead.url, 16000) as caller:
-        await caller.start()
+        ready = await caller.start()
         await caller.wait_until_agent_quiet()
         _, first_audio = await caller.say(load_audio(recording("fsdd_9_jackson_0.wav"), 16000))
         metrics = await caller.wait_for("turn_metrics")
         error = await caller.wait_for("error")
         await caller.wait_until_agent_quiet()
+        await caller.send_json({"type": "stop"})
+        await caller.wait_for("ended")  # the record's last entry (with the history) is written
     assert first_audio is not None
     assert error["code"] == "engine_error" and "ollama" in error["message"]
     assert metrics["outcome"] == "apology"
     apology = [e for e in caller.received.of_type("agent_text") if e["kind"] == "apology"]
     assert len(apology) == 1
-    # the caller's words are kept even though no answer could be made
+    # the caller's words were heard, and are kept in the history even though no answer could be made
     transcripts = caller.received.of_type("transcript")
-    assert transcripts and "nine" in transcripts[0]["text"].lower() or "9" in transcripts[0]["text"]
+    assert transcripts and set(words(transcripts[0]["text"]).split()) & {"nine", "9"}, transcripts
+    history = read_record(Path(dead.settings.records_dir) / f"{ready['call_id']}.jsonl")[-1]["history"]
+    callers_words = [m["content"] for m in history if m["role"] == "user"]  # type: ignore[index]
+    assert callers_words and set(words(callers_words[-1]).split()) & {"nine", "9"}, history
 
 
 @pytest.fixture(scope="module")

@@ -1,22 +1,26 @@
 """The Dockerfile, compose files and Kubernetes manifests, checked as far as a machine without a Docker
 engine allows: hadolint on the Dockerfile, everything the image copies exists and is not ignored, the
 image is multi-stage, non-root and health-checked, and every VOICEAGENT_* variable in any of them is a
-real setting (a typo would be silently ignored at run time)."""
+real setting (a typo would be silently ignored at run time). The compose services' environments, on top
+of the image's ENV, go through the real settings loader, and what they configure is checked against the
+other files: the model server and model it names, the ports nginx balances, the stop grace period."""
 
 from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import re
 import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import pytest
 import yaml
 from dockerfile_parse import DockerfileParser
 
-from voiceagent.config import Budgets, Settings
+from voiceagent.config import BUDGET_PROFILES, Budgets, Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKER = ROOT / "docker"
@@ -77,24 +81,82 @@ def _env_keys(document: Any) -> set[str]:
     return keys
 
 
-def test_compose_starts_voiceagent_with_ollama_and_the_embedded_fallback() -> None:
-    compose = yaml.safe_load((DOCKER / "compose.yaml").read_text())
-    services = compose["services"]
-    assert {"ollama", "ollama-pull", "voiceagent", "replica", "balancer"} <= set(services)
+_VARIABLE = re.compile(r"\$\{(\w+)(?::([-?])([^}]*))?\}")
+
+
+def _interpolate(value: object, env: dict[str, str]) -> str:
+    """Compose's variable interpolation: ``${VAR}``, ``${VAR:-default}``, ``${VAR:?message}`` (required)."""
+
+    def one(match: re.Match[str]) -> str:
+        name, op, arg = match.groups()
+        if env.get(name):
+            return env[name]
+        assert op != "?", f"{name} is required: {arg}"
+        return arg if op == "-" else ""
+
+    return _VARIABLE.sub(one, str(value))
+
+
+def _seconds(duration: str) -> float:
+    """A compose duration (``1m30s``, ``40s``) in seconds."""
+    units = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+    return sum(float(n) * units[u] for n, u in re.findall(r"(\d+(?:\.\d+)?)(ms|h|m|s)", duration))
+
+
+def _container_settings(service: dict[str, Any], shell: dict[str, str]) -> Settings:
+    """The settings the server in this service's container runs with: the image's ENV, then the service's
+    environment (interpolated from the shell's), read by the real configuration loader."""
+    environment = {k: _interpolate(v, shell) for k, v in service["environment"].items()}
+    return load_settings(env={**_dockerfile().envs, **environment})
+
+
+def test_compose_runs_voiceagent_against_its_ollama_with_the_embedded_fallback() -> None:
+    services = yaml.safe_load((DOCKER / "compose.yaml").read_text())["services"]
     agent = services["voiceagent"]
-    env = agent["environment"]
-    assert env["VOICEAGENT_LLM"] == "ollama" and env["VOICEAGENT_LLM_URL"] == "http://ollama:11434"
-    assert env["VOICEAGENT_LLM_FALLBACK"] == "true" and "VOICEAGENT_AUTH_TOKEN" in env
-    assert agent["depends_on"]["ollama"]["condition"] == "service_healthy"
-    assert (ROOT / "docker" / agent["build"]["context"] / agent["build"]["dockerfile"]).resolve() == DOCKER / "Dockerfile"
-    assert services["ollama"]["healthcheck"]["test"] and "ollama:/root/.ollama" in services["ollama"]["volumes"]
-    assert services["ollama-pull"]["entrypoint"][:2] == ["ollama", "pull"]
-    assert services["ollama"]["environment"]["OLLAMA_KEEP_ALIVE"]
-    assert services["replica"]["profiles"] == ["scale"] and services["balancer"]["profiles"] == ["scale"]
-    for volume in services["balancer"]["volumes"]:
-        assert (DOCKER / volume.split(":")[0]).is_file()
-    gpu = yaml.safe_load((DOCKER / "compose.gpu.yaml").read_text())
-    assert gpu["services"]["ollama"]["deploy"]["resources"]["reservations"]["devices"][0]["driver"] == "nvidia"
+    settings = _container_settings(agent, {"VOICEAGENT_AUTH_TOKEN": "secret"})
+    assert settings.llm == "ollama" and settings.llm_fallback and settings.auth_token == "secret"
+    assert (DOCKER / agent["build"]["context"] / agent["build"]["dockerfile"]).resolve() == DOCKER / "Dockerfile"
+    # the model server it calls is the compose service on Ollama's port, serving the model that is pulled
+    server = urlparse(settings.llm_url)
+    assert server.hostname in services and server.port == 11434
+    pull = services["ollama-pull"]
+    assert urlparse(pull["environment"]["OLLAMA_HOST"])[1:3] == server[1:3]
+    assert pull["entrypoint"][:2] == ["ollama", "pull"] and _interpolate(pull["entrypoint"][2], {}) == settings.model
+    assert _interpolate(pull["entrypoint"][2], {"OLLAMA_MODEL": "qwen2.5:1.5b"}) == _container_settings(
+        agent, {"VOICEAGENT_AUTH_TOKEN": "x", "OLLAMA_MODEL": "qwen2.5:1.5b"}).model
+    ollama = services[server.hostname]
+    assert ollama["environment"]["OLLAMA_KEEP_ALIVE"] == settings.llm_keep_alive
+    # started once what it depends on answers its health check; published on the port it listens on
+    for name, dependency in agent["depends_on"].items():
+        assert dependency["condition"] != "service_healthy" or services[name]["healthcheck"]["test"]
+    assert [p.split(":")[-1] for p in agent["ports"]] == [str(settings.port)]
+    # a stop lets the server drain its calls first
+    assert _seconds(agent["stop_grace_period"]) > settings.shutdown_grace_s
+    with pytest.raises(AssertionError, match="VOICEAGENT_AUTH_TOKEN is required"):
+        _container_settings(agent, {})  # no exposure without a token
+
+
+def test_the_scale_profile_balances_replicas_on_the_port_they_listen_on() -> None:
+    services = yaml.safe_load((DOCKER / "compose.yaml").read_text())["services"]
+    replica, balancer = services["replica"], services["balancer"]
+    assert replica["profiles"] == balancer["profiles"] == ["scale"]
+    port = _container_settings(replica, {"VOICEAGENT_AUTH_TOKEN": "secret"}).port
+    mounts = dict(volume.split(":")[:2] for volume in balancer["volumes"])
+    config = (DOCKER / next(src for src, dst in mounts.items() if dst == "/etc/nginx/nginx.conf")).read_text()
+    upstream = re.findall(r"^\s*server\s+([\w.-]+):(\d+)", config, re.MULTILINE)
+    assert upstream and all(host in services and int(p) == port for host, p in upstream), upstream
+    listen = re.findall(r"^\s*listen\s+(\d+);", config, re.MULTILINE)
+    assert [p.split(":")[-1] for p in balancer["ports"]] == listen
+
+
+def test_the_gpu_override_puts_ollama_on_the_gpu_with_the_gpu_budgets() -> None:
+    base = yaml.safe_load((DOCKER / "compose.yaml").read_text())["services"]
+    gpu = yaml.safe_load((DOCKER / "compose.gpu.yaml").read_text())["services"]
+    assert set(gpu) <= set(base)
+    assert gpu["ollama"]["deploy"]["resources"]["reservations"]["devices"][0]["driver"] == "nvidia"
+    merged = {**base["voiceagent"], "environment": {**base["voiceagent"]["environment"], **gpu["voiceagent"]["environment"]}}
+    settings = _container_settings(merged, {"VOICEAGENT_AUTH_TOKEN": "secret"})
+    assert settings.profile == "gpu" and settings.budgets == BUDGET_PROFILES["gpu"]
 
 
 def test_every_voiceagent_variable_in_deployment_files_is_a_real_setting() -> None:
