@@ -26,20 +26,52 @@ def build_report(result: SoakResult, thresholds: Thresholds) -> dict[str, Any]:
     plan = result.plan
     duration = max(1e-9, result.finished - result.started)
     answered = [t.turn_ms for t in result.turns if t.turn_ms is not None]
-    unanswered = sum(1 for t in result.turns if t.turn_ms is None)
+    error_rate = (sum(result.errors.values()) + result.dropped_calls) / max(1, len(result.turns))
+    report: dict[str, Any] = {
+        "machine": machine(),  # the server's too: the soak runs on loopback
+        "server": result.health,
+        "plan": {**dataclasses.asdict(plan), "audio": [str(p) for p in plan.audio]},
+        "duration_s": round(duration, 1),
+        "calls": result.calls,
+        "turns": len(result.turns),
+        "turns_per_s": round(len(result.turns) / duration, 3),
+        "answered": len(answered),
+        "unanswered": len(result.turns) - len(answered),
+        "barge_ins": sum(1 for t in result.turns if t.barged),
+        "turn_ms": summary(answered),
+        **_server_side(result.turn_metrics),
+        "errors": dict(sorted(result.errors.items())),
+        "error_rate": round(error_rate, 4),
+        "dropped_calls": result.dropped_calls,
+        "steps": _steps(result),
+        "windows": _windows(result, duration),
+        "memory": _memory(result),
+        "call_ids": result.call_ids,
+    }
+    report["thresholds"] = check(report, thresholds)
+    return report
+
+
+def _steps(result: SoakResult) -> list[dict[str, Any]]:
+    """Turn times per concurrency step."""
     steps = []
-    for callers in plan.callers:
+    for callers in result.plan.callers:
         mine = [t for t in result.turns if t.callers == callers]
         times = [t.turn_ms for t in mine if t.turn_ms is not None]
-        steps.append({"callers": callers, "turns": len(mine), "unanswered": sum(1 for t in mine if t.turn_ms is None),
-                      "turn_ms": summary(times), "turns_per_s": round(len(mine) / plan.step_s, 3)})
+        steps.append({"callers": callers, "turns": len(mine), "unanswered": len(mine) - len(times),
+                      "turn_ms": summary(times), "turns_per_s": round(len(mine) / result.plan.step_s, 3)})
+    return steps
+
+
+def _server_side(turn_metrics: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the server measured (its ``turn_metrics`` events): stages, outcomes, fillers, budget misses."""
     stages: dict[str, list[float]] = {}
     budget_misses: dict[str, int] = {}
     outcomes: dict[str, int] = {}
     server_turn: list[float] = []
     server_reply: list[float] = []
     fillers = 0
-    for event in result.turn_metrics:
+    for event in turn_metrics:
         outcomes[event["outcome"]] = outcomes.get(event["outcome"], 0) + 1
         fillers += bool(event.get("filler"))
         if event["outcome"] != "answered":
@@ -52,53 +84,35 @@ def build_report(result: SoakResult, thresholds: Thresholds) -> dict[str, Any]:
             server_reply.append(float(event["reply_ms"]))
         for miss in event.get("budget_events", []):
             budget_misses[miss["stage"]] = budget_misses.get(miss["stage"], 0) + 1
+    return {"server_turn_ms": summary(server_turn), "server_reply_ms": summary(server_reply),
+            "stages_ms": {stage: summary(values) for stage, values in sorted(stages.items())},
+            "outcomes": outcomes, "fillers": fillers, "budget_misses": budget_misses}
+
+
+def _windows(result: SoakResult, duration: float) -> list[dict[str, Any]]:
+    """Turn-time percentiles over consecutive WINDOW_S windows (latency over time)."""
     windows = []
     start = 0.0
-    end = duration
-    while start < end:
+    while start < duration:
         inside = [t for t in result.turns if start <= t.at < start + WINDOW_S]
         times = [t.turn_ms for t in inside if t.turn_ms is not None]
         if inside:
             windows.append({"t": round(start + WINDOW_S / 2, 1), "turns": len(inside),
                             "active": max(t.active for t in inside), **{k: summary(times)[k] for k in ("p50", "p95")}})
         start += WINDOW_S
+    return windows
+
+
+def _memory(result: SoakResult) -> dict[str, Any]:
+    """The server's resident memory samples and their trend."""
     memory = [(t, s["rss_mb"]) for t, s in result.memory if "rss_mb" in s]
-    error_count = sum(result.errors.values())
-    error_rate = (error_count + result.dropped_calls) / max(1, len(result.turns))
-    report: dict[str, Any] = {
-        "machine": machine(),  # the server's too: the soak runs on loopback
-        "server": result.health,
-        "plan": {**dataclasses.asdict(plan), "audio": [str(p) for p in plan.audio]},
-        "duration_s": round(duration, 1),
-        "calls": result.calls,
-        "turns": len(result.turns),
-        "turns_per_s": round(len(result.turns) / duration, 3),
-        "answered": len(answered),
-        "unanswered": unanswered,
-        "barge_ins": sum(1 for t in result.turns if t.barged),
-        "turn_ms": summary(answered),
-        "server_turn_ms": summary(server_turn),
-        "server_reply_ms": summary(server_reply),
-        "stages_ms": {stage: summary(values) for stage, values in sorted(stages.items())},
-        "outcomes": outcomes,
-        "fillers": fillers,
-        "budget_misses": budget_misses,
-        "errors": dict(sorted(result.errors.items())),
-        "error_rate": round(error_rate, 4),
-        "dropped_calls": result.dropped_calls,
-        "steps": steps,
-        "windows": windows,
-        "memory": {
-            "samples": [[round(t, 1), round(mb, 1)] for t, mb in memory],
-            "start_mb": round(memory[0][1], 1) if memory else None,
-            "end_mb": round(memory[-1][1], 1) if memory else None,
-            "max_mb": round(max(mb for _, mb in memory), 1) if memory else None,
-            "slope_mb_per_hour": slope_per_hour([t for t, _ in memory], [mb for _, mb in memory]),
-        },
-        "call_ids": result.call_ids,
+    return {
+        "samples": [[round(t, 1), round(mb, 1)] for t, mb in memory],
+        "start_mb": round(memory[0][1], 1) if memory else None,
+        "end_mb": round(memory[-1][1], 1) if memory else None,
+        "max_mb": round(max(mb for _, mb in memory), 1) if memory else None,
+        "slope_mb_per_hour": slope_per_hour([t for t, _ in memory], [mb for _, mb in memory]),
     }
-    report["thresholds"] = check(report, thresholds)
-    return report
 
 
 def check(report: dict[str, Any], thresholds: Thresholds) -> dict[str, Any]:
