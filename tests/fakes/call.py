@@ -79,18 +79,9 @@ async def make_call(
     keywords (system_prompt, transport, details, playback_lead_ms)."""
     clean = FakeTts(sample_rate=fakes.tts.sample_rate, seconds_per_char=fakes.tts.seconds_per_char)
     phrases = await PhraseBank.build(clean, [persona])
-    # Until the split of the call lands, both shapes are served: phrases (and personas) inside Engines,
-    # or phrases passed to the Call. The same tests then show the behaviour is unchanged by the split.
-    engine_fields = {f.name for f in dataclasses.fields(Engines)}
-    shared = {"personas": {persona.name: persona}, "phrases": phrases}
-    engines = Engines(
-        vad=fakes.vad, stt=fakes.stt, llm=fakes.llm, tts=fakes.tts,
-        **{k: v for k, v in shared.items() if k in engine_fields},
-    )
-    if "phrases" not in engine_fields:
-        call_options = {"phrases": phrases, **call_options}
+    engines = Engines(vad=fakes.vad, stt=fakes.stt, llm=fakes.llm, tts=fakes.tts)
     return Call(
-        call_id=call_id, engines=engines, settings=settings, persona=persona,
+        call_id=call_id, engines=engines, phrases=phrases, settings=settings, persona=persona,
         sample_rate=output.sample_rate, output=output, **call_options,
     )
 

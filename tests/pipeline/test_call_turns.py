@@ -136,3 +136,11 @@ async def test_the_call_record_holds_start_turns_and_end_with_the_history(tmp_pa
     assert record[4]["reason"] == "caller_left" and call.call.end_reason == "caller_left"
     assert record[4]["history"] == call.call.history.transcript()
     assert [m["role"] for m in record[4]["history"]] == ["assistant", "user", "assistant"]
+
+
+async def test_a_client_prompt_replaces_the_personas_system_prompt(tmp_path: Path) -> None:
+    llm = ScriptedLlm(["Ahoy."])
+    async with running_call(tmp_path, stt=ScriptedStt(["hi"]), llm=llm,
+                            call_options={"system_prompt": "Talk like a pirate."}) as call:
+        await call.exchange(1)
+    assert llm.requests[0][0] == {"role": "system", "content": "Talk like a pirate."}
