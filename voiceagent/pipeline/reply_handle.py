@@ -187,3 +187,5 @@ class ReplyHandle:
         await ctx.observer.error(code, message)
         ctx.queue_phrase(self.number, "apology", ctx.persona.apology, on_start=self._on_audio)
         await ctx.observer.agent_text(self.number, ctx.persona.apology, "apology")
+        with contextlib.suppress(TimeoutError):  # the turn's metrics end when the apology is heard
+            await asyncio.wait_for(self._audio_out.wait(), ctx.settings.engine_timeout_s)
