@@ -128,6 +128,11 @@ def main(argv: list[str] | None = None) -> int:
     models_arguments(models)
     persona = sub.add_parser("persona", help="persona files: `persona check FILE` lints one and shows its prompt")
     from voiceagent.personas.check import add_arguments as persona_arguments
+    calls_bench = bench_sub.add_parser("calls", help="spoken end-to-end benchmark: right answers and latency per path")
+    from voiceagent.bench.calls.cli import add_arguments as calls_arguments
+
+    calls_arguments(calls_bench)
+    calls_bench.add_argument("--config", help=argparse.SUPPRESS)
 
     persona_arguments(persona)
     args = parser.parse_args(argv)
@@ -165,6 +170,10 @@ def main(argv: list[str] | None = None) -> int:
         return _talk(args, settings)
     if args.bench == "models":
         from voiceagent.bench.models.cli import run as run_models
+    if args.bench == "calls":
+        from voiceagent.bench.calls.cli import run as run_calls
+
+        return run_calls(args)
 
         return run_models(args, settings)
     from voiceagent.bench.turn import run_turn_bench

@@ -1,0 +1,42 @@
+"""``voiceagent bench calls --quick`` against a real server (real models, real sockets, every path):
+the report is written and every turn was heard, answered and judged. Behaviour only, never timings."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from voiceagent.bench.calls.callers import PATHS
+from voiceagent.bench.calls.script import builtin_scripts
+
+pytestmark = pytest.mark.slow
+
+
+def test_the_quick_benchmark_runs_every_path_and_judges_every_turn(tmp_path: Path) -> None:
+    run = subprocess.run([sys.executable, "-m", "voiceagent", "bench", "calls", "--quick", "--out", str(tmp_path)],
+                         check=False, capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "persona/path" in run.stdout and "real reply" in run.stdout  # the table was printed
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert (tmp_path / "report.png").stat().st_size > 10_000
+    assert report["machine"]["cores"] and report["models"]["stt"]
+    scripts = builtin_scripts()
+    expected = sum(len(scripts[p].call(c).turns) for p in report["personas"] for c in scripts[p].quick) * len(PATHS)
+    assert report["personas"] and len(report["turns"]) == expected
+    for turn in report["turns"]:
+        assert turn["transcript"].strip(), turn  # the server heard the caller
+        assert isinstance(turn["ok"], bool) and turn["passed"] + turn["failed"]  # the reply was judged
+        assert turn["outcome"] in ("answered", "apology", "empty", "interrupted"), turn
+        for key in ("first_audio_ms", "real_reply_ms"):
+            assert turn[key] is None or 0 < turn[key] < 60_000
+    for summary in report["summary"].values():
+        assert summary["turns"] > 0
+        for key in ("wer", "keyword_error_rate"):
+            assert summary[key] is None or 0.0 <= summary[key] <= 3.0
+        for key in ("relevance", "filler_rate"):
+            assert 0.0 <= summary[key] <= 1.0
+    assert set(report["by_path"]) == set(PATHS)

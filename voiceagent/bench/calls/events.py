@@ -1,0 +1,91 @@
+"""What the caller heard in one turn, from the events of a call: the native protocol's own events, or,
+for ``/twilio`` (Media Streams has no channel for text), the server's call record read back as the same
+event shapes. Times are client-side monotonic seconds."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+Timed = tuple[float, dict[str, Any]]
+FINAL_OUTCOMES = ("answered", "apology", "empty", "interrupted")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TurnHeard:
+    """One caller turn as the caller lived it."""
+
+    transcript: str  # what the server heard (final text of every turn it made of the sentence)
+    heard: str  # the reply text the caller heard (kind "reply"; greeting and fillers excluded)
+    filler: bool
+    turn_ms: float | None  # server: end of speech -> first agent audio (a filler counts)
+    reply_ms: float | None  # server: end of speech -> first audio of the real reply
+    outcome: str | None
+
+
+def record_events(folder: Path, call_sid: str) -> list[Timed]:
+    """The call record of the Twilio call ``call_sid`` as native-style events (empty until it exists)."""
+    offset = time.monotonic() - time.time()
+    for path in folder.glob("*.jsonl"):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        try:
+            first = json.loads(lines[0]) if lines else {}
+        except json.JSONDecodeError:
+            continue
+        if first.get("call_sid") != call_sid:
+            continue
+        events: list[Timed] = []
+        for line in lines:
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a line being written
+            kind = entry.pop("kind", None)
+            at = float(entry.pop("at", 0.0)) + offset
+            if kind == "reply":
+                events.append((at, {"type": "agent_text", "kind": "reply", **entry}))
+            elif kind in ("transcript", "turn_metrics"):
+                events.append((at, {"type": kind, **entry}))
+        return events
+    return []
+
+
+def finished_turns(events: list[Timed], since: float) -> int:
+    """Turns the server finished (metrics with a final outcome) after ``since``."""
+    return sum(1 for at, e in events if at >= since and e.get("type") == "turn_metrics"
+               and e.get("outcome") in FINAL_OUTCOMES)
+
+
+def turn_heard(events: list[Timed], start: float, end: float) -> TurnHeard:
+    """Everything of one caller turn: events in [start, end)."""
+    window = [e for at, e in events if start <= at < end]
+    final: dict[int, str] = {}
+    for e in window:
+        if e.get("type") == "transcript":
+            if e.get("revises") is not None:
+                final.pop(int(e["revises"]), None)
+            final[int(e["turn"])] = str(e["text"])
+    replies = [str(e["text"]) for e in window if e.get("type") == "agent_text" and e.get("kind") == "reply"
+               and int(e.get("turn", -1)) in final]
+    metrics = [e for e in window if e.get("type") == "turn_metrics" and int(e.get("turn", -1)) in final]
+    last = metrics[-1] if metrics else {}
+    return TurnHeard(
+        transcript=" ".join(final[k] for k in sorted(final)),
+        heard=" ".join(r.strip() for r in replies if r.strip()),
+        filler=any(bool(m.get("filler")) for m in metrics),
+        turn_ms=last.get("turn_ms"), reply_ms=last.get("reply_ms"), outcome=last.get("outcome"),
+    )
+
+
+def real_reply_ms(first_audio_ms: float | None, heard: TurnHeard) -> float | None:
+    """Client-side time to the first audio of the real reply: the first audio the caller received, plus
+    the server's own gap between its first audio (a filler, when one played) and the reply's first audio.
+    None when no real reply was heard."""
+    if first_audio_ms is None or heard.reply_ms is None:
+        return None
+    if heard.filler and heard.turn_ms is not None:
+        return first_audio_ms + max(0.0, heard.reply_ms - heard.turn_ms)
+    return first_audio_ms
