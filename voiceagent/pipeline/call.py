@@ -142,8 +142,10 @@ class Call:
     async def _watch(self) -> None:
         """Wait for the end of the call, ending it past ``max_call_s`` or ``idle_timeout_s`` of no audio."""
         while not self._ended.is_set():
+            now = time.monotonic()
+            next_limit = min(self._started + self.settings.max_call_s, self._inlet.last_audio + self.settings.idle_timeout_s)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._ended.wait(), 1.0)
+                await asyncio.wait_for(self._ended.wait(), max(0.01, next_limit - now))
             now = time.monotonic()
             if now - self._started > self.settings.max_call_s:
                 self.hang_up("max_call_length")
