@@ -16,3 +16,4 @@ bench:
 lint:
 	.venv/bin/ruff check voiceagent tests scripts
 	.venv/bin/mypy voiceagent
+	.venv/bin/lint-imports

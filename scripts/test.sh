@@ -5,6 +5,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 .venv/bin/ruff check voiceagent tests scripts || exit 1
 .venv/bin/mypy voiceagent || exit 1
+.venv/bin/lint-imports || exit 1  # the layering contract in pyproject.toml
 .venv/bin/python -m pytest -p no:cacheprovider "$@"
 rc=$?
 if [ $rc -eq 5 ]; then
