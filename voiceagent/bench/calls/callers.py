@@ -14,7 +14,14 @@ from pathlib import Path
 import numpy as np
 
 from voiceagent.audio.pcm import FloatAudio, float_to_pcm16, pcm16_to_float
-from voiceagent.bench.calls.events import Timed, TurnHeard, finished_turns, record_events, turn_heard
+from voiceagent.bench.calls.events import (
+    Timed,
+    TurnHeard,
+    find_record,
+    finished_turns,
+    record_events,
+    turn_heard,
+)
 from voiceagent.bench.calls.line import line_noise, phone_speech, set_level
 from voiceagent.client import Caller
 from voiceagent.twilio_client import TwilioCaller
@@ -72,12 +79,15 @@ class CallSession:
     def __init__(self, caller: Caller, records: Path) -> None:
         self.caller = caller
         self.records = records
+        self._record: Path | None = None
 
     def events(self) -> list[Timed]:
         """Everything the server told about the call so far, in native event shapes."""
-        if isinstance(self.caller, TwilioCaller):
-            return record_events(self.records, self.caller.call_sid)
-        return list(self.caller.received.events)
+        if not isinstance(self.caller, TwilioCaller):
+            return list(self.caller.received.events)
+        if self._record is None:
+            self._record = find_record(self.records, self.caller.call_sid)
+        return [] if self._record is None else record_events(self._record)
 
     async def turn(self, audio: FloatAudio) -> SpokenTurn:
         """Speak ``audio``, wait until the server has finished the turn and the agent is quiet."""

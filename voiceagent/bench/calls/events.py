@@ -26,31 +26,36 @@ class TurnHeard:
     outcome: str | None
 
 
-def record_events(folder: Path, call_sid: str) -> list[Timed]:
-    """The call record of the Twilio call ``call_sid`` as native-style events (empty until it exists)."""
-    offset = time.monotonic() - time.time()
+def find_record(folder: Path, call_sid: str) -> Path | None:
+    """The call record of the Twilio call ``call_sid`` (its first line names the call SID), if written yet."""
     for path in folder.glob("*.jsonl"):
-        lines = path.read_text(encoding="utf-8").splitlines()
-        try:
-            first = json.loads(lines[0]) if lines else {}
-        except json.JSONDecodeError:
-            continue
-        if first.get("call_sid") != call_sid:
-            continue
-        events: list[Timed] = []
-        for line in lines:
+        with path.open(encoding="utf-8") as file:
             try:
-                entry = json.loads(line)
+                first = json.loads(file.readline() or "{}")
             except json.JSONDecodeError:
-                continue  # a line being written
-            kind = entry.pop("kind", None)
-            at = float(entry.pop("at", 0.0)) + offset
-            if kind == "reply":
-                events.append((at, {"type": "agent_text", "kind": "reply", **entry}))
-            elif kind in ("transcript", "turn_metrics"):
-                events.append((at, {"type": kind, **entry}))
-        return events
-    return []
+                continue
+        if first.get("call_sid") == call_sid:
+            return path
+    return None
+
+
+def record_events(path: Path) -> list[Timed]:
+    """A call record as native-style events: transcripts, replies (as ``agent_text`` of kind ``reply``)
+    and turn metrics, on the client's monotonic clock."""
+    offset = time.monotonic() - time.time()
+    events: list[Timed] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # a line being written
+        kind = entry.pop("kind", None)
+        at = float(entry.pop("at", 0.0)) + offset
+        if kind == "reply":
+            events.append((at, {"type": "agent_text", "kind": "reply", **entry}))
+        elif kind in ("transcript", "turn_metrics"):
+            events.append((at, {"type": kind, **entry}))
+    return events
 
 
 def finished_turns(events: list[Timed], since: float) -> int:
