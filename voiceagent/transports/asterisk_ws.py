@@ -1,9 +1,9 @@
-"""Asterisk chan_websocket at ``/asterisk``: Asterisk dials ``WebSocket/<client>/c(ulaw)``, connects here,
-sends ``MEDIA_START``, then media as binary frames.
+"""Asterisk chan_websocket at ``/asterisk`` as a session state machine (no I/O): Asterisk dials
+``WebSocket/<client>/c(ulaw)``, connects here, sends ``MEDIA_START``, then media as binary frames.
 
 Asterisk owns the playout clock and reframes what it is sent, and ``FLUSH_MEDIA`` takes back audio it
 has queued, so barge-in is exact. ``DTMF_END`` reaches the agent; ``HANGUP`` is sent when the call ends
-here, and a closed socket is the caller's hang-up.
+here, and a closed socket is the caller's hang-up. The token, if any, was checked at the handshake.
 """
 
 from __future__ import annotations
@@ -11,126 +11,98 @@ from __future__ import annotations
 import logging
 from typing import cast
 
-from websockets.asyncio.server import ServerConnection
-from websockets.exceptions import ConnectionClosed
-
-from voiceagent import metrics
 from voiceagent.audio import g711
-from voiceagent.config import Settings
-from voiceagent.engines.loader import Engines
 from voiceagent.events import Clear, Error, Event
 from voiceagent.transports.asterisk_ws_protocol import FORMATS, Control, command, parse_control
-from voiceagent.transports.native import WebSocketSender
+from voiceagent.transports.bridge import (
+    Action,
+    Bridge,
+    CallParams,
+    Close,
+    FlowControl,
+    Problem,
+    PushAudio,
+    PushDtmf,
+    Send,
+    StartCall,
+    State,
+)
 from voiceagent.transports.native_protocol import ProtocolError
-from voiceagent.transports.session import CallSession, TooManyCalls, UnknownPersona, start_call
 
 log = logging.getLogger(__name__)
+DETAILS = ("connection_id", "channel", "channel_id")  # MEDIA_START parameters kept in the call record
 
 
-class AsteriskOutput(WebSocketSender):
-    """Agent audio as binary media frames in the channel's format; ``FLUSH_MEDIA`` on barge-in."""
+class AsteriskBridge(Bridge):
+    """One chan_websocket connection. Media frames over ``max_frame_bytes`` are refused."""
 
-    def __init__(self, connection: ServerConnection, fmt: str, json_form: bool) -> None:
-        super().__init__(connection)
-        self._codec = cast(g711.G711Codec | None, FORMATS[fmt][2])
-        self._json = json_form
+    transport = "asterisk_ws"
+    gone_reason = "caller_hangup"
 
+    def __init__(self, *, max_frame_bytes: int) -> None:
+        super().__init__()
+        self._max_frame_bytes = max_frame_bytes
+        self._codec: g711.G711Codec | None = "ulaw"  # None: signed linear
+        self._json = False  # commands go back in the form Asterisk used
 
-    async def send_event(self, event: Event) -> None:
-        """``FLUSH_MEDIA`` on barge-in; errors go to the log."""
-        if isinstance(event, Clear):
-            await self._send(command("FLUSH_MEDIA", self._json))
-        elif isinstance(event, Error):
-            log.warning("asterisk websocket: %s: %s", event.code, event.message)
+    def receive(self, data: str | bytes) -> list[Action]:
+        """A binary frame is media in the channel's format; a text frame is a control message."""
+        if self.closed:
+            return []
+        try:
+            if isinstance(data, bytes):
+                return self._media(data) if self.in_call else []
+            return self._control(parse_control(data))
+        except ProtocolError as exc:
+            return [Problem(exc.code, exc.message)]
 
-    async def send_audio(self, pcm: bytes) -> None:
-        """One frame of agent audio at the channel's rate."""
-        await self._send(pcm if self._codec is None else g711.encode(pcm, self._codec))
-
-    async def hang_up(self) -> None:
-        """Tell Asterisk to hang the channel up."""
-        await self._send(command("HANGUP", self._json))
-
-
-async def _hang_up(connection: ServerConnection, output: AsteriskOutput | None) -> None:
-    """The call ended on this side: HANGUP, then close."""
-    if output is not None:
-        await output.hang_up()
-    await connection.close()
-
-
-def _decode(frame: bytes, fmt: str) -> bytes:
-    codec = FORMATS[fmt][2]
-    if codec is None:
+    def _media(self, frame: bytes) -> list[Action]:
+        if len(frame) > self._max_frame_bytes:
+            raise ProtocolError("frame_too_large", f"media frame over {self._max_frame_bytes} bytes")
+        if self._codec is not None:
+            return [PushAudio(g711.decode(frame, self._codec))]
         if len(frame) % 2:
             raise ProtocolError("odd_length", "16-bit audio needs an even number of bytes")
-        return frame
-    return g711.decode(frame, cast(g711.G711Codec, codec))
+        return [PushAudio(frame)]
 
+    def _control(self, control: Control) -> list[Action]:
+        if control.event == "HANGUP":
+            return self._end("caller_hangup")
+        if control.event == "MEDIA_START":
+            return self._start(control) if self.state is State.WAITING else []
+        if not self.in_call:
+            return []
+        if control.event == "DTMF_END":
+            digit = control.params.get("digit", "")
+            return [PushDtmf(digit)] if digit else []
+        if control.event in ("MEDIA_XOFF", "MEDIA_XON"):
+            return [FlowControl(control.event)]
+        return []
 
-async def handle_asterisk(connection: ServerConnection, engines: Engines, settings: Settings) -> None:
-    """Serve one chan_websocket connection."""
-    session: CallSession | None = None
-    output: AsteriskOutput | None = None
-    fmt = "ulaw"
-    reason = "caller_hangup"
-    try:
-        async for raw in connection:
-            if session is not None and session.done:
-                reason = session.call.end_reason
-                break
-            try:
-                if isinstance(raw, bytes):
-                    if session is not None:
-                        if len(raw) > settings.max_frame_bytes:
-                            raise ProtocolError("frame_too_large", f"media frame over {settings.max_frame_bytes} bytes")
-                        session.call.push_audio(_decode(raw, fmt))
-                    continue
-                control = parse_control(raw)
-            except ProtocolError as exc:
-                if session is not None:
-                    await session.call.send_error(exc.code, exc.message)
-                else:
-                    metrics.ERRORS.labels(exc.code).inc()
-                    log.warning("asterisk websocket: %s", exc.message)
-                continue
-            session, output, fmt = await _on_control(control, session, output, fmt, connection, engines, settings)
-            if control.event == "HANGUP" or (output is not None and session is None):
-                break
-    except ConnectionClosed:
-        pass
-    finally:
-        if session is not None:
-            ended_here = session.done
-            await session.end(reason)
-            if ended_here and output is not None:
-                await output.hang_up()
+    def _start(self, control: Control) -> list[Action]:
+        fmt = control.format  # raises for a format this server cannot carry
+        rate, _, codec = FORMATS[fmt]
+        self.state = State.STARTING
+        self._codec = cast(g711.G711Codec | None, codec)
+        self._json = control.json_form
+        params = CallParams(transport=self.transport, sample_rate=rate, persona=control.params.get("persona"),
+                            details={k: control.params[k] for k in DETAILS if k in control.params})
+        return [StartCall(params)]
 
+    def agent_event(self, event: Event) -> list[Action]:
+        """``FLUSH_MEDIA`` on barge-in; errors go to the log (the record has every event)."""
+        if isinstance(event, Clear):
+            return [Send(command("FLUSH_MEDIA", self._json))]
+        if isinstance(event, Error):
+            log.warning("asterisk websocket: %s: %s", event.code, event.message)
+        return []
 
-async def _on_control(
-    control: Control,
-    session: CallSession | None,
-    output: AsteriskOutput | None,
-    fmt: str,
-    connection: ServerConnection,
-    engines: Engines,
-    settings: Settings,
-) -> tuple[CallSession | None, AsteriskOutput | None, str]:
-    if control.event == "MEDIA_START" and session is None:
-        try:
-            fmt = control.format
-            output = AsteriskOutput(connection, fmt, control.json_form)
-            details: dict[str, str] = {k: control.params[k] for k in ("connection_id", "channel", "channel_id") if k in control.params}
-            session = start_call(engines, settings, output, sample_rate=FORMATS[fmt][0], transport="asterisk_ws",
-                                 persona=control.params.get("persona"), details=details,
-                                 on_own_end=lambda _: _hang_up(connection, output))
-        except (ProtocolError, UnknownPersona, TooManyCalls) as exc:
-            metrics.ERRORS.labels("bad_media_start").inc()
-            log.warning("asterisk websocket: %s", exc)
-            if output is not None:
-                await output.hang_up()
-    elif control.event == "DTMF_END" and session is not None:
-        session.call.push_dtmf(control.params.get("digit", ""))
-    elif control.event in ("MEDIA_XOFF", "MEDIA_XON") and session is not None:
-        session.call.record.write("flow_control", event=control.event)
-    return session, output, fmt
+    def agent_audio(self, pcm: bytes) -> list[Action]:
+        """One frame of agent audio at the channel's rate and in its format."""
+        return [Send(pcm if self._codec is None else g711.encode(pcm, self._codec))]
+
+    def _refusal(self, code: str) -> list[Action]:
+        return self._goodbye(code)
+
+    def _goodbye(self, reason: str) -> list[Action]:
+        return [Send(command("HANGUP", self._json)), Close()]

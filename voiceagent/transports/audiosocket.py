@@ -1,135 +1,125 @@
-"""Asterisk AudioSocket: a TCP server that Asterisk's ``AudioSocket()`` dialplan app connects to.
+"""Asterisk AudioSocket as a session state machine (no I/O): Asterisk's ``AudioSocket()`` dialplan app
+connects over TCP.
 
     exten => 100,1,Answer()
      same => n,AudioSocket(${UUID()},voiceagent.example:9092)
 
 Caller audio is signed linear 8 kHz; the agent's goes back in 20 ms frames, paced by the call's player
 (AudioSocket leaves timing to the application). Audio handed to Asterisk cannot be taken back, so the
-player runs only 40 ms ahead here: that is the barge-in floor. DTMF reaches the agent; a hang-up from
-either side ends the call and writes its record.
+player runs only :data:`LEAD_MS` ahead here: that is the barge-in floor. DTMF reaches the agent; a
+hang-up from either side ends the call and writes its record. A stream that goes out of step ends the
+call with the error's code: nothing after it can be trusted.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
+import collections
 import logging
 
-from voiceagent import metrics
-from voiceagent.config import Settings
-from voiceagent.engines.loader import Engines
 from voiceagent.events import Error, Event
-from voiceagent.transports.audiosocket_protocol import FRAME_BYTES, SAMPLE_RATE, Kind, Parser, encode
+from voiceagent.transports.audiosocket_protocol import FRAME_BYTES, SAMPLE_RATE, Kind, Message, Parser, encode
+from voiceagent.transports.bridge import (
+    Action,
+    Bridge,
+    CallParams,
+    Close,
+    EndCall,
+    Problem,
+    PushAudio,
+    PushDtmf,
+    Send,
+    StartCall,
+    State,
+)
 from voiceagent.transports.native_protocol import ProtocolError
-from voiceagent.transports.session import CallSession, TooManyCalls, UnknownPersona, start_call
 
 log = logging.getLogger(__name__)
 
 LEAD_MS = 40  # how far ahead of real time agent audio goes to Asterisk
-READ_TIMEOUT_S = 30.0  # Asterisk sends audio every 20 ms; this much quiet means the peer is gone
+HANGUP = encode(Kind.HANGUP)
 
 
-class AudioSocketOutput:
-    """Writes agent audio as 0x10 messages of at most 20 ms."""
+class AudioSocketBridge(Bridge):
+    """One AudioSocket connection: the UUID first, then audio, DTMF and finally a hang-up."""
 
-    def __init__(self, writer: asyncio.StreamWriter) -> None:
-        self._writer = writer
+    transport = "audiosocket"
 
-    async def send_event(self, event: Event) -> None:
+    def __init__(self, *, max_payload: int, remote: str) -> None:
+        super().__init__()
+        self._parser = Parser(max_payload=max_payload)
+        self._remote = remote
+        self._peer_hung_up = False
+        self._pending: collections.deque[Message] = collections.deque()
+
+    def receive(self, data: str | bytes) -> list[Action]:
+        """A chunk of the byte stream, cut anywhere."""
+        if self.closed:
+            return []
+        if isinstance(data, str):
+            return [Problem("unexpected_text", "AudioSocket is a byte stream")]
+        try:
+            messages = self._parser.feed(data)
+        except ProtocolError as exc:
+            self.state = State.CLOSED
+            return [Problem(exc.code, exc.message, fatal=True), EndCall(exc.code)]
+        self._pending.extend(messages)
+        return self._drain()
+
+    def _drain(self) -> list[Action]:
+        """Act on the messages received so far; those after the UUID wait until the call has started."""
+        actions: list[Action] = []
+        while self._pending and not self.closed and self.state is not State.STARTING:
+            actions += self._message(self._pending.popleft())
+        return actions
+
+    def _message(self, message: Message) -> list[Action]:
+        if message.kind is Kind.UUID and self.state is State.WAITING:
+            return self._start(message)
+        if not self.in_call:
+            return [Problem("not_started", f"{message.kind.name} before the UUID message")]
+        if message.kind is Kind.AUDIO:
+            return [PushAudio(message.payload)]
+        if message.kind is Kind.DTMF:
+            return [PushDtmf(message.digit())] if len(message.payload) == 1 else []
+        if message.kind is Kind.HANGUP:
+            self._peer_hung_up = True
+            return self._end("caller_hangup")
+        if message.kind is Kind.ERROR:
+            code = message.payload.hex() or "unknown"
+            return [Problem("asterisk_error", f"Asterisk reported error 0x{code}")]
+        return []  # a second UUID
+
+    def _start(self, message: Message) -> list[Action]:
+        try:
+            call_uuid = message.call_uuid()
+        except ProtocolError as exc:
+            self.state = State.CLOSED
+            return [Problem(exc.code, exc.message), Close()]
+        self.state = State.STARTING
+        params = CallParams(transport=self.transport, sample_rate=SAMPLE_RATE, playback_lead_ms=LEAD_MS,
+                            details={"asterisk_uuid": call_uuid, "remote": self._remote})
+        return [StartCall(params)]
+
+    def started(self, call_id: str, persona: str) -> list[Action]:
+        """The call is up: what arrived behind the UUID goes to it now."""
+        super().started(call_id, persona)
+        return self._drain()
+
+    def agent_event(self, event: Event) -> list[Action]:
         """AudioSocket has no event channel: errors go to the log (the record has every event)."""
         if isinstance(event, Error):
-            log.warning("audiosocket: %s: %s", event.code, event.message)
+            log.warning("audiosocket %s: %s: %s", self._remote, event.code, event.message)
+        return []
 
-    async def send_audio(self, pcm: bytes) -> None:
-        """One frame of agent audio (16-bit PCM at 8 kHz)."""
-        if self._writer.is_closing():
-            return
-        for start in range(0, len(pcm), FRAME_BYTES):
-            self._writer.write(encode(Kind.AUDIO, pcm[start : start + FRAME_BYTES]))
-        with contextlib.suppress(ConnectionError):
-            await self._writer.drain()
+    def agent_audio(self, pcm: bytes) -> list[Action]:
+        """Agent audio (16-bit PCM at 8 kHz) as audio messages of at most 20 ms, in one write."""
+        return [Send(b"".join(encode(Kind.AUDIO, pcm[i : i + FRAME_BYTES]) for i in range(0, len(pcm), FRAME_BYTES)))]
 
+    def _refusal(self, code: str) -> list[Action]:
+        return self._goodbye(code)
 
-async def handle_audiosocket(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, engines: Engines, settings: Settings
-) -> None:
-    """Serve one AudioSocket connection: UUID first, then audio, DTMF and finally a hang-up."""
-    parser = Parser(max_payload=settings.max_frame_bytes)
-    session: CallSession | None = None
-    reason = "disconnected"
-    peer = writer.get_extra_info("peername")
-    try:
-        while True:
-            data = await asyncio.wait_for(reader.read(4096), READ_TIMEOUT_S)
-            if not data:
-                break
-            try:
-                messages = parser.feed(data)
-            except ProtocolError as exc:  # the stream is out of step: nothing after this can be trusted
-                metrics.ERRORS.labels(exc.code).inc()
-                if session is not None:
-                    await session.call.send_error(exc.code, exc.message, fatal=True)
-                log.warning("audiosocket %s: %s", peer, exc.message)
-                reason = exc.code
-                break
-            for message in messages:
-                if message.kind is Kind.UUID and session is None:
-                    try:
-                        call_uuid = message.call_uuid()
-                        session = start_call(engines, settings, AudioSocketOutput(writer), sample_rate=SAMPLE_RATE,
-                                             transport="audiosocket", playback_lead_ms=LEAD_MS,
-                                             details={"asterisk_uuid": call_uuid, "remote": str(peer)},
-                                             on_own_end=lambda _: _hang_up(writer))
-                    except TooManyCalls as exc:
-                        log.warning("audiosocket %s: %s", peer, exc)
-                        writer.write(encode(Kind.HANGUP))
-                        return
-                    except (ProtocolError, UnknownPersona) as exc:
-                        metrics.ERRORS.labels("bad_uuid").inc()
-                        log.warning("audiosocket %s: %s", peer, exc)
-                        return
-                elif session is None:
-                    metrics.ERRORS.labels("not_started").inc()
-                    log.warning("audiosocket %s: %s before the UUID message", peer, message.kind.name)
-                elif message.kind is Kind.AUDIO:
-                    session.call.push_audio(message.payload)
-                elif message.kind is Kind.DTMF:
-                    with contextlib.suppress(ProtocolError):
-                        session.call.push_dtmf(message.digit())
-                elif message.kind is Kind.HANGUP:
-                    reason = "caller_hangup"
-                    return
-                elif message.kind is Kind.ERROR:
-                    code = message.payload.hex() or "unknown"
-                    await session.call.send_error("asterisk_error", f"Asterisk reported error 0x{code}")
-            if session is not None and session.done:
-                break
-    except (TimeoutError, ConnectionError):
-        reason = "disconnected"
-    finally:
-        if session is not None:
-            if reason != "caller_hangup":
-                with contextlib.suppress(ConnectionError):
-                    writer.write(encode(Kind.HANGUP))
-            await session.end(reason)
-        writer.close()
-        with contextlib.suppress(ConnectionError):
-            await writer.wait_closed()
+    def _goodbye(self, reason: str) -> list[Action]:
+        return [Send(HANGUP), Close()]
 
-
-async def _hang_up(writer: asyncio.StreamWriter) -> None:
-    """The call ended on this side: tell Asterisk, and close (the read loop then ends)."""
-    if not writer.is_closing():
-        with contextlib.suppress(ConnectionError):
-            writer.write(encode(Kind.HANGUP))
-            await writer.drain()
-        writer.close()
-
-
-async def serve_audiosocket(engines: Engines, settings: Settings) -> asyncio.Server:
-    """Listen for AudioSocket connections on ``settings.audiosocket_port``."""
-
-    async def client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await handle_audiosocket(reader, writer, engines, settings)
-
-    return await asyncio.start_server(client, settings.host, settings.audiosocket_port)
+    def _last_words(self, reason: str) -> list[Action]:
+        return [] if self._peer_hung_up else [Send(HANGUP)]

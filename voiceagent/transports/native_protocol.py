@@ -14,6 +14,7 @@ from typing import Any
 from voiceagent.config import SUPPORTED_SAMPLE_RATES
 
 MAX_PROMPT_CHARS = 4000
+PROTOCOL_VERSION = 1  # sent in ``ready``; raised when a change could break an existing client
 
 
 class ProtocolError(ValueError):
