@@ -1,0 +1,221 @@
+"""The shared socket loop with an in-memory link and a scripted call (no sockets, no models): it starts
+calls, carries out every kind of action, and ends calls the same way for every bridge."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from types import SimpleNamespace
+from typing import Any, cast
+
+import pytest
+
+from voiceagent.events import Error
+from voiceagent.pipeline.call import Call
+from voiceagent.pipeline.player import MarkingOutput
+from voiceagent.transports.audiosocket import HANGUP, AudioSocketBridge
+from voiceagent.transports.audiosocket_protocol import Kind, encode
+from voiceagent.transports.bridge import Bridge, CallParams
+from voiceagent.transports.native import NativeBridge
+from voiceagent.transports.session import CallSession, TooManyCalls, UnknownPersona
+from voiceagent.transports.socket_loop import BridgeOutput, OwnEnd, SocketLoop
+from voiceagent.transports.twilio import TwilioBridge
+
+
+class MemoryLink:
+    """A link whose peer is a list of messages; what the loop sends and how it closes is kept."""
+
+    def __init__(self, *incoming: str | bytes, authorized: bool = True) -> None:
+        self.incoming: asyncio.Queue[str | bytes | None] = asyncio.Queue()
+        for message in incoming:
+            self.incoming.put_nowait(message)
+        self.sent: list[str | bytes] = []
+        self.closed: tuple[int, str] | None = None
+        self._authorized = authorized
+
+    def hang_up(self) -> None:
+        self.incoming.put_nowait(None)
+
+    async def receive(self) -> str | bytes | None:
+        if self.closed is not None and self.incoming.empty():
+            return None
+        return await self.incoming.get()
+
+    async def send(self, data: str | bytes) -> None:
+        if self.closed is None:
+            self.sent.append(data)
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        if self.closed is None:
+            self.closed = (code, reason)
+            self.incoming.put_nowait(None)
+
+    def authorized(self, token: str | None) -> bool:
+        return self._authorized
+
+    def json(self) -> list[dict[str, Any]]:
+        return [json.loads(m) for m in self.sent if isinstance(m, str)]
+
+
+class ScriptedCall:
+    """What the loop uses of a Call, keeping what it was given; it ends when hung up."""
+
+    def __init__(self, params: CallParams, output: BridgeOutput) -> None:
+        self.params = params
+        self.output = output
+        self.call_id, self.transport, self.sample_rate = "call1", params.transport, params.sample_rate
+        self.persona = SimpleNamespace(name=params.persona or "assistant")
+        self.audio: list[bytes] = []
+        self.digits: list[str] = []
+        self.errors: list[tuple[str, bool]] = []
+        self.marks: list[str] = []
+        self.record = SimpleNamespace(write=lambda kind, **fields: self.errors.append((f"{kind}:{fields}", False)))
+        self.player = SimpleNamespace(acknowledge=self.marks.append)
+        self.end_reason = ""
+        self._ended = asyncio.Event()
+
+    async def run(self) -> None:
+        await self._ended.wait()
+
+    def hang_up(self, reason: str = "hangup") -> None:
+        if not self._ended.is_set():
+            self.end_reason = reason
+            self._ended.set()
+
+    def push_audio(self, pcm: bytes) -> None:
+        self.audio.append(pcm)
+
+    def push_dtmf(self, digit: str) -> None:
+        self.digits.append(digit)
+
+    async def send_error(self, code: str, message: str, fatal: bool = False) -> None:
+        self.errors.append((code, fatal))
+        await self.output.send_event(Error(code=code, message=message, fatal=fatal))
+
+
+class Switch:
+    """Starts scripted calls, or refuses them. ``late_goodbye``: the call's own-end notice is slow to run."""
+
+    def __init__(self, refuse: Exception | None = None, late_goodbye: bool = False) -> None:
+        self.refuse = refuse
+        self.late_goodbye = late_goodbye
+        self.calls: list[ScriptedCall] = []
+
+    def __call__(self, params: CallParams, output: BridgeOutput, on_own_end: OwnEnd) -> CallSession:
+        if self.refuse is not None:
+            raise self.refuse
+        call = ScriptedCall(params, output)
+        self.calls.append(call)
+
+        async def late(reason: str) -> None:
+            await asyncio.sleep(0.2)
+            await on_own_end(reason)
+
+        return CallSession(cast(Call, call), None, late if self.late_goodbye else on_own_end)
+
+
+def native() -> NativeBridge:
+    return NativeBridge(max_frame_bytes=640, models={}, budgets={})
+
+
+async def serve(link: MemoryLink, bridge: Bridge, switch: Switch) -> SocketLoop:
+    loop = SocketLoop(link, bridge, switch)
+    await asyncio.wait_for(loop.run(), 5)
+    return loop
+
+
+async def test_a_native_call_from_start_to_stop() -> None:
+    link, switch = MemoryLink('{"type": "start", "sample_rate": 8000}', b"\x01\x00" * 80, b"\x00",
+                              '{"type": "stop"}'), Switch()
+    await serve(link, native(), switch)
+    [call] = switch.calls
+    assert call.audio == [b"\x01\x00" * 80]
+    assert call.errors == [("odd_length", False)]  # a problem in a call goes through the call
+    assert [m["type"] for m in link.json()] == ["ready", "error", "ended"]
+    assert link.json()[-1]["reason"] == "caller_stop" and call.end_reason == "caller_stop"
+    assert link.closed == (1000, "")
+
+
+async def test_problems_before_a_call_reach_the_client_without_one() -> None:
+    link, switch = MemoryLink(b"\x00\x00", "not json"), Switch()
+    link.hang_up()
+    await serve(link, native(), switch)
+    assert [(m["type"], m["code"]) for m in link.json()] == [("error", "not_started"), ("error", "bad_json")]
+    assert not switch.calls
+
+
+@pytest.mark.parametrize(("refusal", "code", "close"), [
+    (TooManyCalls("full"), "server_busy", (1013, "server busy")),
+    (None, "unauthorized", (1008, "unauthorized")),
+])
+async def test_refused_calls_close_with_the_right_code(refusal: Exception | None, code: str,
+                                                       close: tuple[int, str]) -> None:
+    link = MemoryLink('{"type": "start"}', b"\x00\x00", authorized=refusal is not None)
+    switch = Switch(refusal)
+    await serve(link, native(), switch)
+    assert [m["code"] for m in link.json()] == [code] and link.closed == close and not switch.calls
+
+
+async def test_an_unknown_persona_leaves_the_native_connection_open() -> None:
+    link = MemoryLink('{"type": "start", "persona": "nobody"}')
+    task = asyncio.create_task(SocketLoop(link, native(), Switch(UnknownPersona("no persona 'nobody'"))).run())
+    await asyncio.sleep(0.05)
+    assert [m["code"] for m in link.json()] == ["unknown_persona"] and link.closed is None
+    link.hang_up()
+    await asyncio.wait_for(task, 5)
+
+
+async def test_a_call_that_ends_on_its_own_says_goodbye_once_and_closes() -> None:
+    link, switch = MemoryLink('{"type": "start"}'), Switch()
+    task = asyncio.create_task(SocketLoop(link, native(), switch).run())
+    await asyncio.sleep(0.05)
+    switch.calls[0].hang_up("idle_timeout")
+    await asyncio.wait_for(task, 5)
+    assert [m["type"] for m in link.json()] == ["ready", "ended"]
+    assert link.json()[-1]["reason"] == "idle_timeout" and link.closed == (1000, "idle_timeout")
+
+
+async def test_the_goodbye_is_said_even_when_the_loop_notices_the_end_first() -> None:
+    link, switch = MemoryLink('{"type": "start"}'), Switch(late_goodbye=True)
+    task = asyncio.create_task(SocketLoop(link, native(), switch).run())
+    await asyncio.sleep(0.05)
+    switch.calls[0].hang_up("server_shutdown")
+    await asyncio.sleep(0.01)
+    link.incoming.put_nowait(b"\x00\x00")  # the loop wakes, sees the call has ended, and finishes
+    await asyncio.wait_for(task, 5)
+    await asyncio.sleep(0.25)  # the late notice comes and finds the goodbye said
+    assert [m["type"] for m in link.json()] == ["ready", "ended"] and link.closed == (1013, "server_shutdown")
+
+
+async def test_a_peer_that_goes_away_ends_the_call() -> None:
+    link, switch = MemoryLink('{"type": "start"}'), Switch()
+    link.hang_up()
+    await serve(link, native(), switch)
+    assert switch.calls[0].end_reason == "disconnected"
+
+
+async def test_twilio_marks_keys_and_the_marking_output() -> None:
+    start = json.dumps({"event": "start", "start": {"streamSid": "MZ1", "callSid": "CA1"}})
+    link, switch = MemoryLink(start, '{"event": "mark", "mark": {"name": "1.1"}}',
+                              '{"event": "dtmf", "dtmf": {"digit": "4"}}'), Switch()
+    task = asyncio.create_task(SocketLoop(link, TwilioBridge(), switch).run())
+    await asyncio.sleep(0.05)
+    call = switch.calls[0]
+    assert isinstance(call.output, MarkingOutput)
+    await call.output.send_mark("1.2")
+    assert call.marks == ["1.1"] and call.digits == ["4"]
+    assert json.loads(link.sent[-1])["mark"] == {"name": "1.2"}
+    link.incoming.put_nowait('{"event": "stop"}')
+    await asyncio.wait_for(task, 5)
+    assert call.end_reason == "caller_hangup"
+
+
+async def test_audiosocket_out_of_step_ends_the_call_with_a_fatal_error_and_a_hang_up() -> None:
+    link = MemoryLink(encode(Kind.UUID, bytes(16)) + encode(Kind.AUDIO, bytes(320)), b"\x42\x00\x01x")
+    switch = Switch()
+    await serve(link, AudioSocketBridge(max_payload=640, remote="peer"), switch)
+    [call] = switch.calls
+    assert call.audio == [bytes(320)]  # audio in the same chunk as the UUID reached the call
+    assert call.errors == [("unknown_type", True)] and call.end_reason == "unknown_type"
+    assert link.sent == [HANGUP]
+    assert not isinstance(call.output, MarkingOutput)

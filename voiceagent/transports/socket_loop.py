@@ -1,0 +1,144 @@
+"""The one socket loop every WebSocket and TCP bridge runs on: read from the link, feed the bridge, carry
+out the actions it returns. Starting a call, protocol errors before and during a call, hang-ups from
+either side and the call's own end are handled here, the same way for every transport; what differs
+(the wire format, what is said and when) is the bridge's business."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from voiceagent import metrics
+from voiceagent.events import Error, Event
+from voiceagent.transports.bridge import (
+    AcknowledgeMark,
+    Action,
+    Bridge,
+    CallParams,
+    Close,
+    EndCall,
+    FlowControl,
+    Problem,
+    PushAudio,
+    PushDtmf,
+    Send,
+    StartCall,
+)
+from voiceagent.transports.links import Link
+from voiceagent.transports.session import CallSession, TooManyCalls, UnknownPersona
+
+Execute = Callable[[list[Action]], Awaitable[None]]
+OwnEnd = Callable[[str], Awaitable[None]]
+
+
+class BridgeOutput:
+    """The call's output for every bridge: the bridge turns events and audio into wire messages."""
+
+    def __init__(self, bridge: Bridge, execute: Execute) -> None:
+        self._bridge = bridge
+        self._execute = execute
+
+    async def send_event(self, event: Event) -> None:
+        """An event, in the bridge's words (or none)."""
+        await self._execute(self._bridge.agent_event(event))
+
+    async def send_audio(self, pcm: bytes) -> None:
+        """One frame of agent audio, in the bridge's format."""
+        await self._execute(self._bridge.agent_audio(pcm))
+
+
+class MarkingBridgeOutput(BridgeOutput):
+    """The output of a bridge whose peer reports what it has played (a ``MarkingOutput``)."""
+
+    async def send_mark(self, name: str) -> None:
+        """Ask the peer to report ``name`` back once it has played what came before."""
+        await self._execute(self._bridge.agent_mark(name))
+
+
+# Starts a call for the loop: raises UnknownPersona or TooManyCalls (see transports.session.start_call)
+Starter = Callable[[CallParams, BridgeOutput, OwnEnd], CallSession]
+
+
+class SocketLoop:
+    """One connection: a link, the bridge that speaks its protocol, and the call once there is one."""
+
+    def __init__(self, link: Link, bridge: Bridge, start: Starter) -> None:
+        self.link = link
+        self.bridge = bridge
+        self._start = start
+        self.session: CallSession | None = None
+        self._reason = bridge.gone_reason  # why the call ends if the peer goes without a word
+        self._reading = True
+
+    async def run(self) -> None:
+        """Serve the connection until either side ends it; the call is ended and its record written."""
+        try:
+            while self._reading and not (self.session is not None and self.session.done):
+                data = await self.link.receive()
+                if data is None:
+                    break
+                await self.execute(self.bridge.receive(data))
+        finally:
+            await self._finish()
+
+    async def execute(self, actions: list[Action]) -> None:
+        """Carry out a bridge's actions, in order."""
+        for action in actions:
+            await self._do(action)
+
+    async def _do(self, action: Action) -> None:
+        call = self.session.call if self.session is not None else None
+        match action:
+            case Send(data):
+                await self.link.send(data)
+            case PushAudio(pcm) if call is not None:
+                call.push_audio(pcm)
+            case PushDtmf(digit) if call is not None:
+                call.push_dtmf(digit)
+            case AcknowledgeMark(name) if call is not None:
+                call.player.acknowledge(name)
+            case FlowControl(event) if call is not None:
+                call.record.write("flow_control", event=event)
+            case Problem(code, message, fatal):
+                await self._problem(code, message, fatal)
+            case StartCall(params):
+                await self._start_call(params)
+            case EndCall(reason):
+                self._reason, self._reading = reason, False
+            case Close(code, reason):
+                self._reading = False
+                await self.link.close(code, reason)
+
+    async def _problem(self, code: str, message: str, fatal: bool) -> None:
+        """Through the call when there is one; before, counted and put in the bridge's words."""
+        if self.session is not None and not self.session.done:
+            await self.session.call.send_error(code, message, fatal)
+            return
+        metrics.ERRORS.labels(code).inc()
+        await self.execute(self.bridge.agent_event(Error(code=code, message=message, fatal=fatal)))
+
+    async def _start_call(self, params: CallParams) -> None:
+        if params.check_token and not self.link.authorized(params.token):
+            await self.execute(self.bridge.refused("unauthorized", "missing or wrong token"))
+            return
+        output_class = MarkingBridgeOutput if self.bridge.marks else BridgeOutput
+        try:
+            self.session = self._start(params, output_class(self.bridge, self.execute), self._own_end)
+        except UnknownPersona as exc:
+            await self.execute(self.bridge.refused("unknown_persona", str(exc)))
+        except TooManyCalls as exc:
+            await self.execute(self.bridge.refused("server_busy", str(exc)))
+        else:
+            call = self.session.call
+            await self.execute(self.bridge.started(call.call_id, call.persona.name))
+
+    async def _own_end(self, reason: str) -> None:
+        """The call ended on its own (a limit, a failure, shutdown): the bridge says goodbye and closes."""
+        await self.execute(self.bridge.call_ended(reason))
+
+    async def _finish(self) -> None:
+        if self.session is not None:
+            ended_itself = self.session.done
+            await self.session.end(self._reason)
+            reason = self.session.call.end_reason
+            await self.execute(self.bridge.call_ended(reason) if ended_itself else self.bridge.finished(reason))
+        await self.link.close()
