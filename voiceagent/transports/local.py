@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 import wave
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +17,12 @@ from voiceagent.audio.line_buffer import LineBuffer
 from voiceagent.audio.pcm import float_to_pcm16, pcm16_to_float
 from voiceagent.client import load_audio
 from voiceagent.config import Settings
-from voiceagent.engines.loader import load_engines
 from voiceagent.events import AgentText, Clear, Error, Event, Transcript, TurnMetrics
 from voiceagent.pipeline.call import Call
+from voiceagent.pipeline.player import CallOutput
+from voiceagent.transports.session import Switchboard
 
+BoardBuilder = Callable[[Settings], Awaitable[Switchboard]]
 RATE = 16000
 FRAME = RATE // 50  # 20 ms
 
@@ -51,13 +54,22 @@ class TerminalOutput:
         self.audio.append((time.monotonic(), pcm))
 
 
-async def talk_file(settings: Settings, input_path: Path, output_path: Path, persona: str | None = None) -> int:
-    """Play ``input_path`` as the caller after the greeting; write the conversation to ``output_path``."""
+def _local_call(board: Switchboard, output: CallOutput, persona: str | None) -> Call:
+    """A call on this machine (not in the server's registry of calls)."""
+    settings = board.settings
+    return Call(call_id=f"talk-{int(time.time())}", engines=board.engines, phrases=board.phrases, settings=settings,
+                persona=board.personas[persona or settings.persona], sample_rate=RATE, output=output,
+                transport="local")
+
+
+async def talk_file(settings: Settings, input_path: Path, output_path: Path, persona: str | None = None, *,
+                    build: BoardBuilder) -> int:
+    """Play ``input_path`` as the caller after the greeting; write the conversation to ``output_path``.
+    ``build`` makes the switchboard (the composition root's ``build_switchboard``)."""
     caller = load_audio(input_path, RATE)
-    engines = await load_engines(settings)
+    board = await build(settings)
     out = TerminalOutput()
-    call = Call(call_id=f"talk-{int(time.time())}", engines=engines, settings=settings,
-                persona=engines.personas[persona or settings.persona], sample_rate=RATE, output=out)
+    call = _local_call(board, out, persona)
     task = asyncio.create_task(call.run())
     start = time.monotonic()
     sent: list[np.ndarray] = []
@@ -88,7 +100,7 @@ async def talk_file(settings: Settings, input_path: Path, output_path: Path, per
     await until_quiet(60)  # the answer
     call.hang_up("caller_stop")
     await task
-    await engines.close()
+    await board.engines.close()
     _write_stereo(output_path, np.concatenate(sent), out.audio, start)
     print(f"conversation written to {output_path} (caller left, agent right)")
     return 0
@@ -132,16 +144,14 @@ class SpeakerOutput(TerminalOutput):
         self.line.push(pcm)
 
 
-async def talk_live(settings: Settings, persona: str | None = None) -> int:
+async def talk_live(settings: Settings, persona: str | None = None, *, build: BoardBuilder) -> int:
     """Talk through the microphone and speakers until Ctrl-C (use a headset: there is no echo
     cancellation here, so loudspeakers would let the agent interrupt itself)."""
     import sounddevice
 
-    engines = await load_engines(settings)
+    board = await build(settings)
     out = SpeakerOutput()
-    call = Call(call_id=f"talk-{int(time.time())}", engines=engines, settings=settings,
-                persona=engines.personas[persona or settings.persona], sample_rate=RATE, output=out,
-                transport="local")
+    call = _local_call(board, out, persona)
     loop = asyncio.get_running_loop()
 
     def microphone(indata: Any, frames: int, time_info: Any, status: Any) -> None:
@@ -159,7 +169,7 @@ async def talk_live(settings: Settings, persona: str | None = None) -> int:
         except asyncio.CancelledError:
             call.hang_up("caller_stop")
             await asyncio.shield(task)
-    await engines.close()
+    await board.engines.close()
     return 0
 
 

@@ -29,9 +29,8 @@ import pjsua2 as pj
 from voiceagent import __version__
 from voiceagent.audio.line_buffer import LineBuffer
 from voiceagent.config import Settings
-from voiceagent.engines.loader import Engines
 from voiceagent.events import Clear, Error, Event
-from voiceagent.transports.session import CallSession, TooManyCalls, UnknownPersona, start_call
+from voiceagent.transports.session import CallSession, Switchboard, TooManyCalls, UnknownPersona, start_call
 
 log = logging.getLogger(__name__)
 
@@ -134,8 +133,8 @@ class _Account(pj.Account):  # type: ignore[misc]
 class SipGateway:
     """Runs PJSIP on its own thread and bridges each answered call to a voiceagent :class:`Call`."""
 
-    def __init__(self, engines: Engines, settings: Settings, loop: asyncio.AbstractEventLoop) -> None:
-        self.engines = engines
+    def __init__(self, board: Switchboard, settings: Settings, loop: asyncio.AbstractEventLoop) -> None:
+        self.board = board
         self.settings = settings
         self.loop = loop
         # pjsua2 objects live and die on the PJSIP thread: kept here while in use, then in a graveyard
@@ -163,11 +162,6 @@ class SipGateway:
         """Hang up every call and shut PJSIP down."""
         self._stopping.set()
         await asyncio.to_thread(self._thread.join, 10)
-
-    @property
-    def active_calls(self) -> int:
-        """SIP calls in progress."""
-        return len(self._calls)
 
     # ------------------------------------------------------------ PJSIP thread
     def _run(self) -> None:
@@ -259,7 +253,7 @@ class SipGateway:
         self._calls[call_id] = call
         param = pj.CallOpParam()
         try:
-            self.engines.calls.admit()
+            self.board.calls.admit()
             param.statusCode = pj.PJSIP_SC_OK
         except TooManyCalls as exc:
             log.warning("sip: refusing a call: %s", exc)
@@ -286,7 +280,7 @@ class SipGateway:
     # ------------------------------------------------------------ event-loop side
     def _start_session(self, call_id: int, output: SipOutput, details: dict[str, str]) -> None:
         try:
-            session = start_call(self.engines, self.settings, output, sample_rate=RATE, transport="sip",
+            session = start_call(self.board, self.settings, output, sample_rate=RATE, transport="sip",
                                  details=details)
         except (UnknownPersona, TooManyCalls) as exc:
             log.warning("sip: %s", exc)
@@ -304,8 +298,8 @@ class SipGateway:
             ending.add_done_callback(self._endings.discard)
 
 
-async def run_sip(settings: Settings, engines: Engines) -> SipGateway:
+async def run_sip(settings: Settings, board: Switchboard) -> SipGateway:
     """Start the SIP endpoint on the running loop."""
-    gateway = SipGateway(engines, settings, asyncio.get_running_loop())
+    gateway = SipGateway(board, settings, asyncio.get_running_loop())
     await gateway.start()
     return gateway
