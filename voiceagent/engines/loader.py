@@ -50,12 +50,16 @@ def make_llm(settings: Settings) -> ChatEngine:
     if settings.llm == "ollama":
         from voiceagent.engines.ollama_chat import OllamaEngine
 
-        server: ChatEngine = OllamaEngine(settings.model, host=settings.llm_url, timeout_s=settings.engine_timeout_s)
+        server: ChatEngine = OllamaEngine(
+            settings.model, host=settings.llm_url, timeout_s=settings.engine_timeout_s,
+            keep_alive=settings.llm_keep_alive, seed=settings.llm_seed, top_k=settings.llm_top_k,
+        )
     elif settings.llm == "openai":
         from voiceagent.engines.openai_chat import OpenAIEngine
 
         server = OpenAIEngine(
-            settings.model, base_url=settings.llm_url, api_key=settings.llm_api_key, timeout_s=settings.engine_timeout_s
+            settings.model, base_url=settings.llm_url, api_key=settings.llm_api_key, timeout_s=settings.engine_timeout_s,
+            seed=settings.llm_seed,
         )
     else:
         return _embedded(settings, settings.model)
@@ -71,7 +75,8 @@ def _embedded(settings: Settings, model: str) -> ChatEngine:
 
     path = bundled.gguf_path(model)
     label = f"llama_cpp:{model or bundled.DEFAULT_LLM}"
-    return LlamaCppEngine(path, threads=settings.llm_threads, context=settings.llm_context, label=label)
+    return LlamaCppEngine(path, threads=settings.llm_threads, context=settings.llm_context, label=label,
+                          batch_threads=settings.llm_batch_threads, seed=settings.llm_seed, top_k=settings.llm_top_k)
 
 
 async def load_engines(settings: Settings) -> Engines:

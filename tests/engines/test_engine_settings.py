@@ -1,0 +1,42 @@
+"""The engine constants come from the settings: what ``make_llm`` builds carries the configured seed,
+top_k, keep-alive and threads (the defaults are the values that used to be written into the engines)."""
+
+from __future__ import annotations
+
+import pytest
+
+from voiceagent.config import Settings
+from voiceagent.engines.llama_cpp import LlamaCppEngine
+from voiceagent.engines.loader import make_llm
+from voiceagent.engines.ollama_chat import OllamaEngine
+from voiceagent.engines.openai_chat import OpenAIEngine
+
+
+async def test_server_backends_get_the_configured_sampling() -> None:
+    ollama = make_llm(Settings(llm="ollama", llm_seed=3, llm_top_k=5, llm_keep_alive="2m"))
+    openai = make_llm(Settings(llm="openai", llm_url="http://127.0.0.1:9/v1", llm_seed=3))
+    try:
+        assert isinstance(ollama, OllamaEngine) and isinstance(openai, OpenAIEngine)
+        assert ollama.options == {"seed": 3, "top_k": 5} and ollama.keep_alive == "2m"
+        assert openai.seed == 3
+    finally:
+        await ollama.close()
+        await openai.close()
+
+
+def test_defaults_are_the_former_constants() -> None:
+    defaults = Settings()
+    assert (defaults.llm_seed, defaults.llm_top_k, defaults.llm_keep_alive) == (7, 40, "30m")
+    assert defaults.llm_batch_threads == 0  # prompt evaluation on as many threads as generation
+
+
+@pytest.mark.slow
+async def test_the_embedded_model_gets_the_configured_threads_and_sampling() -> None:
+    engine = make_llm(Settings(model="smollm2-135m", llm_context=512, llm_threads=2, llm_batch_threads=1,
+                               llm_seed=3, llm_top_k=5))
+    try:
+        assert isinstance(engine, LlamaCppEngine) and (engine.seed, engine.top_k) == (3, 5)
+        params = engine._llm.context_params
+        assert (params.n_threads, params.n_threads_batch) == (2, 1)
+    finally:
+        await engine.close()
