@@ -20,6 +20,7 @@ from voiceagent.bench.calls.line import (
     phone_speech,
     snr_db,
 )
+from voiceagent.bench.calls.report import build_report, format_table
 from voiceagent.bench.calls.runner import select_calls
 from voiceagent.bench.calls.script import CATEGORIES, ScriptError, builtin_scripts, load_script
 from voiceagent.bench.calls.textnorm import contains, normalize
@@ -195,3 +196,26 @@ def test_max_turns_takes_whole_calls_long_and_short() -> None:
     assert chosen[0].kind == "long" and any(c.kind == "short" for c in chosen)
     assert [c.name for c in select_calls(RECEPTION, quick=True, max_turns=None)] == list(RECEPTION.quick)
     assert sum(len(c.turns) for c in select_calls(RECEPTION, quick=False, max_turns=None)) == RECEPTION.spoken_turns
+
+
+# ------------------------------------------------------------------ the report
+def row(position: int, ok: bool, heard: str, category: str = "fact", call: str = "c", filler: bool = False,
+        latency: float | None = 700.0) -> dict[str, object]:
+    return {"persona": "p", "path": "wideband", "call": call, "position": position, "category": category,
+            "voice_kind": "neural", "said": "open on saturday", "transcript": "open on sunday",
+            "keywords": ["saturday"], "heard": heard, "ok": ok, "filler": filler, "real_reply_ms": latency}
+
+
+def test_the_report_splits_relevance_by_category_and_position_and_counts_repeats() -> None:
+    rows = [row(1, True, "We open at 9."), row(2, False, "We open at 9.", category="dialogue"),
+            *[row(i, i % 2 == 0, f"reply {i}", filler=i == 7) for i in range(3, 9)],
+            row(9, True, "", latency=None), row(1, True, "We open at 9.", call="other")]
+    report = build_report(rows, {"machine": {}})
+    s = report["summary"]["p/wideband"]
+    assert s["turns"] == 10 and s["relevance"] == 0.6
+    assert s["relevance_by_category"]["dialogue"] == 0.0 and s["relevance_by_category"]["out_of_scope"] is None
+    assert s["relevance_first_5"] == 0.5 and s["relevance_later"] == 0.75
+    assert s["repeat_rate"] == 0.1  # turn 2 repeats turn 1 of the same call; the other call does not count
+    assert s["filler_rate"] == 0.1 and s["unanswered"] == 1
+    assert s["wer"] == 1 / 3 and s["keyword_error_rate"] == 1.0
+    assert "p/wideband" in format_table(report)

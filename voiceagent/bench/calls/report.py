@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from voiceagent.bench.calls.script import CATEGORIES
+from voiceagent.bench.calls.textnorm import normalize
 from voiceagent.bench.calls.wer import keyword_error_rate, word_error_rate
 from voiceagent.bench.stats import percentile
 
@@ -41,6 +42,7 @@ def summarize(rows: Sequence[Row]) -> dict[str, Any]:
         "real_reply_p50_ms": percentile(latencies, 50),
         "real_reply_p95_ms": percentile(latencies, 95),
         "filler_rate": _share(rows, lambda r: bool(r["filler"])),
+        "repeat_rate": _share(rows, lambda r: bool(r["repeats_earlier"])),
         "unanswered": sum(1 for r in rows if r["real_reply_ms"] is None),
     }
     summary["by_voice_kind"] = {
@@ -53,8 +55,20 @@ def summarize(rows: Sequence[Row]) -> dict[str, Any]:
     return summary
 
 
+def mark_repeats(rows: Sequence[Row]) -> None:
+    """Set ``repeats_earlier`` on each turn whose reply the caller already heard earlier in the same call,
+    word for word after normalisation (a small model's history taking over shows up here)."""
+    heard: dict[tuple[str, str, str], set[str]] = {}
+    for row in rows:
+        earlier = heard.setdefault((row["persona"], row["path"], row["call"]), set())
+        said = normalize(row["heard"])
+        row["repeats_earlier"] = bool(said) and said in earlier
+        earlier.add(said)
+
+
 def build_report(rows: Sequence[Row], meta: dict[str, Any]) -> dict[str, Any]:
     """The report: run facts, a summary per persona and path, per path over all personas, and every turn."""
+    mark_repeats(rows)
     groups: dict[str, Any] = {}
     for persona in dict.fromkeys(r["persona"] for r in rows):
         for path in dict.fromkeys(r["path"] for r in rows):
@@ -72,7 +86,7 @@ def _fmt(value: Any, pct: bool = False) -> str:
 
 
 HEADER = (f"{'persona/path':28s}{'turns':>6s}{'WER':>6s}{'KER':>6s}{'relev':>7s}{'fact':>6s}{'oos':>6s}"
-          f"{'unk':>6s}{'dlg':>6s}{'1-5':>6s}{'6+':>6s}{'p50':>7s}{'p95':>7s}{'filler':>7s}")
+          f"{'unk':>6s}{'dlg':>6s}{'1-5':>6s}{'6+':>6s}{'p50':>7s}{'p95':>7s}{'filler':>7s}{'repeat':>7s}")
 
 
 def table_line(name: str, s: dict[str, Any]) -> str:
@@ -82,7 +96,8 @@ def table_line(name: str, s: dict[str, Any]) -> str:
             f"{_fmt(s['relevance'], True):>7s}{_fmt(cat['fact'], True):>6s}{_fmt(cat['out_of_scope'], True):>6s}"
             f"{_fmt(cat['unknown_fact'], True):>6s}{_fmt(cat['dialogue'], True):>6s}"
             f"{_fmt(s['relevance_first_5'], True):>6s}{_fmt(s['relevance_later'], True):>6s}"
-            f"{_fmt(s['real_reply_p50_ms']):>7s}{_fmt(s['real_reply_p95_ms']):>7s}{_fmt(s['filler_rate'], True):>7s}")
+            f"{_fmt(s['real_reply_p50_ms']):>7s}{_fmt(s['real_reply_p95_ms']):>7s}{_fmt(s['filler_rate'], True):>7s}"
+            f"{_fmt(s['repeat_rate'], True):>7s}")
 
 
 def format_table(report: dict[str, Any]) -> str:
@@ -98,5 +113,6 @@ def format_table(report: dict[str, Any]) -> str:
         lines.append(f"  {path:12s} {kinds}")
     lines.append("WER, KER: speech recognition; relev: share of turns passing every rule (fact, oos = out of scope, "
                  "unk = unknown fact, dlg = dialogue step; 1-5 / 6+: position in the call); p50/p95: real reply "
-                 "at the client, ms; filler: share of turns with a filler")
+                 "at the client, ms; filler: share of turns with a filler; repeat: share of replies the caller had "
+                 "already heard in the call, word for word")
     return "\n".join(lines)
