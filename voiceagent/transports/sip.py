@@ -30,6 +30,7 @@ from voiceagent import __version__
 from voiceagent.audio.line_buffer import LineBuffer
 from voiceagent.config import Settings
 from voiceagent.events import Clear, Error, Event
+from voiceagent.pipeline.tasks import TaskSet
 from voiceagent.transports.session import CallSession, Switchboard, TooManyCalls, UnknownPersona, start_call
 
 log = logging.getLogger(__name__)
@@ -147,7 +148,7 @@ class SipGateway:
         self._stopping = threading.Event()
         self._failure: BaseException | None = None
         self._account: _Account | None = None
-        self._endings: set[asyncio.Future[None]] = set()
+        self._endings = TaskSet()  # calls being ended after the SIP side hung up
         self._thread = threading.Thread(target=self._run, name="pjsip", daemon=True)
 
     # ------------------------------------------------------------ lifecycle (asyncio side)
@@ -279,23 +280,22 @@ class SipGateway:
 
     # ------------------------------------------------------------ event-loop side
     def _start_session(self, call_id: int, output: SipOutput, details: dict[str, str]) -> None:
+        async def hang_up(_: str) -> None:  # the call ended here (a limit, a failure, shutdown)
+            self._commands.put(("hangup", call_id))
+
         try:
             session = start_call(self.board, self.settings, output, sample_rate=RATE, transport="sip",
-                                 details=details)
+                                 details=details, on_own_end=hang_up)
         except (UnknownPersona, TooManyCalls) as exc:
             log.warning("sip: %s", exc)
             self._commands.put(("hangup", call_id))
             return
         self.sessions[call_id] = session
-        # A call that ends here (an internal failure, a limit) hangs the SIP call up.
-        session.task.add_done_callback(lambda _: self._commands.put(("hangup", call_id)))
 
     def _end_session(self, call_id: int, reason: str) -> None:
         session = self.sessions.pop(call_id, None)
         if session is not None:
-            ending = asyncio.ensure_future(session.end(reason))
-            self._endings.add(ending)
-            ending.add_done_callback(self._endings.discard)
+            self._endings.start(session.end(reason))
 
 
 async def run_sip(settings: Settings, board: Switchboard) -> SipGateway:
