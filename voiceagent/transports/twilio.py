@@ -94,7 +94,7 @@ class TwilioBridge(Bridge):
         if isinstance(event, Clear) and self.stream_sid is not None:
             return [Send(clear_message(self.stream_sid))]
         if isinstance(event, Error):
-            log.warning("twilio stream %s: %s: %s", self.stream_sid, event.code, event.message)
+            log.warning("twilio stream %s: %s: %s", self.stream_sid or "(not started)", event.code, event.message)
         return []
 
     def agent_audio(self, pcm: bytes) -> list[Action]:
