@@ -48,7 +48,7 @@ class RunningServer:
 @contextlib.contextmanager
 def run_server(settings: Settings, *, sip: bool = False) -> Iterator[RunningServer]:
     """Start the real server (real engines) on loopback in a thread; stop it afterwards."""
-    from voiceagent.server import run_server as serve
+    from voiceagent.app import run_server as serve
 
     loop = asyncio.new_event_loop()
     ready = threading.Event()

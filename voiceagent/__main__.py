@@ -44,19 +44,20 @@ def _settings(args: argparse.Namespace) -> Settings:
 def _talk(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
+    from voiceagent.app import build_switchboard
     from voiceagent.transports.local import microphone_problem, talk_file
 
     if args.input:
         if not Path(args.input).is_file():
             print(f"voiceagent talk: no such recording: {args.input}", file=sys.stderr)
             return 2
-        return asyncio.run(talk_file(settings, Path(args.input), Path(args.output)))
+        return asyncio.run(talk_file(settings, Path(args.input), Path(args.output), build=build_switchboard))
     problem = microphone_problem()
     if problem is None:
         from voiceagent.transports.local import talk_live
 
         try:
-            return asyncio.run(talk_live(settings))
+            return asyncio.run(talk_live(settings, build=build_switchboard))
         except KeyboardInterrupt:
             return 0
     print(f"voiceagent talk: cannot use the microphone: {problem}. "
@@ -119,20 +120,21 @@ def main(argv: list[str] | None = None) -> int:
     turn = bench_sub.add_parser("turn", help="turn time with real recordings, overlapped vs sequential")
     _add_settings_flags(turn)
     turn.add_argument("--rounds", type=int, default=3, help="times each recording is played")
-    turn.add_argument("--audio", nargs="*", help="recordings to use as callers (default: ../shared/audio)")
+    turn.add_argument("--audio", nargs="*", help="recordings to use as callers (default: ../shared/audio in a "
+                      "checkout, else callers synthesised with the bundled voice)")
     turn.add_argument("--json", dest="json_out", help="also write the results to this JSON file")
     models = bench_sub.add_parser("models", help="speed against relevance of every reachable language model")
     _add_settings_flags(models)
     from voiceagent.bench.models.cli import add_arguments as models_arguments
 
     models_arguments(models)
-    persona = sub.add_parser("persona", help="persona files: `persona check FILE` lints one and shows its prompt")
-    from voiceagent.personas.check import add_arguments as persona_arguments
     calls_bench = bench_sub.add_parser("calls", help="spoken end-to-end benchmark: right answers and latency per path")
     from voiceagent.bench.calls.cli import add_arguments as calls_arguments
 
     calls_arguments(calls_bench)
     calls_bench.add_argument("--config", help=argparse.SUPPRESS)
+    persona = sub.add_parser("persona", help="persona files: `persona check FILE` lints one and shows its prompt")
+    from voiceagent.personas.check import add_arguments as persona_arguments
 
     persona_arguments(persona)
     args = parser.parse_args(argv)
@@ -156,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(settings.describe(), indent=2))
         return 0
     if args.command in ("serve", "sip"):
-        from voiceagent.server import run_server
+        from voiceagent.app import run_server
 
         try:
             asyncio.run(run_server(settings, sip=args.command == "sip"))
@@ -168,12 +170,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "talk":
         return _talk(args, settings)
-    if args.bench == "models":
-        from voiceagent.bench.models.cli import run as run_models
     if args.bench == "calls":
         from voiceagent.bench.calls.cli import run as run_calls
 
         return run_calls(args)
+    if args.bench == "models":
+        from voiceagent.bench.models.cli import run as run_models
 
         return run_models(args, settings)
     from voiceagent.bench.turn import run_turn_bench

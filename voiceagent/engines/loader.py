@@ -1,4 +1,5 @@
-"""Load every engine once per process, warm them, and hand them to calls."""
+"""Load every engine once per process and warm it. Engines know nothing of calls: the composition root
+(:mod:`voiceagent.app`) hands them to the calls."""
 
 from __future__ import annotations
 
@@ -13,36 +14,33 @@ from voiceagent.config import Settings
 from voiceagent.engines import bundled
 from voiceagent.engines.llm import ChatEngine, EngineError
 from voiceagent.engines.piper import PiperSynthesizer
+from voiceagent.engines.silero_vad import SileroModel
+from voiceagent.engines.speech import Synthesizer, Transcriber, VadModel
 from voiceagent.engines.whisper import WhisperTranscriber
-from voiceagent.personas import Persona, load_personas
-from voiceagent.pipeline.phrases import PhraseBank
-from voiceagent.pipeline.registry import CallRegistry
-from voiceagent.stages.vad import SileroModel
 
 log = logging.getLogger(__name__)
+
+WARM_S_PER_PROMPT = 60.0  # the most each persona's system prompt may take to evaluate at start-up
 
 
 @dataclasses.dataclass(slots=True)
 class Engines:
-    """The shared engines and the personas, loaded once and shared by every call."""
+    """The engines, loaded once and shared by every call."""
 
-    vad: SileroModel
-    stt: WhisperTranscriber
+    vad: VadModel
+    stt: Transcriber
     llm: ChatEngine
-    tts: PiperSynthesizer
-    personas: dict[str, Persona]
-    phrases: PhraseBank
-    calls: CallRegistry = dataclasses.field(default_factory=lambda: CallRegistry(8))  # calls in progress
+    tts: Synthesizer
 
     def models(self) -> dict[str, str]:
         """Which model each stage runs (for logs and the ready event)."""
-        return {"vad": "silero_vad_v6", "stt": self.stt.label, "llm": self.llm.label, "tts": self.tts.label}
+        return {"vad": self.vad.label, "stt": self.stt.label, "llm": self.llm.label, "tts": self.tts.label}
 
     async def close(self) -> None:
         """Release the engines."""
         await self.llm.close()
-        self.stt.worker.close()
-        self.tts.worker.close()
+        self.stt.close()
+        self.tts.close()
 
 
 def make_llm(settings: Settings) -> ChatEngine:
@@ -79,15 +77,13 @@ def _embedded(settings: Settings, model: str) -> ChatEngine:
                           batch_threads=settings.llm_batch_threads, seed=settings.llm_seed, top_k=settings.llm_top_k)
 
 
-async def load_engines(settings: Settings) -> Engines:
-    """Load and warm everything: after this the first caller pays no start-up cost."""
+async def load_engines(settings: Settings, system_prompts: list[str]) -> Engines:
+    """Load and warm everything: after this the first caller pays no start-up cost. ``system_prompts``
+    are cached in the model in order (put the default persona's last: it stays in the cache)."""
     started = time.monotonic()
-    personas = load_personas(settings.prompts_dir)
-    if settings.persona not in personas:
-        raise ValueError(f"persona {settings.persona!r} is not in {settings.prompts_dir} ({', '.join(personas)})")
     onnx, config = bundled.piper_voice(settings.tts_voice)
 
-    def load_blocking() -> tuple[SileroModel, WhisperTranscriber, ChatEngine, PiperSynthesizer]:
+    def load_blocking() -> Engines:
         stt = WhisperTranscriber(
             bundled.whisper_dir(settings.stt_model),
             device=settings.stt_device,
@@ -96,18 +92,16 @@ async def load_engines(settings: Settings) -> Engines:
             label=settings.stt_model,
         )
         tts = PiperSynthesizer(onnx, config, threads=settings.tts_threads, label=settings.tts_voice)
-        return SileroModel(), stt, make_llm(settings), tts
+        return Engines(vad=SileroModel(), stt=stt, llm=make_llm(settings), tts=tts)
 
-    vad, stt, llm, tts = await asyncio.to_thread(load_blocking)
-    await stt.transcribe(np.zeros(16000, dtype=np.float32))
-    phrases = await PhraseBank.build(tts, personas.values())
-    # The default persona last, so its system prompt is the one left in the model's cache.
-    order = sorted(personas.values(), key=lambda p: p.name == settings.persona)
+    engines = await asyncio.to_thread(load_blocking)
+    await engines.stt.transcribe(np.zeros(16000, dtype=np.float32))
     try:
-        await asyncio.wait_for(llm.warm([p.system for p in order]), settings.engine_timeout_s * len(order))
+        # Start-up, not a call: a long persona prompt on a busy machine may take a while to evaluate.
+        warm_s = max(WARM_S_PER_PROMPT, settings.engine_timeout_s) * len(system_prompts)
+        await asyncio.wait_for(engines.llm.warm(system_prompts), warm_s)
     except (EngineError, TimeoutError) as exc:
         # A remote model server may come up after us: serve anyway, calls apologise until it answers.
-        log.warning("language model %s did not warm up: %s", llm.label, exc)
+        log.warning("language model %s did not warm up: %r", engines.llm.label, exc)
     log.info("engines loaded and warm in %.1f s", time.monotonic() - started)
-    return Engines(vad=vad, stt=stt, llm=llm, tts=tts, personas=personas, phrases=phrases,
-                   calls=CallRegistry(settings.max_calls))
+    return engines

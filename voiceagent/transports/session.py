@@ -1,23 +1,25 @@
-"""Starting and ending a :class:`Call` on behalf of a transport (shared by every bridge)."""
+"""Starting and ending a :class:`Call` on behalf of a transport (shared by every bridge): the
+:class:`Switchboard` holds what calls are made of (engines, pre-synthesised phrases, personas) and the
+registry of calls in progress."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
 
 from voiceagent.config import Settings
+from voiceagent.engines.loader import Engines
+from voiceagent.personas import Persona
 from voiceagent.pipeline.call import Call
+from voiceagent.pipeline.phrases import PhraseBank
 from voiceagent.pipeline.player import CallOutput
-from voiceagent.pipeline.registry import CallRegistry, TooManyCalls
+from voiceagent.transports.registry import CallRegistry, TooManyCalls
 
-if TYPE_CHECKING:
-    from voiceagent.engines.loader import Engines
-
-__all__ = ["CallRegistry", "CallSession", "TooManyCalls", "UnknownPersona", "start_call"]
+__all__ = ["CallRegistry", "CallSession", "Switchboard", "TooManyCalls", "UnknownPersona", "start_call"]
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +64,23 @@ class CallSession:
         log.info("call %s ended (%s)", self.call.call_id, self.call.end_reason)
 
 
+@dataclasses.dataclass(eq=False, slots=True)
+class Switchboard:
+    """Everything a transport needs to put a call through, built once by the composition root."""
+
+    settings: Settings
+    engines: Engines
+    phrases: PhraseBank
+    personas: dict[str, Persona]
+    calls: CallRegistry  # calls in progress
+
+    def models(self) -> dict[str, str]:
+        """Which model each stage runs (for logs and the ready event)."""
+        return self.engines.models()
+
+
 def start_call(
-    engines: Engines,
+    board: Switchboard,
     settings: Settings,
     output: CallOutput,
     *,
@@ -77,14 +94,15 @@ def start_call(
 ) -> CallSession:
     """Create and start a call. Raises :class:`UnknownPersona` for a persona the server lacks and
     :class:`TooManyCalls` when the server is full."""
-    engines.calls.admit()
+    board.calls.admit()
     name = persona or settings.persona
-    chosen = engines.personas.get(name)
+    chosen = board.personas.get(name)
     if chosen is None:
-        raise UnknownPersona(f"no persona {name!r}; have {sorted(engines.personas)}")
+        raise UnknownPersona(f"no persona {name!r}; have {sorted(board.personas)}")
     call = Call(
         call_id=uuid.uuid4().hex[:12],
-        engines=engines,
+        engines=board.engines,
+        phrases=board.phrases,
         settings=settings,
         persona=chosen,
         sample_rate=sample_rate,
@@ -94,4 +112,4 @@ def start_call(
         details=details,
         playback_lead_ms=playback_lead_ms,
     )
-    return CallSession(call, engines.calls, on_own_end)
+    return CallSession(call, board.calls, on_own_end)
