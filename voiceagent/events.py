@@ -30,6 +30,7 @@ class Ready(Event):
     persona: str
     models: dict[str, str]
     budgets: dict[str, int]
+    protocol: int = 1  # the native protocol's version: raised when a change could break an existing client
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

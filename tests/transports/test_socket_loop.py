@@ -69,8 +69,6 @@ class ScriptedCall:
         self.digits: list[str] = []
         self.errors: list[tuple[str, bool]] = []
         self.marks: list[str] = []
-        self.record = SimpleNamespace(write=lambda kind, **fields: self.errors.append((f"{kind}:{fields}", False)))
-        self.player = SimpleNamespace(acknowledge=self.marks.append)
         self.end_reason = ""
         self._ended = asyncio.Event()
 
@@ -87,6 +85,13 @@ class ScriptedCall:
 
     def push_dtmf(self, digit: str) -> None:
         self.digits.append(digit)
+
+    def acknowledge_mark(self, name: str) -> bool:
+        self.marks.append(name)
+        return True
+
+    def note(self, kind: str, **fields: object) -> None:
+        self.errors.append((f"{kind}:{fields}", False))
 
     async def send_error(self, code: str, message: str, fatal: bool = False) -> None:
         self.errors.append((code, fatal))

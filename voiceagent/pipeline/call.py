@@ -105,6 +105,14 @@ class Call:
             self.end_reason = reason
             self._ended.set()
 
+    def acknowledge_mark(self, name: str) -> bool:
+        """The far end played agent audio up to the mark ``name`` (Twilio's echoed marks)."""
+        return self.player.acknowledge(name)
+
+    def note(self, kind: str, **fields: object) -> None:
+        """Write a transport's own happening (flow control, say) into the call record."""
+        self.record.write(kind, **fields)
+
     async def send_error(self, code: str, message: str, fatal: bool = False) -> None:
         """Tell the client something went wrong, count it and write it to the record."""
         await self.observer.error(code, message, fatal=fatal)

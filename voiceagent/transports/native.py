@@ -76,8 +76,8 @@ class NativeBridge(Bridge):
         """``ready``, with the protocol version."""
         super().started(call_id, persona)
         ready = Ready(call_id=call_id, sample_rate=self._sample_rate, persona=persona, models=self._models,
-                      budgets=self._budgets)
-        return [Send(json.dumps({**ready.to_dict(), "protocol": PROTOCOL_VERSION}))]
+                      budgets=self._budgets, protocol=PROTOCOL_VERSION)
+        return [Send(json.dumps(ready.to_dict()))]
 
     def refused(self, code: str, message: str) -> list[Action]:
         """An unknown persona leaves the connection open for another ``start``; other refusals close it."""

@@ -95,9 +95,9 @@ class SocketLoop:
             case PushDtmf(digit) if call is not None:
                 call.push_dtmf(digit)
             case AcknowledgeMark(name) if call is not None:
-                call.player.acknowledge(name)
+                call.acknowledge_mark(name)
             case FlowControl(event) if call is not None:
-                call.record.write("flow_control", event=event)
+                call.note("flow_control", event=event)
             case Problem(code, message, fatal):
                 await self._problem(code, message, fatal)
             case StartCall(params):
