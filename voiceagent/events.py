@@ -97,7 +97,7 @@ class TurnMetrics(Event):
     budget_events: list[BudgetEvent]
     filler: bool
     interrupted: bool
-    outcome: str  # answered, interrupted, apology, empty
+    outcome: str  # answered, interrupted, continued, apology, empty, call_ended (hung up before the reply)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -138,7 +138,7 @@ class Call:
                 await self._watch()
                 for task in (listener, player):
                     task.cancel()
-                await self._cancel_reply()
+                await self._cancel_reply(outcome="call_ended")
         finally:
             self._keypad.close()
             if self._reply is not None:
@@ -218,16 +218,20 @@ class Call:
         return self.agent_thinking or self.player.busy
 
     # ----------------------------------------------------------------- stopping the agent
-    async def _cancel_reply(self) -> None:
+    async def _cancel_reply(self, *, outcome: str = "continued") -> None:
         """Stop the reply in progress (if any) without touching playback. If none of it had been heard
         yet, the caller was simply not finished: the turn is carried into the next one, whose
-        transcript (of all the audio) revises it."""
+        transcript (of all the audio) revises it (``outcome`` says otherwise when the call is ending)."""
         reply = self._reply
         if reply is None or not reply.running:
             return
         await reply.cancel()
         if reply.reply_heard:
             await reply.report(interrupted=True)
+            return
+        if outcome != "continued":
+            reply.outcome = outcome
+            await reply.report(interrupted=False)
             return
         self._carried = reply
         self._recognizer.carry(reply.audio)

@@ -7,7 +7,7 @@ RTP and jitter buffering. Its conference bridge runs at 8 kHz here, so caller au
 the line's own rate and is resampled once, by soxr, for the 16 kHz models.
 
 Threads: every pjsua2 call happens on one thread that polls PJSIP's events; the media clock calls
-:class:`_Port` from PJSIP's own media thread every 20 ms. The asyncio side hears of calls, audio and keys
+:class:`LinePort` from PJSIP's own media thread every 20 ms. The asyncio side hears of calls, audio and keys
 through ``call_soon_threadsafe`` and asks for hang-ups through a queue the PJSIP thread drains.
 """
 
@@ -21,64 +21,17 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 import pjsua2 as pj
 
 from voiceagent import __version__
-from voiceagent.audio.line_buffer import LineBuffer
 from voiceagent.config import Settings
-from voiceagent.events import Clear, Error, Event
 from voiceagent.pipeline.tasks import TaskSet
 from voiceagent.transports.session import CallSession, Switchboard, TooManyCalls, UnknownPersona, start_call
+from voiceagent.transports.sip_media import RATE, LinePort, SipOutput
 
 log = logging.getLogger(__name__)
-
-RATE = 8000
-FRAME_BYTES = RATE // 50 * 2  # 20 ms of 16-bit PCM
-MAX_BUFFERED_BYTES = RATE * 2 * 5  # agent audio waiting for the media clock: 5 s at most
-
-
-class SipOutput:
-    """Agent audio waits for PJSIP's media clock; ``clear`` takes back whatever was not yet sent."""
-
-    def __init__(self) -> None:
-        self.line = LineBuffer(FRAME_BYTES, MAX_BUFFERED_BYTES)
-
-    async def send_event(self, event: Event) -> None:
-        """Barge-in flushes the buffer; errors go to the log (the record has every event)."""
-        if isinstance(event, Clear):
-            self.line.clear()
-        elif isinstance(event, Error):
-            log.warning("sip: %s: %s", event.code, event.message)
-
-    async def send_audio(self, pcm: bytes) -> None:
-        """Queue one frame of agent audio (16-bit PCM at 8 kHz)."""
-        self.line.push(pcm)
-
-    def next_frame(self) -> bytes:
-        """The next 20 ms for the line (silence when the agent is quiet). Called from the media thread."""
-        return self.line.next_frame()
-
-
-class _Port(pj.AudioMediaPort):  # type: ignore[misc]
-    """A conference-bridge port: the caller's frames in, the agent's frames out."""
-
-    def __init__(self, output: SipOutput, receive: Callable[[bytes], None]) -> None:
-        super().__init__()
-        self._output = output  # no reference back to the call: no cycle for the garbage collector
-        self._receive = receive
-
-    def onFrameReceived(self, frame: Any) -> None:
-        if frame.type == pj.PJMEDIA_FRAME_TYPE_AUDIO and frame.size:
-            self._receive(bytes(frame.buf))
-
-    def onFrameRequested(self, frame: Any) -> None:
-        frame.buf = pj.ByteVector(self._output.next_frame())
-        frame.size = FRAME_BYTES
-        frame.type = pj.PJMEDIA_FRAME_TYPE_AUDIO
-
 
 class _SipCall(pj.Call):  # type: ignore[misc]
     """One SIP call and the voiceagent :class:`Call` it carries."""
@@ -88,7 +41,7 @@ class _SipCall(pj.Call):  # type: ignore[misc]
         self.gateway = gateway
         self.sip_id = call_id
         self.output = SipOutput()
-        self.port: _Port | None = None
+        self.port: LinePort | None = None
 
     @property
     def session(self) -> CallSession | None:
@@ -107,7 +60,7 @@ class _SipCall(pj.Call):  # type: ignore[misc]
                 audio = self.getAudioMedia(media.index)
                 fmt = pj.MediaFormatAudio()
                 fmt.init(pj.PJMEDIA_FORMAT_PCM, RATE, 1, 20000, 16)
-                self.port = _Port(self.output, functools.partial(self.gateway.caller_audio, self.sip_id))
+                self.port = LinePort(self.output, functools.partial(self.gateway.caller_audio, self.sip_id))
                 self.port.createPort(f"va{info.id}", fmt)
                 audio.startTransmit(self.port)
                 self.port.startTransmit(audio)
