@@ -67,3 +67,15 @@ async def test_with_the_check_off_the_model_is_spoken_as_it_wrote(tmp_path: Path
         metrics = await call.exchange(1)
         assert call.output.said(turn=1) == ["Parking costs 9 dollars an hour."]
     assert isinstance(metrics, TurnMetrics) and metrics.outcome == "answered"
+
+
+async def test_a_worked_example_copied_to_another_question_is_not_spoken(tmp_path: Path) -> None:
+    persona = garage()
+    copied = persona.examples[1].agent  # the model answers a message request with an example reply
+    llm = ScriptedLlm([copied])
+    async with running_call(tmp_path, stt=ScriptedStt(["Could I leave a message for the mechanic?"]), llm=llm,
+                            persona=persona) as call:
+        await call.exchange(1)
+        assert copied not in " ".join(call.output.said(turn=1))
+        record = await call.end()
+    assert [c["problem"] for c in record if c["kind"] == "reply_check"] == ["repeat"]

@@ -39,15 +39,27 @@ def test_right_answers_pass(garage: Business, clause: str) -> None:
 
 @pytest.mark.parametrize(("said", "clause", "kind"), [
     ("How much is an oil change?", "An oil change is 39 dollars.", "invented_number"),
-    ("Do you do wheel alignment?", "Yes, wheel alignment is ninety dollars.", "invented_number"),
+    ("Do you do wheel alignment?", "Wheel alignment is ninety dollars.", "invented_number"),
+    ("Do you do wheel alignment?", "Yes, we do wheel alignment.", "unsupported_yes"),
+    ("Can you tow my car to your garage?", "Sure, we can tow it today.", "unsupported_yes"),
+    ("When do you close on Friday?", "We are closed on Fridays.", "open_day"),
     ("Can I bring my car in on Sunday morning?", "Sure, Sunday works for us.", "closed_day"),
     ("Are you open Sunday?", "Yes, we're open on Sunday.", "closed_day"),
     ("I would like to book an oil change for Tuesday", "You would like to book an oil change for Tuesday.",
      "echo"),
 ])
 def test_wrong_answers_are_caught(garage: Business, said: str, clause: str, kind: str) -> None:
-    problem = ReplyCheck(garage, said).clause(clause)
+    problem = ReplyCheck(garage, said, facts=relevant_facts(garage, said)).clause(clause)
     assert problem is not None and problem.kind == kind
+
+
+@pytest.mark.parametrize(("said", "clause"), [
+    ("Are you open on Saturday?", "Yes, we're open Saturday from 8 am to 12 noon."),
+    ("Can I leave a message for the mechanic?", "Sure, what's your name and number?"),
+    ("Tuesday morning, please.", "Sure, Tuesday morning it is."),
+])
+def test_yes_is_fine_where_a_fact_answers_or_nothing_was_asked(garage: Business, said: str, clause: str) -> None:
+    assert ReplyCheck(garage, said, facts=relevant_facts(garage, said)).clause(clause) is None
 
 
 def test_a_number_the_caller_gave_may_be_said_back(garage: Business) -> None:
@@ -82,3 +94,11 @@ def test_the_fallback_says_the_matching_facts_or_offers_a_message(garage: Busine
     said = fallback_reply(facts, "I don't know.")
     assert "closed" in said.lower() and "sunday" in said.lower()
     assert fallback_reply((), "I don't know, shall I take a message?") == "I don't know, shall I take a message?"
+
+
+def test_an_echo_behind_a_lone_sure_is_caught_in_the_first_sentence(garage: Business) -> None:
+    said = "Hi, can I make an appointment for an oil change?"
+    check = ReplyCheck(garage, said, facts=relevant_facts(garage, said))
+    assert check.clause("Sure,") is None
+    problem = check.clause("you can make an appointment for an oil change.")
+    assert problem is not None and problem.kind == "echo"

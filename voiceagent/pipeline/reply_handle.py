@@ -131,8 +131,10 @@ class ReplyHandle:
             history.ground(" ".join(f.text for f in facts))
         if not settings.reply_check:
             return None, ""
-        check = ReplyCheck(business, question, earlier_said=history.caller_said()[:-1],
-                           earlier_replies=history.exchanges())
+        # The worked examples count as earlier replies: a small model copies them word for word.
+        examples = [(e.caller, e.agent) for e in ctx.persona.examples]
+        check = ReplyCheck(business, question, facts=facts, earlier_said=history.caller_said()[:-1],
+                           earlier_replies=[*examples, *history.exchanges()])
         return check, fallback_reply(facts, ctx.persona.dont_know)
 
     async def _reply(self, check: ReplyCheck | None, fallback: str) -> None:

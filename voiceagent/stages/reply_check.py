@@ -5,9 +5,12 @@ the conversation before it goes to speech synthesis:
 
 - ``invented_number``: a number that is in no fact of the persona and was not said by the caller;
 - ``closed_day``: a closed weekday spoken of as open (open, available, come in, see you ...);
+- ``open_day``: a weekday the business opens spoken of as closed;
+- ``unsupported_yes``: the reply opens with a yes to something the business does not do, or to a
+  question no fact of the persona answers (a small model says yes to whatever it is asked);
 - ``echo``: the first clause repeats the caller's sentence back instead of answering it;
-- ``repeat``: the reply opens with the same words as an earlier reply of this call, to a different
-  question (a small model copies its own history).
+- ``repeat``: the reply opens with the same words as an earlier reply of this call (or a worked example
+  of the persona), to a different question (a small model copies its own history and its examples).
 
 Pure logic: no engine, no I/O. A failed check makes the reply stop there; the call then says a
 fact-based answer instead (see :func:`fallback_reply`).
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import re
 from collections.abc import Iterable, Sequence
 from typing import Literal
@@ -26,12 +30,14 @@ from voiceagent.personas.model import WEEKDAYS, Business
 from voiceagent.personas.render import fact_lines
 from voiceagent.personas.words import tokens
 
-ProblemKind = Literal["invented_number", "closed_day", "echo", "repeat"]
+ProblemKind = Literal["invented_number", "closed_day", "open_day", "unsupported_yes", "echo", "repeat"]
 
 _NUMBER = re.compile(r"\d+")
 _OPEN_WORDS = re.compile(
     r"\b(open|available|come in|come by|drop (it |your \w+ )?(off|in)|see you|book(ed)?|works|fine|free|slot|"
     r"appointment|schedule[d]?)\b")
+_YES = re.compile(r"^\W*(yes|yeah|yep|sure|of course|certainly|absolutely|definitely)\b|^\W*(we|i) (do|can|have|will|offer|accept|take)\b")
+_QUESTION = re.compile(r"\?|^\W*(can|could|do|does|is|are|will|would|have|has|may)\b")
 _NEGATION = re.compile(r"\b(closed|not|n't|no|don't|aren't|isn't|can't|cannot|never|unfortunately|sorry)\b")
 _NUMBER_WORDS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -61,39 +67,61 @@ class ReplyCheck:
     """The checks for one reply: built with what the caller said this turn and earlier in the call."""
 
     def __init__(
-        self, business: Business | None, said: str, *, earlier_said: Iterable[str] = (),
+        self, business: Business | None, said: str, *, facts: Sequence[Fact] = (), earlier_said: Iterable[str] = (),
         earlier_replies: Sequence[tuple[str, str]] = (),
     ) -> None:
-        """``earlier_replies``: (what the caller said, what the agent replied) for earlier turns."""
+        """``facts``: the persona's facts that match ``said``; ``earlier_replies``: (what the caller said,
+        what the agent replied) for earlier turns."""
         self._business = business
         self._said = said
+        self._facts = tuple(facts)
         self._allowed = numbers_in(said) | {n for text in earlier_said for n in numbers_in(text)}
         self._allowed |= {0, 1, 2}  # "one of our", "a couple": too common to be a claimed fact
         if business is not None:
             self._allowed |= {n for line in fact_lines(business) for n in numbers_in(line)}
         self._earlier = [(q, r) for q, r in earlier_replies if r]
         self._clauses = 0
+        self._opening = ""  # the reply so far, until its first sentence ends
+        self._opening_done = False
 
     def clause(self, text: str) -> Problem | None:
-        """Check the next clause of the reply (in order)."""
+        """Check the next clause of the reply (in order). Echo and repeat are judged on the reply so far
+        while its first sentence lasts (the first clause may be a lone "Sure,")."""
         first = self._clauses == 0
         self._clauses += 1
-        if first and (problem := self._echo(text) or self._repeat(text)):
-            return problem
+        if not self._opening_done:
+            self._opening = f"{self._opening} {text}".strip()
+            self._opening_done = bool(re.search(r"[.!?][\"')\]]*$", text))
+            if problem := self._echo(self._opening) or self._repeat(self._opening):
+                return problem
         if self._business is None:
             return None
+        if first and (problem := self._unsupported_yes(text)):
+            return problem
         invented = sorted(numbers_in(text) - self._allowed)
         if invented:
             return Problem("invented_number", f"{invented[0]} is in no fact and was not said by the caller")
-        return self._closed_day(text)
+        return self._closed_day(text) or self._open_day(text)
 
     def _echo(self, text: str) -> Problem | None:
-        words, said = tokens(text), tokens(self._said)
+        """Most of the caller's sentence said back word for word (a run of at least four words; numbers
+        do not count: reading back a phone number or a date to confirm it is good practice)."""
+        words, said = _words(text), _words(self._said)
         if len(words) < 4 or len(said) < 4:
             return None
-        ratio = difflib.SequenceMatcher(None, words, said).ratio()
-        if ratio >= 0.75:
-            return Problem("echo", f"repeats the caller's words ({ratio:.2f} alike)")
+        run = difflib.SequenceMatcher(None, said, words, autojunk=False).find_longest_match(
+            0, len(said), 0, len(words)).size
+        if run >= max(4, math.ceil(0.6 * len(said))):
+            return Problem("echo", f"repeats {run} of the caller's {len(said)} words in a row")
+        return None
+
+    def _unsupported_yes(self, text: str) -> Problem | None:
+        if not _YES.search(text.lower()):
+            return None
+        if any(f.kind == "not_offered" for f in self._facts):
+            return Problem("unsupported_yes", "says yes to something the business does not do")
+        if not self._facts and _QUESTION.search(self._said.lower()):
+            return Problem("unsupported_yes", "says yes to a question no fact answers")
         return None
 
     def _repeat(self, text: str) -> Problem | None:
@@ -117,14 +145,32 @@ class ReplyCheck:
         return None
 
 
+    def _open_day(self, text: str) -> Problem | None:
+        assert self._business is not None
+        lower = text.lower()
+        for day in WEEKDAYS:
+            if self._business.hours_on(day).closed:
+                continue
+            if re.search(rf"\bclosed (on |every |all day )*{day}s?\b|\b{day}s? (we are|we're|is|are) closed\b", lower):
+                return Problem("open_day", f"speaks of {day.title()} as closed; it is open")
+        return None
+
+
+def _words(text: str) -> list[str]:
+    return [t for t in tokens(text) if not t.isdigit()]
+
+
 def fallback_reply(facts: Sequence[Fact], dont_know: str) -> str:
     """What to say instead of a reply that failed a check: the facts that match the caller's words,
     or the persona's "I don't know, shall I take a message" line when none does."""
-    if not facts:
+    answers = [f for f in facts if f.kind != "agent_can"]  # "on this call you can ..." answers nothing
+    if not answers:
         return dont_know
-    return " ".join(_speakable(f.text) for f in facts[:2])
+    return " ".join(_speakable(f.text) for f in answers[:2])
 
 
 def _speakable(text: str) -> str:
-    """A fact line as a spoken sentence ("Sunday: closed." -> "Sunday, closed.")."""
+    """A fact line as a spoken sentence ("We offer: oil change" -> "We offer oil change"; "Sunday:
+    closed." -> "Sunday, closed.")."""
+    text = re.sub(r"\b(offer|do not do|can): ", r"\1 ", text)
     return text.replace(": ", ", ")
