@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,22 +30,34 @@ async def greeted(caller: Caller, **start: object) -> None:
     await caller.wait_until_agent_quiet()
 
 
-async def answered(caller: Caller, timeout: float = 30.0) -> dict[str, Any]:
-    """Keep the line open (silence) until a turn is answered; that turn's ``turn_metrics``."""
+async def line_open_until(caller: Caller, done: Callable[[], object], timeout: float = 30.0) -> None:
+    """Send silence, as a phone line does, until ``done()`` (the server needs the frames to end a turn)."""
     deadline = asyncio.get_running_loop().time() + timeout
-    while not (done := [m for m in caller.received.of_type("turn_metrics") if m["outcome"] == "answered"]):
-        assert asyncio.get_running_loop().time() < deadline, caller.received.of_type("turn_metrics")
+    while not done():
+        assert asyncio.get_running_loop().time() < deadline, caller.received.events[-20:]
         await caller.silence(0.04)
-    return done[-1]
 
 
-async def reply_playing(caller: Caller, turn: int, timeout: float = 20.0) -> None:
-    """Keep the line open until the reply (not a filler) of ``turn`` has been playing for a moment."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not any(e["turn"] == turn and e["kind"] == "reply" for e in caller.received.of_type("agent_text")):
-        assert asyncio.get_running_loop().time() < deadline, "no reply text"
-        await caller.silence(0.04)
-    await caller.silence(0.8)  # past a filler still playing, into the reply (two sentences: seconds long)
+async def answered(caller: Caller) -> dict[str, Any]:
+    """The ``turn_metrics`` of the caller's last turn, once that turn has been answered to the end."""
+
+    def last() -> dict[str, Any] | None:
+        turns = caller.received.of_type("turn_metrics")
+        return turns[-1] if turns and turns[-1]["outcome"] == "answered" and not turns[-1]["interrupted"] else None
+
+    await line_open_until(caller, last)
+    return caller.received.of_type("turn_metrics")[-1]
+
+
+async def reply_playing(caller: Caller, turn: int) -> None:
+    """Wait until the reply (not a filler) of ``turn`` has just started playing: talking over it from
+    here is detected (~0.3 s) while its first clause plays, so the caller hears part of it."""
+
+    def sent(kind: str) -> bool:
+        return any(e["turn"] == turn and e["kind"] == kind for e in caller.received.of_type("agent_text"))
+
+    await line_open_until(caller, lambda: sent("reply"))
+    await caller.silence(1.2 if sent("filler") else 0.2)  # a filler (about a second) plays out first
 
 
 def call_record(server: RunningServer, call_id: str) -> list[dict[str, object]]:
@@ -148,12 +161,13 @@ async def test_barge_in_clears_playback_and_history_keeps_what_was_heard(server:
         await reply_playing(caller, answered_turn)
         await caller.speak(interruption)  # talk over the agent's reply
         clear = await caller.wait_for("clear")
-        await caller.wait_for("transcript", after=transcripts_before)
+        await line_open_until(caller, lambda: len(caller.received.of_type("transcript")) > transcripts_before)
         await caller.wait_until_agent_quiet()
         await caller.send_json({"type": "stop"})
         await caller.wait_for("ended")
     assert clear["turn"] == answered_turn
-    full = " ".join(e["text"] for e in caller.received.of_type("agent_text") if e["turn"] == answered_turn)
+    full = " ".join(e["text"] for e in caller.received.of_type("agent_text")
+                    if e["turn"] == answered_turn and e["kind"] == "reply")  # a filler is not the reply
     heard = clear["heard"]
     assert len(heard) < len(full) and full.startswith(heard.rstrip(".,!?"))
     # after `clear`, agent audio stops at once (at most the frames already in flight)
