@@ -28,6 +28,7 @@ def test_numbers_are_read_as_digits_and_words() -> None:
 
 @pytest.mark.parametrize("clause", [
     "An oil change is 45 dollars.",
+    "Brakes are 180 dollars per axle.",
     "We're open Saturday from 8 am to 12 noon.",
     "Sorry, we're closed on Sundays.",
     "We are not open on Sunday, but Monday works.",
@@ -43,6 +44,8 @@ def test_right_answers_pass(garage: Business, clause: str) -> None:
     ("Do you do wheel alignment?", "Yes, we do wheel alignment.", "unsupported_yes"),
     ("Can you tow my car to your garage?", "Sure, we can tow it today.", "unsupported_yes"),
     ("When do you close on Friday?", "We are closed on Fridays.", "open_day"),
+    ("How much does a new battery cost?", "A new battery costs 180 dollars per axle.", "wrong_price"),
+    ("Do you recharge air conditioning?", "It costs about $20 a time.", "wrong_price"),
     ("Can I bring my car in on Sunday morning?", "Sure, Sunday works for us.", "closed_day"),
     ("Are you open Sunday?", "Yes, we're open on Sunday.", "closed_day"),
     ("I would like to book an oil change for Tuesday", "You would like to book an oil change for Tuesday.",

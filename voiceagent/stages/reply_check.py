@@ -6,6 +6,8 @@ the conversation before it goes to speech synthesis:
 - ``invented_number``: a number that is in no fact of the persona and was not said by the caller;
 - ``closed_day``: a closed weekday spoken of as open (open, available, come in, see you ...);
 - ``open_day``: a weekday the business opens spoken of as closed;
+- ``wrong_price``: a price said for something that is not the service with that price (neither the
+  clause nor the caller named it);
 - ``unsupported_yes``: the reply opens with a yes to something the business does not do, or to a
   question no fact of the persona answers (a small model says yes to whatever it is asked);
 - ``echo``: the first clause repeats the caller's sentence back instead of answering it;
@@ -28,9 +30,10 @@ from typing import Literal
 from voiceagent.personas.facts import Fact
 from voiceagent.personas.model import WEEKDAYS, Business
 from voiceagent.personas.render import fact_lines
-from voiceagent.personas.words import tokens
+from voiceagent.personas.words import Heard, tokens
 
-ProblemKind = Literal["invented_number", "closed_day", "open_day", "unsupported_yes", "echo", "repeat"]
+ProblemKind = Literal["invented_number", "closed_day", "open_day", "wrong_price", "unsupported_yes", "echo",
+                      "repeat"]
 
 _NUMBER = re.compile(r"\d+")
 _OPEN_WORDS = re.compile(
@@ -101,7 +104,7 @@ class ReplyCheck:
         invented = sorted(numbers_in(text) - self._allowed)
         if invented:
             return Problem("invented_number", f"{invented[0]} is in no fact and was not said by the caller")
-        return self._closed_day(text) or self._open_day(text)
+        return self._closed_day(text) or self._open_day(text) or self._wrong_price(text)
 
     def _echo(self, text: str) -> Problem | None:
         """Most of the caller's sentence said back word for word (a run of at least four words; numbers
@@ -153,6 +156,18 @@ class ReplyCheck:
                 continue
             if re.search(rf"\bclosed (on |every |all day )*{day}s?\b|\b{day}s? (we are|we're|is|are) closed\b", lower):
                 return Problem("open_day", f"speaks of {day.title()} as closed; it is open")
+        return None
+
+
+    def _wrong_price(self, text: str) -> Problem | None:
+        assert self._business is not None
+        currency = re.escape(self._business.currency.lower().rstrip("s"))
+        prices = re.findall(rf"\$\s?(\d+)|(\d+)\s*{currency}", text.lower())
+        named = Heard(f"{self._said} {text}")
+        for amount in {int(a or b) for a, b in prices}:
+            services = [v for v in self._business.services if v.price is not None and int(v.price) == amount]
+            if services and not any(named.says_phrase(n) for v in services for n in (v.name, *v.aliases)):
+                return Problem("wrong_price", f"{amount} is the price of {services[0].name}, which nobody named")
         return None
 
 
