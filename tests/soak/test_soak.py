@@ -53,6 +53,7 @@ async def test_a_short_soak_reports_what_the_callers_and_the_server_saw(server: 
         for entry in read_record(Path(server.settings.records_dir) / f"{call_id}.jsonl"):
             if entry["kind"] == "turn_metrics" and entry["outcome"] == "answered":
                 answered_in_records.append(entry)
+    assert answered_in_records, f"no native turn was answered: {report['outcomes']}"
     assert len(answered_in_records) == report["stages_ms"]["stt_ms"]["count"]
     stt = [e["stages"]["stt_ms"] for e in answered_in_records]
     assert report["stages_ms"]["stt_ms"]["p50"] == pytest.approx(float(np.percentile(stt, 50)), abs=0.1)
