@@ -194,6 +194,8 @@ def test_max_turns_takes_whole_calls_long_and_short() -> None:
     chosen = select_calls(RECEPTION, quick=False, max_turns=30)
     assert sum(len(c.turns) for c in chosen) <= 30
     assert chosen[0].kind == "long" and any(c.kind == "short" for c in chosen)
+    subset = select_calls(RECEPTION, quick=False, max_turns=20)
+    assert any(t.real for c in subset for t in c.turns)  # the real recordings get a turn in a small subset too
     assert [c.name for c in select_calls(RECEPTION, quick=True, max_turns=None)] == list(RECEPTION.quick)
     assert sum(len(c.turns) for c in select_calls(RECEPTION, quick=False, max_turns=None)) == RECEPTION.spoken_turns
 
