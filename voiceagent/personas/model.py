@@ -43,9 +43,6 @@ class DayHours:
         """True when the business does not open at all that day."""
         return not self.openings
 
-    def is_open_at(self, minute: int) -> bool:
-        """Whether the business is open at ``minute`` after midnight."""
-        return any(o.opens <= minute < o.closes for o in self.openings)
 
 
 def _day_hours(value: Any) -> Any:

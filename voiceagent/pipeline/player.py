@@ -119,10 +119,6 @@ class AudioPlayer:
     def _playhead(self) -> float:
         return min(float(self._sent), (self._clock() - self._clock_start) * self.rate)
 
-    async def wait_idle(self) -> None:
-        """Wait until everything queued has been sent."""
-        await self._idle.wait()
-
     def clear(self) -> list[Heard]:
         """Drop all queued and unsent audio. Returns what of each started segment the caller heard."""
         self._generation += 1

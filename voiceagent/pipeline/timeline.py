@@ -53,10 +53,6 @@ class TurnTimeline:
         self.budget_events.append(event)
         return event
 
-    def since_speech_end(self, at: float) -> float:
-        """Seconds from the end of the caller's speech to ``at``."""
-        return at - self.marks["speech_end"]
-
     def to_metrics(self, *, outcome: str, filler: bool, interrupted: bool) -> TurnMetrics:
         """The ``turn_metrics`` event for this turn."""
         origin = self.marks["speech_end"]
