@@ -86,8 +86,30 @@ def _calls(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``voiceagent`` command."""
+def _bench_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``voiceagent bench turn | models | calls``."""
+    bench = sub.add_parser("bench", help="benchmarks")
+    bench_sub = bench.add_subparsers(dest="bench", required=True)
+    turn = bench_sub.add_parser("turn", help="turn time with real recordings, overlapped vs sequential")
+    _add_settings_flags(turn)
+    turn.add_argument("--rounds", type=int, default=3, help="times each recording is played")
+    turn.add_argument("--audio", nargs="*", help="recordings to use as callers (default: ../shared/audio in a "
+                      "checkout, else callers synthesised with the bundled voice)")
+    turn.add_argument("--json", dest="json_out", help="also write the results to this JSON file")
+    models = bench_sub.add_parser("models", help="speed against relevance of every reachable language model")
+    _add_settings_flags(models)
+    from voiceagent.bench.models.cli import add_arguments as models_arguments
+
+    models_arguments(models)
+    calls_bench = bench_sub.add_parser("calls", help="spoken end-to-end benchmark: right answers and latency per path")
+    from voiceagent.bench.calls.cli import add_arguments as calls_arguments
+
+    calls_arguments(calls_bench)
+    calls_bench.add_argument("--config", help=argparse.SUPPRESS)
+
+
+def _parser() -> argparse.ArgumentParser:
+    """The command line: every subcommand and its options."""
     parser = argparse.ArgumentParser(prog="voiceagent", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run the voice agent server")
@@ -115,28 +137,17 @@ def main(argv: list[str] | None = None) -> int:
     soak_arguments(soak)
     soak.add_argument("--log-level", default="WARNING")
     soak.add_argument("--config", help=argparse.SUPPRESS)
-    bench = sub.add_parser("bench", help="benchmarks")
-    bench_sub = bench.add_subparsers(dest="bench", required=True)
-    turn = bench_sub.add_parser("turn", help="turn time with real recordings, overlapped vs sequential")
-    _add_settings_flags(turn)
-    turn.add_argument("--rounds", type=int, default=3, help="times each recording is played")
-    turn.add_argument("--audio", nargs="*", help="recordings to use as callers (default: ../shared/audio in a "
-                      "checkout, else callers synthesised with the bundled voice)")
-    turn.add_argument("--json", dest="json_out", help="also write the results to this JSON file")
-    models = bench_sub.add_parser("models", help="speed against relevance of every reachable language model")
-    _add_settings_flags(models)
-    from voiceagent.bench.models.cli import add_arguments as models_arguments
-
-    models_arguments(models)
-    calls_bench = bench_sub.add_parser("calls", help="spoken end-to-end benchmark: right answers and latency per path")
-    from voiceagent.bench.calls.cli import add_arguments as calls_arguments
-
-    calls_arguments(calls_bench)
-    calls_bench.add_argument("--config", help=argparse.SUPPRESS)
+    _bench_parsers(sub)
     persona = sub.add_parser("persona", help="persona files: `persona check FILE` lints one and shows its prompt")
     from voiceagent.personas.check import add_arguments as persona_arguments
 
     persona_arguments(persona)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``voiceagent`` command."""
+    parser = _parser()
     args = parser.parse_args(argv)
     if args.command == "persona":
         from voiceagent.personas.check import run as run_persona
