@@ -175,10 +175,15 @@ def _words(text: str) -> list[str]:
     return [t for t in tokens(text) if not t.isdigit()]
 
 
+_LISTINGS = frozenset({"agent_can", "prices", "services", "week"})
+
+
 def fallback_reply(facts: Sequence[Fact], dont_know: str) -> str:
-    """What to say instead of a reply that failed a check: the facts that match the caller's words,
-    or the persona's "I don't know, shall I take a message" line when none does."""
-    answers = [f for f in facts if f.kind != "agent_can"]  # "on this call you can ..." answers nothing
+    """What to say instead of a reply that failed a check: the facts that answer the caller's words (a
+    day's hours, a service, the address ...), or the persona's "I don't know, shall I take a message"
+    line when none does."""
+    # A list of everything ("our prices: ...", "on this call you can ...") answers no particular question.
+    answers = [f for f in facts if f.kind not in _LISTINGS]
     if not answers:
         return dont_know
     return " ".join(_speakable(f.text) for f in answers[:2])
