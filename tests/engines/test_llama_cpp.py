@@ -54,3 +54,33 @@ async def test_sampling_follows_the_configured_seed_and_top_k() -> None:
     assert await reply(seed=7, batch_threads=1) == first  # the same seed samples the same reply
     assert await reply(seed=8) != first
     assert await reply(top_k=1) == await reply(temperature=0.0)  # one candidate left: greedy
+
+
+async def _tokens_evaluated_for_first_persona_after_the_second(engine: LlamaCppEngine) -> int:
+    """Warm two personas, then ask with the first one: how many tokens did the model evaluate?"""
+    first = "You answer the phone for a dental practice. Be brief and friendly, and never invent facts."
+    second = "You answer the phone for a garage that fixes cars. Be brief and friendly."
+    await engine.warm([first, second])
+    evaluated: list[int] = []
+    original = engine._llm.eval
+
+    def counting(tokens: list[int]) -> None:
+        evaluated.append(len(tokens))
+        original(tokens)
+
+    engine._llm.eval = counting  # type: ignore[method-assign]
+    messages = [{"role": "system", "content": first}, {"role": "user", "content": "Open on Sunday?"}]
+    async for _ in engine.stream(messages, max_tokens=1, temperature=0.0):  # type: ignore[arg-type]
+        pass
+    return sum(evaluated)
+
+
+async def test_the_state_cache_keeps_each_persona_prefix() -> None:
+    """Without a state cache, warming a second persona evicts the first one's prompt from the model;
+    with it, a call of the first persona starts from its saved state and evaluates only the new words."""
+    path = bundled.smollm2_gguf()
+    cached = LlamaCppEngine(path, threads=2, context=512, label="smollm2", state_cache_mb=64)
+    plain = LlamaCppEngine(path, threads=2, context=512, label="smollm2")
+    with_cache = await _tokens_evaluated_for_first_persona_after_the_second(cached)
+    without = await _tokens_evaluated_for_first_persona_after_the_second(plain)
+    assert with_cache < without / 2, (with_cache, without)

@@ -1,7 +1,10 @@
 """llama.cpp embedded in the process (llama-cpp-python): the zero-setup default language model.
 
 The model's KV cache keeps the longest common token prefix between requests, so once a persona's system
-prompt has been evaluated (at warm-up) each turn only evaluates the conversation after it.
+prompt has been evaluated (at warm-up) each turn only evaluates the conversation after it. With a state
+cache (``state_cache_mb``), the evaluated state after every request is also kept in RAM (llama-cpp-python's
+LlamaRAMCache, least recently used first out), and a request starts from the saved state with the longest
+common prefix: calls of different personas, and calls that take turns on the model, keep their prefixes.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from llama_cpp import Llama
+from llama_cpp import Llama, LlamaRAMCache
 
 from voiceagent.engines.llm import EngineError, Message
 from voiceagent.engines.worker import EngineWorker
@@ -33,9 +36,11 @@ class LlamaCppEngine:
         batch_threads: int = 0,
         seed: int = 7,
         top_k: int = 40,
+        state_cache_mb: int = 0,
     ) -> None:
         """``threads`` generate tokens, ``batch_threads`` (0: as many as ``threads``) evaluate prompts;
-        ``seed`` and ``top_k`` fix the sampling, so a conversation always gets the same reply."""
+        ``seed`` and ``top_k`` fix the sampling, so a conversation always gets the same reply;
+        ``state_cache_mb`` (0: none) keeps evaluated prompt states in RAM."""
         self.label = label
         self._llm = Llama(
             model_path=str(model_path),
@@ -44,6 +49,8 @@ class LlamaCppEngine:
             n_threads_batch=batch_threads or threads,
             verbose=False,
         )
+        if state_cache_mb > 0:
+            self._llm.set_cache(LlamaRAMCache(capacity_bytes=state_cache_mb << 20))
         self.seed = seed
         self.top_k = top_k
         self.worker = EngineWorker("llm")

@@ -74,7 +74,8 @@ def _embedded(settings: Settings, model: str) -> ChatEngine:
     path = bundled.gguf_path(model)
     label = f"llama_cpp:{model or bundled.DEFAULT_LLM}"
     return LlamaCppEngine(path, threads=settings.llm_threads, context=settings.llm_context, label=label,
-                          batch_threads=settings.llm_batch_threads, seed=settings.llm_seed, top_k=settings.llm_top_k)
+                          batch_threads=settings.llm_batch_threads, seed=settings.llm_seed, top_k=settings.llm_top_k,
+                          state_cache_mb=settings.llm_state_cache_mb)
 
 
 async def load_engines(settings: Settings, system_prompts: list[str]) -> Engines:
