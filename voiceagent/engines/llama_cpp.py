@@ -15,7 +15,8 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from llama_cpp import Llama, LlamaRAMCache
+from llama_cpp import Llama
+from llama_cpp.llama_cache import LlamaRAMCache
 
 from voiceagent.engines.llm import EngineError, Message
 from voiceagent.engines.worker import EngineWorker
