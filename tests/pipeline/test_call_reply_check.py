@@ -79,3 +79,13 @@ async def test_a_worked_example_copied_to_another_question_is_not_spoken(tmp_pat
         assert copied not in " ".join(call.output.said(turn=1))
         record = await call.end()
     assert [c["problem"] for c in record if c["kind"] == "reply_check"] == ["repeat"]
+
+
+async def test_the_fallback_does_not_say_again_what_was_already_said(tmp_path: Path) -> None:
+    persona = garage()
+    llm = ScriptedLlm(["I'm sorry, parking is 9 dollars."], token_s=0.01)
+    async with running_call(tmp_path, stt=ScriptedStt(["Is there parking near you?"]), llm=llm,
+                            persona=persona) as call:
+        await call.exchange(1)
+        said = " ".join(call.output.said(turn=1))
+    assert said.lower().count("i'm sorry") == 1, said

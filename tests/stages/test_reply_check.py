@@ -105,3 +105,13 @@ def test_an_echo_behind_a_lone_sure_is_caught_in_the_first_sentence(garage: Busi
     assert check.clause("Sure,") is None
     problem = check.clause("you can make an appointment for an oil change.")
     assert problem is not None and problem.kind == "echo"
+
+
+def test_a_generic_line_may_be_said_again_but_a_claim_may_not(garage: Business) -> None:
+    dont_know = "I'm sorry, I don't know that. I can take a message for the mechanic if you like."
+    earlier = [("Is there parking?", dont_know), ("Are you open Saturday?", "Yes, we are open Saturday from 8 am.")]
+    generic = ReplyCheck(garage, "Do you sell gift cards?", earlier_replies=earlier)
+    assert generic.clause(dont_know) is None
+    claim = ReplyCheck(garage, "Do you sell gift cards?", earlier_replies=earlier)
+    problem = claim.clause("Yes, we are open Saturday from 8 am.")
+    assert problem is not None and problem.kind in ("repeat", "unsupported_yes")

@@ -116,7 +116,7 @@ async def speak_reply(ctx: ReplyContext, messages: list[Message], timeline: Turn
     except _Rejected as rejected:
         await ctx.observer.reply_rejected(timeline.turn, rejected.clause, rejected.problem.kind,
                                           rejected.problem.detail)
-        await _say(ctx, timeline, ctx.fallback, spoken)
+        await _say(ctx, timeline, _after(spoken, ctx.fallback), spoken)
     return " ".join(spoken)
 
 
@@ -127,6 +127,15 @@ async def _say(ctx: ReplyContext, timeline: TurnTimeline, clause: str, spoken: l
         timeline.mark("first_clause", time.monotonic())
     spoken.append(clause)
     await _speak(ctx, timeline, clause, first)
+
+
+def _after(spoken: list[str], fallback: str) -> str:
+    """The fallback without the words already said ("I'm sorry," then "I'm sorry, I don't know ...")."""
+    said = " ".join(spoken).split()
+    words = fallback.split()
+    if said and [w.lower().strip(",.") for w in words[: len(said)]] == [w.lower().strip(",.") for w in said]:
+        return " ".join(words[len(said):]) or fallback
+    return fallback
 
 
 def _checked(ctx: ReplyContext, clause: str) -> str:

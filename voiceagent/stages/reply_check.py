@@ -128,14 +128,27 @@ class ReplyCheck:
         return None
 
     def _repeat(self, text: str) -> Problem | None:
+        """An earlier reply's claim said again to a different question. Only a claim counts (a number, a
+        day, a service or something not offered, a yes): "I don't know that, shall I take a message?" may
+        be said to many questions."""
         words = tokens(text)
-        if len(words) < 5:
+        if len(words) < 5 or not self._claims(text):
             return None
         for question, reply in self._earlier:
             before = tokens(reply)[: len(words)]
             if before == words and difflib.SequenceMatcher(None, tokens(question), tokens(self._said)).ratio() < 0.8:
                 return Problem("repeat", "opens like an earlier reply to a different question")
         return None
+
+    def _claims(self, text: str) -> bool:
+        lower = text.lower()
+        if numbers_in(lower) or _YES.search(lower) or any(re.search(rf"\b{d}s?\b", lower) for d in WEEKDAYS):
+            return True
+        if self._business is None:
+            return False
+        heard = Heard(text)
+        things = [n for v in self._business.services for n in (v.name, *v.aliases)]
+        return any(heard.says_phrase(n) for n in [*things, *self._business.not_offered])
 
     def _closed_day(self, text: str) -> Problem | None:
         assert self._business is not None
