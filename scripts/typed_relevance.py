@@ -16,14 +16,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.fakes.call import running_call  # noqa: E402
-from tests.fakes.engines import FakeTts, ScriptedStt  # noqa: E402
-from voiceagent.bench.calls.judge import judge  # noqa: E402
-from voiceagent.bench.calls.script import builtin_scripts  # noqa: E402
-from voiceagent.config import Budgets, Settings  # noqa: E402
-from voiceagent.engines.loader import make_llm  # noqa: E402
-from voiceagent.events import AgentText  # noqa: E402
-from voiceagent.personas import load_personas  # noqa: E402
+from tests.fakes.call import running_call
+from tests.fakes.engines import FakeTts, ScriptedStt
+from voiceagent.bench.calls.judge import judge
+from voiceagent.bench.calls.script import builtin_scripts
+from voiceagent.config import Budgets, Settings
+from voiceagent.engines.loader import make_llm
+from voiceagent.events import AgentText
+from voiceagent.personas import load_personas
 
 PATIENT = Budgets(turn_ms=60000, endpoint_ms=1000, stt_ms=60000, llm_first_token_ms=60000, tts_first_audio_ms=60000)
 
