@@ -4,30 +4,20 @@ sentence said back. Lenient on wording (normalised whole-word matching), strict 
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import math
 from collections.abc import Iterable
 
 from voiceagent.bench.calls.script import TurnSpec
 from voiceagent.bench.calls.textnorm import contains, normalize, numbers_in
+from voiceagent.bench.models.scoring import Score
 
 ALWAYS_ALLOWED = frozenset({"1"})  # "one moment", "one of our ...": the normaliser writes every "one" as 1
 ECHO_MIN_WORDS = 4  # a caller sentence shorter than this cannot be echoed in a meaningful way
 ECHO_SHARE = 0.6  # a run of this share of the caller's words, said back in a row, is an echo
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Verdict:
-    """The checks one reply passed and failed."""
-
-    passed: tuple[str, ...]
-    failed: tuple[str, ...]
-
-    @property
-    def ok(self) -> bool:
-        """Every check passed: the reply would do on a real call."""
-        return not self.failed
+Verdict = Score  # the checks one reply passed and failed: the same record as the typed model benchmark's
 
 
 def _label(group: tuple[str, ...]) -> str:
