@@ -65,7 +65,7 @@ class Settings:
     llm_batch_threads: int = 0  # llama_cpp: CPU threads for prompt evaluation (0 = llm_threads)
     llm_seed: int = 7  # sampling seed, so a conversation gets the same reply (openai: if the server honours it)
     llm_top_k: int = 40  # llama_cpp, ollama: sample from the k likeliest tokens only (0 = all)
-    llm_state_cache_mb: int = 256  # llama_cpp: RAM for saved prompt states (each persona's and call's prefix); 0: none
+    llm_state_cache_mb: int = 64  # llama_cpp: RAM for saved prompt states (each persona's and call's prefix); 0: none
     llm_keep_alive: str = "30m"  # ollama: how long the server keeps the model loaded after a request
     max_reply_tokens: int = 64  # longest reply, in tokens: phone answers are short
     max_reply_sentences: int = 2  # the reply is cut after this many sentences (small models ramble)
