@@ -65,9 +65,8 @@ async def test_the_model_is_prefilled_with_the_conversation_after_each_reply(tmp
         for turn in (1, 2):
             await call.exchange(turn)
     system = {"role": "system", "content": PERSONA.system}
-    assert llm.prefills[0] == [system]  # the call's prompt, while the greeting plays
     after_first = [system, {"role": "user", "content": "first"}, {"role": "assistant", "content": "One."}]
-    assert llm.prefills[1] == after_first
+    assert llm.prefills[0] == after_first
     assert llm.requests[1] == [*after_first, {"role": "user", "content": "second"}]  # the prefill is its prefix
 
 
@@ -84,7 +83,7 @@ async def test_the_model_sees_the_last_history_turns_exchanges_and_the_new_words
     system = [{"role": "system", "content": PERSONA.system}]
     assert llm.requests[2] == [*system, *exchange(1), *exchange(2), {"role": "user", "content": "u3"}]
     assert llm.requests[3] == [*system, *exchange(2), *exchange(3), {"role": "user", "content": "u4"}]
-    assert llm.prefills[4] == [*system, *exchange(3), *exchange(4)]  # prefills[0]: the call's prompt
+    assert llm.prefills[3] == [*system, *exchange(3), *exchange(4)]
     assert len(call.call.history.transcript()) == 1 + 8  # the record keeps everything said
 
 

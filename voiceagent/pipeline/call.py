@@ -166,7 +166,6 @@ class Call:
             self.ctx.queue_phrase(0, "greeting", text)
             self.history.set_reply(0, text)
             self.observer.agent_text_soon(0, text, "greeting")
-        self.ctx.prefill()  # this call's prompt into the model's cache while the greeting plays
 
     # ----------------------------------------------------------------- the caller
     async def _listen(self) -> None:
