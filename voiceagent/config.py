@@ -95,6 +95,15 @@ class Settings:
     records_dir: str = "calls"  # where per-call JSON-lines records are written ("" disables them)
     dtmf_gap_ms: int = 800  # keypad digits pressed closer together than this become one turn
     engine_timeout_s: float = 8.0  # an engine silent this long is treated as dead: the caller hears an apology
+    # Actions (bookings, messages, transfer, hanging up)
+    actions_db: str = "voiceagent.db"  # SQLite file of appointments and messages (the embedded action backend)
+    webhook_secret: str = ""  # shared secret: webhook requests carry an HMAC-SHA256 signature made with it
+    webhook_timeout_s: float = 3.0  # a webhook that has not answered in this long has failed (a spoken fallback)
+    webhook_retries: int = 2  # retries of a failed webhook call, for idempotent actions only
+    transfer_to: str = ""  # where transfer_to_human sends the caller (phone number or SIP URI), unless the persona says
+    twilio_account_sid: str = ""  # /twilio transfers: the account that owns the calls (Twilio's REST API)
+    twilio_auth_token: str = ""  # /twilio transfers: that account's auth token
+    twilio_api_base: str = "https://api.twilio.com"  # Twilio's REST API (a stand-in server in tests)
     # Telephony
     audiosocket_port: int = 0  # TCP port for Asterisk AudioSocket connections (0: not served)
     sip_port: int = 5060  # voiceagent sip: UDP port for SIP
@@ -129,7 +138,7 @@ class Settings:
     def describe(self) -> dict[str, Any]:
         """The effective settings as plain data (for logs and ``voiceagent config``); secrets masked."""
         data = dataclasses.asdict(self)
-        for key in ("auth_token", "llm_api_key", "sip_password"):
+        for key in ("auth_token", "llm_api_key", "sip_password", "webhook_secret", "twilio_auth_token"):
             if data[key]:
                 data[key] = "***"
         return data

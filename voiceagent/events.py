@@ -116,3 +116,12 @@ class Ended(Event):
 
     type: ClassVar[str] = "ended"
     reason: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Transfer(Event):
+    """The agent hands the caller to a person at ``to`` (a phone number or SIP URI); the call ends
+    (reason ``transferred``) once the bridge has passed it on."""
+
+    type: ClassVar[str] = "transfer"
+    to: str
