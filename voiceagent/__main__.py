@@ -131,6 +131,11 @@ def _parser() -> argparse.ArgumentParser:
     calls.add_argument("action", nargs="?", choices=["list", "show"], default="list")
     calls.add_argument("call_id", nargs="?", help="the call to show")
     calls.add_argument("--limit", type=int, default=50)
+    from voiceagent.actions.cli import add_arguments as actions_arguments
+
+    actions_arguments(sub.add_parser("appointments", help="list the booked appointments (--all: cancelled too)"),
+                      appointments=True)
+    actions_arguments(sub.add_parser("messages", help="list the messages taken for the business"), appointments=False)
     soak = sub.add_parser("soak", help="many concurrent synthetic callers against a running server; a report")
     from voiceagent.soak.cli import add_arguments as soak_arguments
 
@@ -165,6 +170,10 @@ def main(argv: list[str] | None = None) -> int:
         return run_soak(args)
     if args.command == "calls":
         return _calls(args, settings)
+    if args.command in ("appointments", "messages"):
+        from voiceagent.actions.cli import run as run_actions
+
+        return run_actions(args, settings)
     if args.command == "config":
         print(json.dumps(settings.describe(), indent=2))
         return 0

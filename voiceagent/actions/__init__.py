@@ -1,0 +1,1 @@
+"""What the agent can do on a call: actions, their store and their webhooks."""
