@@ -1,4 +1,5 @@
-"""One websockets server: ``/ws`` (native protocol), plus ``/healthz`` and ``/metrics`` over plain HTTP."""
+"""One websockets server: ``/ws`` (native protocol), plus ``/healthz``, ``/metrics`` and the transfer lookup
+of Asterisk dialplans (``/calls/<key>/transfer``) over plain HTTP."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from websockets.http11 import Request, Response
 
 from voiceagent import __version__, security
 from voiceagent.config import Settings
-from voiceagent.transports.endpoints import handle_asterisk, handle_native, handle_twilio
+from voiceagent.transports.endpoints import handle_asterisk, handle_native, handle_twilio, transfer_target
 from voiceagent.transports.session import Switchboard
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,8 @@ class VoiceAgentServer:
                 for p in self.board.personas.values()
             ]
             return _response(http.HTTPStatus.OK, json.dumps(personas).encode(), "application/json")
+        if path.startswith("/calls/"):
+            return self._transfer(connection, request, path)
         if path == "/" or path.startswith("/static/"):
             return _static(path)
         if path in WEBSOCKET_ROUTES:
@@ -86,6 +89,17 @@ class VoiceAgentServer:
                 return _response(refusal[0], refusal[1].encode(), "text/plain")
             return None
         return _response(http.HTTPStatus.NOT_FOUND, b"not found\n", "text/plain")
+
+    def _transfer(self, connection: ServerConnection, request: Request, path: str) -> Response:
+        """Where a transferred Asterisk call goes, as plain text for the dialplan's ``CURL()``; 404 with an
+        empty body when there is no transfer for the call (so the variable is empty)."""
+        refusal = security.check_request(self.settings, connection, request, token_later=False)
+        if refusal is not None:
+            return _response(refusal[0], refusal[1].encode(), "text/plain")
+        target = transfer_target(self.board, path)
+        if target is None:
+            return _response(http.HTTPStatus.NOT_FOUND, b"", "text/plain")
+        return _response(http.HTTPStatus.OK, target.encode(), "text/plain; charset=utf-8")
 
     async def handler(self, connection: ServerConnection) -> None:
         """Hand a WebSocket connection to its transport."""

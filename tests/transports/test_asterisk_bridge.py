@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from voiceagent.audio import g711
-from voiceagent.events import Clear
+from voiceagent.events import Clear, Transfer
 from voiceagent.transports.asterisk_ws import AsteriskBridge
 from voiceagent.transports.bridge import (
     CallParams,
@@ -17,6 +17,7 @@ from voiceagent.transports.bridge import (
     PushDtmf,
     Send,
     StartCall,
+    TransferCall,
 )
 
 ULAW = bytes(range(0, 256, 2))  # 128 G.711 bytes
@@ -98,3 +99,24 @@ def test_audio_and_barge_in_out() -> None:
     assert b.agent_audio(pcm) == [Send(g711.encode(pcm, "ulaw"))]
     assert b.agent_event(Clear(turn=1, heard="")) == [Send("FLUSH_MEDIA")]
     assert started("MEDIA_START format:slin").agent_audio(b"\x01\x00") == [Send(b"\x01\x00")]
+
+
+def test_a_transfer_leaves_the_target_under_the_dialplans_key_then_hangs_up() -> None:
+    b = AsteriskBridge(max_frame_bytes=640, call_key="1761245643.7")
+    [start] = b.receive(PLAIN_START + " channel_id:1761245643.8")
+    assert isinstance(start, StartCall) and start.params.details["call_key"] == "1761245643.7"
+    b.started("c1", "assistant")
+    assert b.agent_event(Transfer(to="sip:desk@pbx.example")) == [TransferCall("1761245643.7", "sip:desk@pbx.example")]
+    assert b.call_ended("transferred") == [Send("HANGUP"), Close()]  # Dial returns; the dialplan dials the target
+    assert b.agent_event(Transfer(to="+15550142")) == []  # once ended, there is no call to hand over
+
+
+def test_without_a_key_the_websocket_channels_id_is_the_key() -> None:
+    b = started(json.dumps({"event": "MEDIA_START", "channel_id": "1761245643.8", "format": "ulaw"}))
+    assert b.agent_event(Transfer(to="+15550142")) == [TransferCall("1761245643.8", "+15550142")]
+    [problem] = started().agent_event(Transfer(to="+15550142"))  # an old plain-text MEDIA_START: no key at all
+    assert isinstance(problem, Problem) and problem.code == "transfer_failed"
+
+
+def test_the_agent_hanging_up_sends_hangup() -> None:
+    assert started().call_ended("agent_ended") == [Send("HANGUP"), Close()]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from voiceagent.events import Error
+from voiceagent.events import Error, Transfer
 from voiceagent.transports.audiosocket import HANGUP, LEAD_MS, AudioSocketBridge
 from voiceagent.transports.audiosocket_protocol import Kind, Parser, encode
 from voiceagent.transports.bridge import (
@@ -17,6 +17,7 @@ from voiceagent.transports.bridge import (
     PushDtmf,
     Send,
     StartCall,
+    TransferCall,
 )
 
 CALL = uuid.UUID("12345678-1234-5678-1234-567812345678")
@@ -106,3 +107,14 @@ def test_agent_audio_goes_out_in_20_ms_messages() -> None:
     assert [len(m.payload) for m in messages] == [320, 320, 160]
     assert b"".join(m.payload for m in messages) == bytes(range(200)) * 4
     assert started().agent_event(Error(code="x", message="y")) == []
+
+
+def test_a_transfer_leaves_the_target_under_the_uuid_then_hangs_up() -> None:
+    b = started()
+    assert b.agent_event(Transfer(to="+15550142")) == [TransferCall(str(CALL), "+15550142")]
+    assert b.call_ended("transferred") == [Send(HANGUP), Close()]  # AudioSocket() returns to the dialplan
+    assert b.agent_event(Transfer(to="+15550142")) == []  # once ended, there is no call to hand over
+
+
+def test_the_agent_hanging_up_sends_the_hangup_message() -> None:
+    assert started().call_ended("agent_ended") == [Send(HANGUP), Close()]

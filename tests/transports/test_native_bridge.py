@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from voiceagent.events import Clear, Error
+from voiceagent.events import Clear, Error, Transfer
 from voiceagent.transports.bridge import (
     CallParams,
     Close,
@@ -116,3 +116,15 @@ def test_events_and_audio_out() -> None:
     assert sent_json(b.agent_event(Error(code="bad_json", message="m"))) == [
         {"type": "error", "code": "bad_json", "message": "m", "fatal": False}]
     assert b.agent_audio(b"\x01\x00") == [Send(b"\x01\x00")]
+
+
+def test_a_transfer_reaches_the_client_then_the_call_ends_transferred() -> None:
+    b = started()
+    assert sent_json(b.agent_event(Transfer(to="+15550142"))) == [{"type": "transfer", "to": "+15550142"}]
+    actions = b.call_ended("transferred")
+    assert sent_json(actions) == [{"type": "ended", "reason": "transferred"}] and actions[-1] == Close(1000, "transferred")
+
+
+def test_the_agent_hanging_up_ends_the_call_with_agent_ended() -> None:
+    actions = started().call_ended("agent_ended")
+    assert sent_json(actions) == [{"type": "ended", "reason": "agent_ended"}] and actions[-1] == Close(1000, "agent_ended")

@@ -7,17 +7,19 @@ import json
 from typing import Any
 
 from voiceagent.audio import g711
-from voiceagent.events import Clear, Error
+from voiceagent.events import Clear, Error, Transfer
 from voiceagent.transports.bridge import (
     AcknowledgeMark,
     CallParams,
     Close,
     EndCall,
+    HangUpCall,
     Problem,
     PushAudio,
     PushDtmf,
     Send,
     StartCall,
+    TransferCall,
 )
 from voiceagent.transports.twilio import TwilioBridge
 
@@ -122,3 +124,27 @@ def test_audio_marks_and_clear_out() -> None:
     [clear] = b.agent_event(Clear(turn=2, heard=""))
     assert json.loads(str(clear.data)) == {"event": "clear", "streamSid": "MZ1"}  # type: ignore[union-attr]
     assert b.agent_event(Error(code="x", message="y")) == []  # no channel for it: the log and record have it
+
+
+def test_a_transfer_updates_the_call_by_its_sid_then_the_stream_closes() -> None:
+    b = started()
+    assert b.agent_event(Transfer(to="+15550142")) == [TransferCall("CA1", "+15550142")]
+    assert b.call_ended("transferred") == [Close(1000, "transferred")]  # Twilio ends the stream itself too
+    gone = started()
+    gone.receive(frame("stop"))
+    assert gone.agent_event(Transfer(to="+15550142")) == []  # the caller hung up first: nothing to hand over
+
+
+def test_a_transfer_without_a_call_sid_is_a_problem() -> None:
+    b = TwilioBridge()
+    b.receive(json.dumps({"event": "start", "start": {"streamSid": "MZ1"}}))
+    b.started("c1", "assistant")
+    [problem] = b.agent_event(Transfer(to="+15550142"))
+    assert isinstance(problem, Problem) and problem.code == "transfer_failed" and "callSid" in problem.message
+
+
+def test_the_agent_hanging_up_ends_the_phone_call_before_the_stream() -> None:
+    assert started().call_ended("agent_ended") == [HangUpCall("CA1"), Close(1000, "agent_ended")]
+    b = started()
+    assert b.receive(frame("stop")) == [EndCall("caller_hangup")]
+    assert b.finished("agent_ended") == []  # the caller was gone first: nothing to hang up

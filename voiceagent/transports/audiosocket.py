@@ -9,6 +9,12 @@ Caller audio is signed linear 8 kHz; the agent's goes back in 20 ms frames, pace
 player runs only :data:`LEAD_MS` ahead here: that is the barge-in floor. DTMF reaches the agent; a
 hang-up from either side ends the call and writes its record. A stream that goes out of step ends the
 call with the error's code: nothing after it can be trusted.
+
+AudioSocket has no way to name a transfer target (its kinds are hang-up, UUID, DTMF, audio and error),
+so a transfer leaves the target in the server's book under the dialplan's UUID
+(:class:`~voiceagent.transports.bridge.TransferCall`); the hang-up that ends the stream returns the
+channel to the dialplan, which fetches ``GET /calls/<uuid>/transfer`` and dials it (Asterisk 20.14,
+21.9, 22.4 or later: older ``AudioSocket()`` hangs the channel up instead). See docs/protocol-actions.md.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from __future__ import annotations
 import collections
 import logging
 
-from voiceagent.events import Error, Event
+from voiceagent.events import Error, Event, Transfer
 from voiceagent.transports.audiosocket_protocol import FRAME_BYTES, SAMPLE_RATE, Kind, Message, Parser, encode
 from voiceagent.transports.bridge import (
     Action,
@@ -30,6 +36,7 @@ from voiceagent.transports.bridge import (
     Send,
     StartCall,
     State,
+    TransferCall,
 )
 from voiceagent.transports.native_protocol import ProtocolError
 
@@ -49,6 +56,7 @@ class AudioSocketBridge(Bridge):
         self._parser = Parser(max_payload=max_payload)
         self._remote = remote
         self._peer_hung_up = False
+        self.call_uuid = ""  # the dialplan's UUID: the key its transfer target is left under
         self._pending: collections.deque[Message] = collections.deque()
 
     def receive(self, data: str | bytes) -> list[Action]:
@@ -96,6 +104,7 @@ class AudioSocketBridge(Bridge):
             self.state = State.CLOSED
             return [Problem(exc.code, exc.message), Close()]
         self.state = State.STARTING
+        self.call_uuid = call_uuid
         params = CallParams(transport=self.transport, sample_rate=SAMPLE_RATE, playback_lead_ms=LEAD_MS,
                             details={"asterisk_uuid": call_uuid, "remote": self._remote})
         return [StartCall(params)]
@@ -106,7 +115,10 @@ class AudioSocketBridge(Bridge):
         return self._drain()
 
     def agent_event(self, event: Event) -> list[Action]:
-        """AudioSocket has no event channel: errors go to the log (the record has every event)."""
+        """AudioSocket has no event channel: a transfer target is left for the dialplan under the call's
+        UUID; errors go to the log (the record has every event)."""
+        if isinstance(event, Transfer) and self.call_uuid and not self.closed:
+            return [TransferCall(self.call_uuid, event.to)]
         if isinstance(event, Error):
             log.warning("audiosocket %s: %s: %s", self._remote, event.code, event.message)
         return []

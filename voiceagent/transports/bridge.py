@@ -31,12 +31,14 @@ __all__ = [
     "CloseCode",
     "EndCall",
     "FlowControl",
+    "HangUpCall",
     "Problem",
     "PushAudio",
     "PushDtmf",
     "Send",
     "StartCall",
     "State",
+    "TransferCall",
 ]
 
 
@@ -123,7 +125,26 @@ class EndCall:
     reason: str
 
 
-Action = StartCall | PushAudio | PushDtmf | AcknowledgeMark | FlowControl | Problem | Send | Close | EndCall
+@dataclasses.dataclass(frozen=True, slots=True)
+class TransferCall:
+    """Hand the phone call to a person at ``to`` (a phone number or SIP URI) by the telephony side's own
+    means: ``ref`` names the call there (a Twilio CallSid; the key an Asterisk dialplan looks the target
+    up by). The loop's call control carries it out; a failure reaches the call as ``transfer_failed``."""
+
+    ref: str
+    to: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class HangUpCall:
+    """End the phone call ``ref`` itself, where closing the media stream alone may leave the caller on
+    the line (Twilio runs whatever TwiML follows ``<Connect>``). Done before the stream is closed."""
+
+    ref: str
+
+
+Action = (StartCall | PushAudio | PushDtmf | AcknowledgeMark | FlowControl | Problem | Send | Close | EndCall
+          | TransferCall | HangUpCall)
 
 
 class State(enum.Enum):

@@ -1,10 +1,12 @@
 """Where each bridge meets its socket: the WebSocket routes (``/ws``, ``/twilio``, ``/asterisk``) and the
-AudioSocket TCP listener. Each pairs a link with a fresh bridge and runs the shared socket loop."""
+AudioSocket TCP listener. Each pairs a link with a fresh bridge and the call control of its telephony
+side, and runs the shared socket loop. Also the lookup an Asterisk dialplan makes after a transfer."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+from urllib.parse import parse_qs, urlsplit
 
 from websockets.asyncio.server import ServerConnection
 
@@ -12,11 +14,15 @@ from voiceagent.config import Settings
 from voiceagent.transports.asterisk_ws import AsteriskBridge
 from voiceagent.transports.audiosocket import AudioSocketBridge
 from voiceagent.transports.bridge import Bridge, CallParams
+from voiceagent.transports.call_control import CallControl, DialplanControl
 from voiceagent.transports.links import Link, StreamLink, WebSocketLink
 from voiceagent.transports.native import NativeBridge
 from voiceagent.transports.session import CallSession, Switchboard, start_call
 from voiceagent.transports.socket_loop import BridgeOutput, OwnEnd, SocketLoop, Starter
 from voiceagent.transports.twilio import TwilioBridge
+from voiceagent.transports.twilio_rest import TwilioRest
+
+TRANSFER_PATH = ("/calls/", "/transfer")  # GET /calls/<key>/transfer: where the dialplan sends the caller
 
 
 def starter(board: Switchboard, settings: Settings) -> Starter:
@@ -30,8 +36,9 @@ def starter(board: Switchboard, settings: Settings) -> Starter:
     return start
 
 
-async def _serve(link: Link, bridge: Bridge, board: Switchboard, settings: Settings) -> None:
-    await SocketLoop(link, bridge, starter(board, settings)).run()
+async def _serve(link: Link, bridge: Bridge, board: Switchboard, settings: Settings,
+                 control: CallControl | None = None) -> None:
+    await SocketLoop(link, bridge, starter(board, settings), control).run()
 
 
 async def handle_native(connection: ServerConnection, board: Switchboard, settings: Settings) -> None:
@@ -44,13 +51,15 @@ async def handle_native(connection: ServerConnection, board: Switchboard, settin
 
 async def handle_twilio(connection: ServerConnection, board: Switchboard, settings: Settings) -> None:
     """Serve one Media Streams connection at ``/twilio``."""
-    await _serve(WebSocketLink(connection, settings), TwilioBridge(), board, settings)
+    await _serve(WebSocketLink(connection, settings), TwilioBridge(), board, settings, TwilioRest(settings))
 
 
 async def handle_asterisk(connection: ServerConnection, board: Switchboard, settings: Settings) -> None:
-    """Serve one chan_websocket connection at ``/asterisk``."""
-    bridge = AsteriskBridge(max_frame_bytes=settings.max_frame_bytes)
-    await _serve(WebSocketLink(connection, settings), bridge, board, settings)
+    """Serve one chan_websocket connection at ``/asterisk``; ``?call=<key>`` (``v(call=...)`` in the dial
+    string) names the call for a transfer."""
+    key = dialplan_key(connection.request.path) if connection.request else ""
+    bridge = AsteriskBridge(max_frame_bytes=settings.max_frame_bytes, call_key=key)
+    await _serve(WebSocketLink(connection, settings), bridge, board, settings, DialplanControl(board.transfers))
 
 
 async def serve_audiosocket(board: Switchboard, settings: Settings) -> asyncio.Server:
@@ -59,6 +68,20 @@ async def serve_audiosocket(board: Switchboard, settings: Settings) -> asyncio.S
     async def client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         link = StreamLink(reader, writer)
         bridge = AudioSocketBridge(max_payload=settings.max_frame_bytes, remote=link.remote)
-        await _serve(link, bridge, board, settings)
+        await _serve(link, bridge, board, settings, DialplanControl(board.transfers))
 
     return await asyncio.start_server(client, settings.host, settings.audiosocket_port)
+
+
+def dialplan_key(path: str) -> str:
+    """The dialplan's key for a chan_websocket call: ``call`` in the URI (``v(call=${UNIQUEID})``), or ""."""
+    return parse_qs(urlsplit(path).query).get("call", [""])[0]
+
+
+def transfer_target(board: Switchboard, path: str) -> str | None:
+    """The target left for the call in ``GET /calls/<key>/transfer``, or None (no transfer, not such a
+    path). The dialplan reads it with ``CURL()`` once the stream has ended; see docs/protocol-actions.md."""
+    start, end = TRANSFER_PATH
+    if not (path.startswith(start) and path.endswith(end)):
+        return None
+    return board.transfers.get(path[len(start) : -len(end)])

@@ -11,12 +11,14 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 
+from voiceagent.actions.runner import ActionRunner
 from voiceagent.config import Settings
 from voiceagent.engines.loader import Engines
 from voiceagent.personas import Persona
 from voiceagent.pipeline.call import Call
 from voiceagent.pipeline.phrases import PhraseBank
 from voiceagent.pipeline.player import CallOutput
+from voiceagent.transports.call_control import TransferBook
 from voiceagent.transports.registry import CallRegistry, TooManyCalls
 
 __all__ = ["CallRegistry", "CallSession", "Switchboard", "TooManyCalls", "UnknownPersona", "start_call"]
@@ -73,6 +75,8 @@ class Switchboard:
     phrases: PhraseBank
     personas: dict[str, Persona]
     calls: CallRegistry  # calls in progress
+    actions: ActionRunner | None = None  # carries out the personas' actions (None: calls can only talk)
+    transfers: TransferBook = dataclasses.field(default_factory=TransferBook)  # targets for Asterisk dialplans
 
     def models(self) -> dict[str, str]:
         """Which model each stage runs (for logs and the ready event)."""
@@ -111,5 +115,6 @@ def start_call(
         transport=transport,
         details=details,
         playback_lead_ms=playback_lead_ms,
+        runner=board.actions,
     )
     return CallSession(call, board.calls, on_own_end)

@@ -8,7 +8,9 @@ the line's own rate and is resampled once, by soxr, for the 16 kHz models.
 
 Threads: every pjsua2 call happens on one thread that polls PJSIP's events; the media clock calls
 :class:`LinePort` from PJSIP's own media thread every 20 ms. The asyncio side hears of calls, audio and keys
-through ``call_soon_threadsafe`` and asks for hang-ups through a queue the PJSIP thread drains.
+through ``call_soon_threadsafe`` and asks for hang-ups and transfers (REFER, :mod:`sip_transfer`) through a
+queue the PJSIP thread drains. A call the agent ends (``agent_ended``, ``transferred``, a limit) is hung up
+with a BYE.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from voiceagent.config import Settings
 from voiceagent.pipeline.tasks import TaskSet
 from voiceagent.transports.session import CallSession, Switchboard, TooManyCalls, UnknownPersona, start_call
 from voiceagent.transports.sip_media import RATE, LinePort, SipOutput
+from voiceagent.transports.sip_transfer import TransferDesk
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +43,9 @@ class _SipCall(pj.Call):  # type: ignore[misc]
         super().__init__(account, call_id)
         self.gateway = gateway
         self.sip_id = call_id
-        self.output = SipOutput()
+        self.output = SipOutput(functools.partial(gateway.transfer, call_id))
         self.port: LinePort | None = None
+        self.transferring = False  # a REFER was sent (PJSIP thread)
 
     @property
     def session(self) -> CallSession | None:
@@ -65,6 +69,9 @@ class _SipCall(pj.Call):  # type: ignore[misc]
                 audio.startTransmit(self.port)
                 self.port.startTransmit(audio)
                 self.gateway.media_ready(self, info)
+
+    def onCallTransferStatus(self, prm: Any) -> None:
+        self.gateway.transfer_status(self.sip_id, prm.statusCode, prm.reason, prm.finalNotify)
 
     def onDtmfDigit(self, prm: Any) -> None:
         session = self.session
@@ -96,7 +103,8 @@ class SipGateway:
         self._calls: dict[int, _SipCall] = {}
         self._graveyard: list[tuple[float, _SipCall]] = []
         self.sessions: dict[int, CallSession] = {}  # by PJSIP call id; touched on the event loop only
-        self._commands: queue.Queue[tuple[str, int]] = queue.Queue()
+        self._commands: queue.Queue[tuple[str, int, str]] = queue.Queue()  # (command, call id, argument)
+        self.transfers = TransferDesk()  # REFERs in flight; event loop only
         self._ready = threading.Event()
         self._stopping = threading.Event()
         self._failure: BaseException | None = None
@@ -191,7 +199,7 @@ class SipGateway:
     def _drain_commands(self) -> None:
         while True:
             try:
-                command, call_id = self._commands.get_nowait()
+                command, call_id, argument = self._commands.get_nowait()
             except queue.Empty:
                 return
             call = self._calls.get(call_id)
@@ -200,6 +208,24 @@ class SipGateway:
                 param.statusCode = pj.PJSIP_SC_OK
                 with contextlib.suppress(Exception):
                     call.hangup(param)
+            elif command == "transfer":
+                self._refer(call, call_id, argument)
+
+    def _refer(self, call: _SipCall | None, call_id: int, uri: str) -> None:
+        """Send the REFER; its answer and NOTIFYs come back through :meth:`transfer_status`."""
+        if call is None:
+            self.transfer_status(call_id, pj.PJSIP_SC_CALL_TSX_DOES_NOT_EXIST, "the call is over", True)
+            return
+        try:
+            call.xfer(uri, pj.CallOpParam(True))
+            call.transferring = True
+        except Exception as exc:  # noqa: BLE001 - pjsua2 raises its own Error for a bad URI or dialog state
+            detail = exc.reason if isinstance(exc, pj.Error) else str(exc)
+            self.transfer_status(call_id, pj.PJSIP_SC_INTERNAL_SERVER_ERROR, f"REFER not sent: {detail}", True)
+
+    def transfer_status(self, call_id: int, status: int, reason: str, final: bool) -> None:
+        """News of a REFER (PJSIP thread): handed to the :class:`TransferDesk` on the event loop."""
+        self.loop.call_soon_threadsafe(self.transfers.progress, call_id, status, reason, final)
 
     def incoming(self, account: pj.Account, call_id: int) -> None:
         """A new INVITE: answer it (the session starts once media is up)."""
@@ -226,24 +252,35 @@ class SipGateway:
         self.loop.call_soon_threadsafe(self._start_session, call.sip_id, call.output, details)
 
     def disconnected(self, call: _SipCall, reason: str) -> None:
-        """The SIP call is over (either side)."""
-        self.loop.call_soon_threadsafe(self._end_session, call.sip_id, "caller_hangup")
+        """The SIP call is over (either side); after a REFER it counts as transferred."""
+        self.loop.call_soon_threadsafe(self.transfers.gone, call.sip_id)
+        self.loop.call_soon_threadsafe(self._end_session, call.sip_id,
+                                       "transferred" if call.transferring else "caller_hangup")
         if self._calls.pop(call.sip_id, None) is not None:
             self._graveyard.append((time.monotonic(), call))
 
     # ------------------------------------------------------------ event-loop side
     def _start_session(self, call_id: int, output: SipOutput, details: dict[str, str]) -> None:
         async def hang_up(_: str) -> None:  # the call ended here (a limit, a failure, shutdown)
-            self._commands.put(("hangup", call_id))
+            self._commands.put(("hangup", call_id, ""))
 
         try:
             session = start_call(self.board, self.settings, output, sample_rate=RATE, transport="sip",
                                  details=details, on_own_end=hang_up)
         except (UnknownPersona, TooManyCalls) as exc:
             log.warning("sip: %s", exc)
-            self._commands.put(("hangup", call_id))
+            self._commands.put(("hangup", call_id, ""))
             return
         self.sessions[call_id] = session
+
+    async def transfer(self, call_id: int, to: str) -> None:
+        """The call's output got a Transfer event: REFER the caller to ``to``; returns with the outcome."""
+        session = self.sessions.get(call_id)
+        if session is None:
+            log.warning("sip: no call to transfer to %s", to)
+            return
+        await self.transfers.transfer(session.call, call_id, to, registrar=self.settings.sip_registrar,
+                                      send=lambda uri: self._commands.put(("transfer", call_id, uri)))
 
     def _end_session(self, call_id: int, reason: str) -> None:
         session = self.sessions.pop(call_id, None)

@@ -1,17 +1,18 @@
 """The audio side of a SIP call: agent audio waiting for PJSIP's 8 kHz media clock, and the conference
 bridge port that moves 20 ms frames between the line and the call. :class:`LinePort`'s callbacks run on
-PJSIP's media thread; agent audio crosses to it through a :class:`LineBuffer` (its own lock)."""
+PJSIP's media thread; agent audio crosses to it through a :class:`LineBuffer` (its own lock). A
+:class:`~voiceagent.events.Transfer` event is handed to the gateway (:mod:`sip_transfer`)."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pjsua2 as pj
 
 from voiceagent.audio.line_buffer import LineBuffer
-from voiceagent.events import Clear, Error, Event
+from voiceagent.events import Clear, Error, Event, Transfer
 
 log = logging.getLogger(__name__)
 
@@ -21,15 +22,23 @@ MAX_BUFFERED_BYTES = RATE * 2 * 5  # agent audio waiting for the media clock: 5 
 
 
 class SipOutput:
-    """Agent audio waits for PJSIP's media clock; ``clear`` takes back whatever was not yet sent."""
+    """Agent audio waits for PJSIP's media clock; ``clear`` takes back whatever was not yet sent.
+    ``transfer(to)`` carries a transfer out (it returns once the REFER's outcome is known)."""
 
-    def __init__(self) -> None:
+    def __init__(self, transfer: Callable[[str], Awaitable[None]] | None = None) -> None:
         self.line = LineBuffer(FRAME_BYTES, MAX_BUFFERED_BYTES)
+        self._transfer = transfer
 
     async def send_event(self, event: Event) -> None:
-        """Barge-in flushes the buffer; errors go to the log (the record has every event)."""
+        """Barge-in flushes the buffer; a transfer is sent as a REFER; errors go to the log (the record has
+        every event)."""
         if isinstance(event, Clear):
             self.line.clear()
+        elif isinstance(event, Transfer):
+            if self._transfer is None:
+                log.warning("sip: cannot transfer to %s: this line has no transfer", event.to)
+            else:
+                await self._transfer(event.to)
         elif isinstance(event, Error):
             log.warning("sip: %s: %s", event.code, event.message)
 

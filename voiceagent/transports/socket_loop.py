@@ -1,7 +1,8 @@
 """The one socket loop every WebSocket and TCP bridge runs on: read from the link, feed the bridge, carry
 out the actions it returns. Starting a call, protocol errors before and during a call, hang-ups from
 either side and the call's own end are handled here, the same way for every transport; what differs
-(the wire format, what is said and when) is the bridge's business."""
+(the wire format, what is said and when) is the bridge's business. Transfers and hang-ups of the phone
+call itself go to the route's :class:`~voiceagent.transports.call_control.CallControl`."""
 
 from __future__ import annotations
 
@@ -17,12 +18,15 @@ from voiceagent.transports.bridge import (
     Close,
     EndCall,
     FlowControl,
+    HangUpCall,
     Problem,
     PushAudio,
     PushDtmf,
     Send,
     StartCall,
+    TransferCall,
 )
+from voiceagent.transports.call_control import CallControl, ControlFailed, NoControl
 from voiceagent.transports.links import Link
 from voiceagent.transports.session import CallSession, TooManyCalls, UnknownPersona
 
@@ -59,12 +63,14 @@ Starter = Callable[[CallParams, BridgeOutput, OwnEnd], CallSession]
 
 
 class SocketLoop:
-    """One connection: a link, the bridge that speaks its protocol, and the call once there is one."""
+    """One connection: a link, the bridge that speaks its protocol, and the call once there is one.
+    ``control`` transfers and hangs up the phone call where the protocol cannot (none by default)."""
 
-    def __init__(self, link: Link, bridge: Bridge, start: Starter) -> None:
+    def __init__(self, link: Link, bridge: Bridge, start: Starter, control: CallControl | None = None) -> None:
         self.link = link
         self.bridge = bridge
         self._start = start
+        self.control: CallControl = control if control is not None else NoControl()
         self.session: CallSession | None = None
         self._reason = bridge.gone_reason  # why the call ends if the peer goes without a word
         self._reading = True
@@ -102,6 +108,10 @@ class SocketLoop:
                 await self._problem(code, message, fatal)
             case StartCall(params):
                 await self._start_call(params)
+            case TransferCall(ref, to):
+                await self._transfer(ref, to)
+            case HangUpCall(ref):
+                await self._hang_up_call(ref)
             case EndCall(reason):
                 self._reason, self._reading = reason, False
             case Close(code, reason):
@@ -115,6 +125,23 @@ class SocketLoop:
             return
         metrics.ERRORS.labels(code).inc()
         await self.execute(self.bridge.agent_event(Error(code=code, message=message, fatal=fatal)))
+
+    async def _transfer(self, ref: str, to: str) -> None:
+        """Hand the phone call over; a failure goes through the call as ``transfer_failed``."""
+        try:
+            await self.control.transfer(ref, to)
+        except ControlFailed as exc:
+            await self._problem("transfer_failed", f"transfer to {to} failed: {exc}", False)
+            return
+        if self.session is not None and not self.session.done:
+            self.session.call.note("transfer_handoff", to=to, ref=ref, by=self.control.name)
+
+    async def _hang_up_call(self, ref: str) -> None:
+        """End the phone call itself (the call is over by now: a failure is counted and logged)."""
+        try:
+            await self.control.hang_up(ref)
+        except ControlFailed as exc:
+            await self._problem("hangup_failed", f"hanging up the phone call failed: {exc}", False)
 
     async def _start_call(self, params: CallParams) -> None:
         if params.check_token and not self.link.authorized(params.token):

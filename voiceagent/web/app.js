@@ -4,13 +4,22 @@
 const $ = (id) => document.getElementById(id);
 const state = {
   ws: null, ctx: null, stream: null, node: null, source: null,
-  nextTime: 0, playing: [], budgets: null, bubbles: new Map(), hangingUp: false,
+  nextTime: 0, playing: [], budgets: null, bubbles: new Map(), hangingUp: false, ended: null,
 };
 // What tests (and curious people) can read: window.voiceagent.
 const stats = (window.voiceagent = {
   status: "idle", transcripts: [], agentTexts: [], turns: [], clears: 0, errors: [],
-  audioSecondsScheduled: 0, audioSecondsPlayed: 0,
+  audioSecondsScheduled: 0, audioSecondsPlayed: 0, transferTo: null, endReason: null, outcome: "",
 });
+
+// How the server ended a call, in the caller's words (the ended event's reason; others: "Call ended").
+const ENDINGS = {
+  transferred: () => `Transferred to ${stats.transferTo ?? "a person"}`,
+  agent_ended: () => "The agent ended the call",
+  idle_timeout: () => "The call ended: nothing was heard for a while",
+  max_call_length: () => "The call reached its time limit",
+  server_shutdown: () => "The server is shutting down",
+};
 
 function setStatus(kind, text) {
   const el = $("status");
@@ -19,8 +28,9 @@ function setStatus(kind, text) {
   stats.status = kind;
 }
 
-function notice(text) {
+function notice(text, kind = "") {
   const el = $("notice");
+  el.className = kind ? `notice ${kind}` : "notice";
   el.textContent = text || "";
   el.hidden = !text;
 }
@@ -107,7 +117,18 @@ function onEvent(event) {
       stats.errors.push(event);
       notice(`${event.code}: ${event.message}`);
       break;
+    case "transfer":
+      // The agent hands the caller to a person at event.to; the call ends next ("transferred").
+      stats.transferTo = event.to;
+      bubble("system", `Transferring you to ${event.to}`);
+      break;
     case "ended":
+      stats.endReason = event.reason;
+      state.ended = event.reason;
+      if (ENDINGS[event.reason]) {
+        stats.outcome = ENDINGS[event.reason]();
+        bubble("system", stats.outcome);
+      }
       break;
   }
 }
@@ -183,6 +204,8 @@ function stopPlayback() {
 async function call() {
   notice("");
   state.hangingUp = false;
+  state.ended = null;
+  Object.assign(stats, { transferTo: null, endReason: null, outcome: "" });
   setStatus("connecting", "Connecting");
   try {
     state.stream = await navigator.mediaDevices.getUserMedia({
@@ -224,7 +247,11 @@ async function call() {
   ws.onclose = (event) => {
     const wasLive = stats.status === "live";
     cleanup();
-    if (!state.hangingUp) {
+    if (state.ended && !state.hangingUp) {
+      // The server ended the call and said why (ended): not a dropped call.
+      setStatus("idle", state.ended === "transferred" ? "Transferred" : "Call ended");
+      if (state.ended !== "caller_stop") notice(stats.outcome || `The call ended (${state.ended}).`, "info");
+    } else if (!state.hangingUp) {
       setStatus("error", "Disconnected");
       notice(wasLive ? `The call dropped (code ${event.code}).` : "Cannot reach the voiceagent server.");
     } else {
