@@ -106,7 +106,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     settings = load_settings(
         env={},
         overrides={"port": free_port(), "audiosocket_port": free_port(),
-                   "records_dir": str(tmp_path_factory.mktemp("calls")), "temperature": 0.0},
+                   "records_dir": str(tmp_path_factory.mktemp("calls")), "temperature": 0.0,
+                   "actions_db": str(tmp_path_factory.mktemp("actions") / "actions.db")},
     )
     with run_server(settings) as running:
         yield running

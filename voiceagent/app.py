@@ -2,7 +2,7 @@
 registry of calls and the servers, wires them together and runs them.
 
 Layers, top to bottom (each imports only from layers below it; ``make test`` checks this with
-import-linter): app -> server -> transports -> pipeline -> stages -> engines -> audio, config.
+import-linter): app -> server -> transports -> pipeline -> actions -> stages -> engines -> audio, config.
 """
 
 from __future__ import annotations
@@ -14,6 +14,9 @@ import logging
 import signal
 
 from voiceagent import security
+from voiceagent.actions.runner import ActionRunner
+from voiceagent.actions.store import ActionStore
+from voiceagent.actions.webhook import WebhookClient
 from voiceagent.config import Settings
 from voiceagent.engines.loader import load_engines
 from voiceagent.personas import load_personas
@@ -36,7 +39,13 @@ async def build_switchboard(settings: Settings) -> Switchboard:
     order = sorted(personas.values(), key=lambda p: p.name == settings.persona)
     engines = await load_engines(settings, [p.system for p in order])
     phrases = await PhraseBank.build(engines.tts, personas.values())
-    return Switchboard(settings, engines, phrases, personas, CallRegistry(settings.max_calls))
+    return Switchboard(settings, engines, phrases, personas, CallRegistry(settings.max_calls), actions=make_runner(settings))
+
+
+def make_runner(settings: Settings) -> ActionRunner:
+    """What carries out the personas' actions: the SQLite store at ``actions_db``, and the webhook client."""
+    webhooks = WebhookClient(settings.webhook_secret, settings.webhook_timeout_s, settings.webhook_retries)
+    return ActionRunner(ActionStore(settings.actions_db), webhooks)
 
 
 async def run_server(settings: Settings, ready: asyncio.Event | None = None, *, sip: bool = False) -> None:
@@ -87,3 +96,5 @@ async def run_server(settings: Settings, ready: asyncio.Event | None = None, *, 
         with contextlib.suppress(Exception):
             await asyncio.wait_for(server.wait_closed(), 5)
         await engines.close()
+        if board.actions is not None:
+            await board.actions.close()

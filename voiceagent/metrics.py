@@ -30,3 +30,10 @@ REPLIES_CORRECTED = Counter(
     "voiceagent_replies_corrected_total", "Replies stopped by the reply check and replaced by a fact-based answer",
     ["problem"],
 )
+ACTIONS = Counter("voiceagent_actions_total", "Actions carried out or attempted, by action and outcome (done, refused, "
+                  "failed)", ["action", "outcome"])
+ACTION_SECONDS = Histogram("voiceagent_action_seconds", "Time to carry out an action", ["action"], buckets=_MS_BUCKETS)
+ACTIONS_RECONSIDERED = Counter(
+    "voiceagent_actions_reconsidered_total", "Tool calls set aside because the caller had not asked for them",
+    ["action"],
+)

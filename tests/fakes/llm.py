@@ -8,7 +8,7 @@ import re
 from collections.abc import AsyncIterator, Sequence
 
 from tests.fakes.engines import HANG, act, pause
-from voiceagent.engines.llm import EngineError, Message
+from voiceagent.engines.llm import EngineError, Message, Tool
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -59,6 +59,7 @@ class ScriptedLlm:
         self.failed = 0
         self.cancelled = 0
         self.closed = False
+        self.tools_offered: list[tuple[str, ...]] = []  # per request, the tools the call offered
 
     async def warm(self, system_prompts: Sequence[str]) -> None:
         """Remember the prompts it was warmed with."""
@@ -70,9 +71,13 @@ class ScriptedLlm:
         if self.prefill_error is not None:
             raise self.prefill_error
 
-    def stream(self, messages: Sequence[Message], *, max_tokens: int, temperature: float) -> AsyncIterator[str]:
-        """Record the request and stream the next scripted reply (at most ``max_tokens`` pieces)."""
+    def stream(
+        self, messages: Sequence[Message], *, max_tokens: int, temperature: float, tools: Sequence[Tool] = (),
+    ) -> AsyncIterator[str]:
+        """Record the request (and the tools offered) and stream the next scripted reply (at most
+        ``max_tokens`` pieces)."""
         self.requests.append([Message(role=m["role"], content=m["content"]) for m in messages])
+        self.tools_offered.append(tuple(t.name for t in tools))
         index = len(self.requests) - 1
         reply = self._replies[index] if index < len(self._replies) else Reply(self.default)
         return self._generate(reply, max_tokens)

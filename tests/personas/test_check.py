@@ -12,7 +12,7 @@ import pytest
 from tests.personas.conftest import BAKERY
 from voiceagent.__main__ import main
 from voiceagent.config import DEFAULT_PROMPTS_DIR
-from voiceagent.personas import load_persona
+from voiceagent.personas import PersonaError, load_persona
 from voiceagent.personas.check import lint
 
 Write = Callable[..., Path]
@@ -68,3 +68,24 @@ def test_the_installed_command_runs(write_persona: Write) -> None:
     done = subprocess.run([sys.executable, "-m", "voiceagent", "persona", "check", str(write_persona("x = 1\n"))],
                           capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 1 and "error: x: unknown field" in done.stdout
+
+
+def test_actions_are_checked_and_described_to_the_model(write_persona: Write) -> None:
+    good = '<tool_call>{"name": "take_message", "arguments": {"name": "", "phone": "", "text": ""}}</tool_call>'
+    bad = '<tool_call>{"name": "book_appointment", "arguments": {"day": ""}}</tool_call>'
+    text = (f'{BAKERY}\n[[examples]]\ncaller = "Can I leave a message?"\nagent = \'{good}\'\n'
+            f'[[examples]]\ncaller = "Book me in."\nagent = \'{bad}\'\n'
+            '[[actions]]\nname = "take_message"\n\n[[actions]]\nname = "order_cake"\n'
+            'description = "Order a cake."\nparameters = { flavour = "the flavour" }\nwebhook = "https://example.com/h"\n')
+    persona = load_persona(write_persona(text))
+    assert [a.name for a in persona.actions] == ["take_message", "order_cake"]
+    assert '"name": "order_cake"' in persona.system and "<tool_call>" in persona.system
+    problems = [p.message for p in lint(persona) if p.field.startswith("examples")]
+    assert problems == ["calls 'book_appointment', which is not in this persona's [[actions]]"]
+
+
+def test_a_custom_action_without_a_webhook_is_an_error(write_persona: Write) -> None:
+    path = write_persona(f'{BAKERY}\n[[actions]]\nname = "order_cake"\ndescription = "Order a cake."\n'
+                         'parameters = { flavour = "the flavour" }\n')
+    with pytest.raises(PersonaError, match="custom action needs webhook"):
+        load_persona(path)

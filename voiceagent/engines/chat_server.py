@@ -11,7 +11,7 @@ from __future__ import annotations
 import abc
 from collections.abc import AsyncIterator, Sequence
 
-from voiceagent.engines.llm import EngineError, Message
+from voiceagent.engines.llm import EngineError, Message, Tool
 
 
 class ServerChatEngine(abc.ABC):
@@ -34,11 +34,15 @@ class ServerChatEngine(abc.ABC):
     async def prefill(self, messages: Sequence[Message]) -> None:
         """Nothing to do: the server keeps its own prompt cache."""
 
-    def stream(self, messages: Sequence[Message], *, max_tokens: int, temperature: float) -> AsyncIterator[str]:
+    def stream(
+        self, messages: Sequence[Message], *, max_tokens: int, temperature: float, tools: Sequence[Tool] = (),
+    ) -> AsyncIterator[str]:
         """Stream reply pieces; a failure of the client raises :class:`EngineError`."""
-        return self._stream(list(messages), max_tokens, temperature)
+        return self._stream(list(messages), max_tokens, temperature, tools)
 
-    async def _stream(self, messages: list[Message], max_tokens: int, temperature: float) -> AsyncIterator[str]:
+    async def _stream(
+        self, messages: list[Message], max_tokens: int, temperature: float, tools: Sequence[Tool] = (),
+    ) -> AsyncIterator[str]:
         try:
             async for piece in self.request(messages, max_tokens=max_tokens, temperature=temperature):
                 if piece:

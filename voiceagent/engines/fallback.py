@@ -11,7 +11,7 @@ import time
 from collections.abc import AsyncIterator, Sequence
 
 from voiceagent import metrics
-from voiceagent.engines.llm import ChatEngine, EngineError, Message
+from voiceagent.engines.llm import ChatEngine, EngineError, Message, Tool
 
 log = logging.getLogger(__name__)
 
@@ -50,13 +50,17 @@ class FallbackEngine:
         """Prefill whichever model will answer next."""
         await (self.primary if self.primary_up else self.fallback).prefill(messages)
 
-    def stream(self, messages: Sequence[Message], *, max_tokens: int, temperature: float) -> AsyncIterator[str]:
+    def stream(
+        self, messages: Sequence[Message], *, max_tokens: int, temperature: float, tools: Sequence[Tool] = (),
+    ) -> AsyncIterator[str]:
         """The primary's reply, or the fallback's if the primary fails before its first token."""
-        return self._stream(list(messages), max_tokens, temperature)
+        return self._stream(list(messages), max_tokens, temperature, tools)
 
-    async def _stream(self, messages: list[Message], max_tokens: int, temperature: float) -> AsyncIterator[str]:
+    async def _stream(
+        self, messages: list[Message], max_tokens: int, temperature: float, tools: Sequence[Tool] = (),
+    ) -> AsyncIterator[str]:
         if self.primary_up:
-            pieces = self.primary.stream(messages, max_tokens=max_tokens, temperature=temperature)
+            pieces = self.primary.stream(messages, max_tokens=max_tokens, temperature=temperature, tools=tools)
             try:
                 first = await asyncio.wait_for(anext(pieces), self.after_s)
             except StopAsyncIteration:
@@ -70,7 +74,7 @@ class FallbackEngine:
                 async for piece in pieces:
                     yield piece
                 return
-        async for piece in self.fallback.stream(messages, max_tokens=max_tokens, temperature=temperature):
+        async for piece in self.fallback.stream(messages, max_tokens=max_tokens, temperature=temperature, tools=tools):
             yield piece
 
     async def close(self) -> None:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from voiceagent.personas.actions import parse_call
 from voiceagent.personas.facts import relevant_facts
 from voiceagent.personas.load import PersonaError, Problem, load_persona
 from voiceagent.personas.model import Persona
@@ -37,6 +38,9 @@ def lint(persona: Persona) -> list[Problem]:
     known_numbers = set(re.findall(r"\d+", " ".join(fact_lines(business)))) if business else set()
     for i, example in enumerate(persona.examples, 1):
         where = f"examples[{i}].agent"
+        if example.agent.lstrip().startswith(("<", "{")):  # a worked tool call, not words
+            warnings += _call_problems(persona, where, example.agent)
+            continue
         if len(_SENTENCE_END.findall(example.agent.strip())) > 2:
             warnings.append(Problem(where, "more than two sentences: replies on the phone should be short"))
         if _MARKUP.search(example.agent):
@@ -45,6 +49,19 @@ def lint(persona: Persona) -> list[Problem]:
         if business and unknown:
             warnings.append(Problem(where, f"says {', '.join(unknown)}, which is in none of the facts"))
     return warnings
+
+
+def _call_problems(persona: Persona, where: str, text: str) -> list[Problem]:
+    """What is wrong with a worked example that is a tool call."""
+    call = parse_call(text)
+    if call is None:
+        return [Problem(where, 'not a readable tool call: <tool_call>{"name": ..., "arguments": {...}}</tool_call>')]
+    spec = persona.action(call[0])
+    if spec is None:
+        return [Problem(where, f"calls {call[0]!r}, which is not in this persona's [[actions]]")]
+    wrong = sorted(set(call[1]) ^ set(spec.argument_names))
+    return [Problem(where, f"{call[0]} takes {', '.join(spec.argument_names) or 'no arguments'}; "
+                    f"check {', '.join(wrong)}")] if wrong else []
 
 
 def check_file(path: Path, out: TextIO, *, show_prompt: bool = True, asks: list[str] | None = None) -> int:

@@ -15,6 +15,7 @@ from typing import Any
 import pydantic
 from pydantic.dataclasses import dataclass
 
+from voiceagent.personas.actions import ActionEntry
 from voiceagent.personas.model import (
     DEFAULT_DONT_KNOW,
     STRICT,
@@ -63,9 +64,13 @@ class PersonaFile:
     system: str = ""  # free-text prompt; with [business], extra instructions after the facts
     business: Business | None = None
     examples: tuple[Exchange, ...] = ()
+    actions: tuple[ActionEntry, ...] = ()  # what the agent may do (see voiceagent.personas.actions)
 
     @pydantic.model_validator(mode="after")
     def _has_a_prompt(self) -> PersonaFile:
+        names = [a.name for a in self.actions]
+        if len(set(names)) != len(names):
+            raise ValueError(f"an action is listed twice: {', '.join(sorted({n for n in names if names.count(n) > 1}))}")
         if self.business is None and not self.system:
             raise ValueError("give the business facts ([business]) or a free-text `system` prompt")
         if not self.fillers:
@@ -89,10 +94,11 @@ def load_persona(path: str | Path) -> Persona:
         written = _READER.validate_python(data)
     except pydantic.ValidationError as exc:
         raise PersonaError(path, [_problem(error) for error in exc.errors()]) from None
+    actions = tuple(entry.spec() for entry in written.actions)
     return Persona(
         name=written.name,
         description=written.description,
-        system=render_system(written.business, written.examples, written.system.strip()),
+        system=render_system(written.business, written.examples, written.system.strip(), actions),
         greeting=written.greeting,
         fillers=written.fillers,
         apology=written.apology,
@@ -100,6 +106,7 @@ def load_persona(path: str | Path) -> Persona:
         business=written.business,
         examples=written.examples,
         instructions=written.system.strip(),
+        actions=actions,
     )
 
 

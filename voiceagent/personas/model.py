@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, ConfigDict, Field, field_validator
 from pydantic.dataclasses import dataclass
 
+from voiceagent.personas.actions import ActionSpec
 from voiceagent.personas.times import parse_day_hours
 
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -143,3 +144,8 @@ class Persona:
     dont_know: str = DEFAULT_DONT_KNOW  # said instead of a reply that failed a fact check, when no fact applies
     examples: tuple[Exchange, ...] = ()  # worked exchanges (already part of ``system``)
     instructions: str = ""  # the file's free-text ``system`` (already part of ``system``)
+    actions: tuple[ActionSpec, ...] = ()  # what the agent may do on the call (described in ``system``)
+
+    def action(self, name: str) -> ActionSpec | None:
+        """The declared action called ``name``, or None."""
+        return next((a for a in self.actions if a.name == name), None)

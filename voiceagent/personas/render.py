@@ -6,8 +6,10 @@ Each fact's sentence is made here once and reused by the per-turn fact matcher (
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
+from voiceagent.personas.actions import ActionSpec
 from voiceagent.personas.model import WEEKDAYS, Business, DayHours, Exchange, Service, Weekday
 from voiceagent.personas.times import say_time
 
@@ -126,8 +128,11 @@ def fact_lines(business: Business) -> list[str]:
     return [line for line in lines if line]
 
 
-def render_system(business: Business | None, examples: Sequence[Exchange], instructions: str) -> str:
-    """The whole system prompt: who the agent is, facts, rules, worked examples, the file's own text."""
+def render_system(
+    business: Business | None, examples: Sequence[Exchange], instructions: str, actions: Sequence[ActionSpec] = (),
+) -> str:
+    """The whole system prompt: who the agent is, facts, rules, worked examples, the file's own text, and
+    the actions the agent may call."""
     parts: list[str] = []
     if business is not None:
         parts.append(f"You are {business.agent_name}, answering the phone for {business.name}, "
@@ -138,7 +143,22 @@ def render_system(business: Business | None, examples: Sequence[Exchange], instr
         parts.append(instructions)
     if examples:
         parts.append("Examples:\n" + "\n".join(f"Caller: {e.caller}\nYou: {e.agent}" for e in examples))
+    if actions:
+        parts.append(render_actions(actions))
     return "\n\n".join(parts)
+
+
+def render_actions(actions: Sequence[ActionSpec]) -> str:
+    """The actions as tools, in the widely trained "Hermes" tool-calling layout (Qwen2.5 and others),
+    kept short: each tool's name, what it does and its arguments' names."""
+    tools = "\n".join(json.dumps({"name": a.name, "description": a.description,
+                                  "arguments": list(a.argument_names)}) for a in actions)
+    return (
+        "# Tools\n\nWhen the caller asks for one of these, call it at once instead of answering, with \"\" for "
+        "every argument the caller has not said: never guess one. Never say something is done yourself."
+        "\n<tools>\n" + tools + "\n</tools>\n\nTo call one, reply with only:\n"
+        '<tool_call>\n{"name": <function-name>, "arguments": <args-json-object>}\n</tool_call>'
+    )
 
 
 def _article(noun: str) -> str:

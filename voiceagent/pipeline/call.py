@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 
 import numpy as np
 
+from voiceagent.actions.runner import ActionRunner
 from voiceagent.config import Settings
 from voiceagent.engines.loader import Engines
 from voiceagent.personas import Persona
+from voiceagent.pipeline.action_desk import ActionDesk
 from voiceagent.pipeline.context import CallContext
 from voiceagent.pipeline.history import History
 from voiceagent.pipeline.inlet import Admission, AudioInlet
@@ -49,6 +52,7 @@ class Call:
         self, *, call_id: str, engines: Engines, phrases: PhraseBank, settings: Settings, persona: Persona,
         sample_rate: int, output: CallOutput, system_prompt: str | None = None, transport: str = "native",
         details: dict[str, str] | None = None, playback_lead_ms: int | None = None,
+        runner: ActionRunner | None = None,
     ) -> None:
         self.call_id = call_id
         self.settings = settings
@@ -66,7 +70,8 @@ class Call:
         self._tasks = TaskSet()
         self.observer = CallObserver(output, self.record, self._tasks)
         self.ctx = CallContext(call_id, settings, engines, phrases, persona, sample_rate, self.history, self.player,
-                               self.observer, self._tasks)
+                               self.observer, self._tasks, ActionDesk(persona if system_prompt is None else
+                               dataclasses.replace(persona, actions=())), runner, self.hang_up)
         self._inlet = AudioInlet(sample_rate, max_frames=settings.inbound_queue_frames,
                                  burst_s=settings.input_burst_s, abuse_s=settings.input_abuse_s)
         self._recognizer = Recognizer(sample_rate=sample_rate, vad=engines.vad, stt=engines.stt, settings=settings,

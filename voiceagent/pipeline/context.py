@@ -8,9 +8,11 @@ import dataclasses
 import logging
 from collections.abc import Callable
 
+from voiceagent.actions.runner import ActionRunner
 from voiceagent.config import Settings
 from voiceagent.engines.loader import Engines
 from voiceagent.personas import Persona
+from voiceagent.pipeline.action_desk import ActionDesk
 from voiceagent.pipeline.history import History
 from voiceagent.pipeline.observer import CallObserver
 from voiceagent.pipeline.phrases import PhraseBank
@@ -34,6 +36,9 @@ class CallContext:
     player: AudioPlayer
     observer: CallObserver
     tasks: TaskSet
+    desk: ActionDesk  # the persona's actions: offered to the model, completed over turns
+    runner: ActionRunner | None  # carries actions out (None: the call can only talk)
+    end_call: Callable[[str], None]  # end the call for a reason (the agent hangs up or hands over)
 
     def queue_phrase(self, turn: int, kind: str, text: str, on_start: Callable[[float], None] | None = None) -> None:
         """Queue a pre-synthesised phrase (greeting, filler, apology) for playback."""

@@ -7,7 +7,16 @@ import logging
 from typing import Any
 
 from voiceagent import metrics
-from voiceagent.events import AgentText, BudgetEvent, Clear, Error, SpeechStarted, Transcript, TurnMetrics
+from voiceagent.events import (
+    AgentText,
+    BudgetEvent,
+    Clear,
+    Error,
+    SpeechStarted,
+    Transcript,
+    Transfer,
+    TurnMetrics,
+)
 from voiceagent.pipeline.player import CallOutput
 from voiceagent.pipeline.tasks import TaskSet
 from voiceagent.records import CallRecord
@@ -80,6 +89,24 @@ class CallObserver:
         """A clause of the reply failed the reply check and was not spoken (the fallback was)."""
         metrics.REPLIES_CORRECTED.labels(kind).inc()
         self.record.write("reply_check", turn=turn, clause=clause, problem=kind, detail=detail)
+
+    def action(self, turn: int, name: str, arguments: dict[str, str], outcome: str, ms: float,
+               details: dict[str, Any]) -> None:
+        """An action was carried out (``done``) or not (``refused``, ``failed``): record and metrics."""
+        metrics.ACTIONS.labels(name, outcome).inc()
+        metrics.ACTION_SECONDS.labels(name).observe(ms / 1000)
+        self.record.write("action", turn=turn, name=name, arguments=arguments, outcome=outcome, ms=ms,
+                          details=details)
+
+    def action_reconsidered(self, turn: int, name: str, why: str) -> None:
+        """The model called an action the caller had not asked for; it answers in words instead."""
+        metrics.ACTIONS_RECONSIDERED.labels(name).inc()
+        self.record.write("action_reconsidered", turn=turn, name=name, why=why)
+
+    async def transfer(self, to: str) -> None:
+        """The caller is handed to a person at ``to``: the transport passes it on."""
+        self.record.write("transfer", to=to)
+        await self.output.send_event(Transfer(to=to))
 
     def budget_missed(self, event: BudgetEvent | None) -> None:
         """Count a budget miss (the turn's timeline keeps the event itself)."""

@@ -21,7 +21,7 @@ from collections.abc import AsyncGenerator, Callable
 
 from voiceagent.audio.pcm import float_to_pcm16
 from voiceagent.audio.resample import resample
-from voiceagent.engines.llm import ChatEngine, EngineError, Message
+from voiceagent.engines.llm import ChatEngine, EngineError, Message, Tool
 from voiceagent.engines.speech import Synthesizer
 from voiceagent.pipeline.observer import CallObserver
 from voiceagent.pipeline.player import AudioPlayer, Segment
@@ -49,6 +49,18 @@ class ReplyContext:
     on_audio_out: Callable[[float], None]  # first frame of the reply left the server
     check: ReplyCheck | None = None  # checks each clause before it is spoken
     fallback: str = ""  # said instead of a clause that fails the check (and of the rest of the reply)
+    tools: tuple[Tool, ...] = ()  # actions the model may call instead of answering (see ToolCalled)
+
+
+TOOL_CALL_TOKENS = 160  # room for a call's JSON (a message's text), beyond a spoken reply's max_tokens
+
+
+class ToolCalled(Exception):
+    """The model answered with a tool call (``text``, read whole), not words: nothing was spoken."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
 
 
 class _Rejected(Exception):
@@ -65,7 +77,8 @@ async def _tokens(
 ) -> AsyncGenerator[str, None]:
     """The model's stream with a deadline on every piece (a hung model raises TimeoutError)."""
     started = time.monotonic()
-    stream = ctx.llm.stream(messages, max_tokens=ctx.max_tokens, temperature=ctx.temperature)
+    max_tokens = max(ctx.max_tokens, TOOL_CALL_TOKENS) if ctx.tools else ctx.max_tokens
+    stream = ctx.llm.stream(messages, max_tokens=max_tokens, temperature=ctx.temperature, tools=ctx.tools)
     iterator = aiter(stream)
     try:
         while True:
@@ -81,6 +94,24 @@ async def _tokens(
         aclose = getattr(iterator, "aclose", None)
         if aclose is not None:
             await aclose()
+
+
+async def _words(
+    ctx: ReplyContext, messages: list[Message], timeline: TurnTimeline
+) -> AsyncGenerator[str, None]:
+    """The model's pieces when it answers in words; a reply that starts as a tool call is read to its end
+    and raised as :class:`ToolCalled` before anything is spoken."""
+    head: str | None = ""
+    async with contextlib.aclosing(_tokens(ctx, messages, timeline)) as tokens:
+        async for piece in tokens:
+            if head is not None:
+                head += piece
+                if not head.strip():
+                    continue
+                if ctx.tools and head.lstrip().startswith(("{", "<")):
+                    raise ToolCalled(head + "".join([rest async for rest in tokens]))
+                piece, head = head, None
+            yield piece
 
 
 async def _speak(ctx: ReplyContext, timeline: TurnTimeline, text: str, first: bool) -> None:
@@ -105,7 +136,8 @@ async def _speak(ctx: ReplyContext, timeline: TurnTimeline, text: str, first: bo
 
 async def speak_reply(ctx: ReplyContext, messages: list[Message], timeline: TurnTimeline) -> str:
     """Generate and speak a reply; returns the text spoken. Raises EngineError or TimeoutError when an
-    engine fails or hangs. Cancel-safe: cancelling stops the model and synthesis promptly."""
+    engine fails or hangs, and :class:`ToolCalled` (nothing spoken) when the model calls one of
+    ``ctx.tools``. Cancel-safe: cancelling stops the model and synthesis promptly."""
     timeline.mark("llm_start", time.monotonic())
     spoken: list[str] = []
     try:
@@ -118,6 +150,14 @@ async def speak_reply(ctx: ReplyContext, messages: list[Message], timeline: Turn
                                           rejected.problem.detail)
         await _say(ctx, timeline, _after(spoken, ctx.fallback), spoken)
     return " ".join(spoken)
+
+
+async def say_text(ctx: ReplyContext, timeline: TurnTimeline, text: str) -> str:
+    """Speak ``text`` as the turn's reply, without the model (an action's result, a question for what
+    an action still needs); returns it."""
+    timeline.mark("llm_start", time.monotonic())
+    await _say(ctx, timeline, text, [])
+    return text
 
 
 async def _say(ctx: ReplyContext, timeline: TurnTimeline, clause: str, spoken: list[str]) -> None:
@@ -147,7 +187,7 @@ def _checked(ctx: ReplyContext, clause: str) -> str:
 
 async def _in_sequence(ctx: ReplyContext, messages: list[Message], timeline: TurnTimeline, spoken: list[str]) -> None:
     """The whole reply is generated, then checked, synthesised and played (the benchmark baseline)."""
-    async with contextlib.aclosing(_tokens(ctx, messages, timeline)) as tokens:
+    async with contextlib.aclosing(_words(ctx, messages, timeline)) as tokens:
         text = "".join([piece async for piece in tokens])
     cut = SpokenReply(ctx.max_sentences)
     clauses = [*cut.feed(text + " "), *filter(None, [cut.flush()])]
@@ -163,7 +203,7 @@ async def _overlapped(ctx: ReplyContext, messages: list[Message], timeline: Turn
 
     async def write() -> None:
         cut = SpokenReply(ctx.max_sentences)
-        async with contextlib.aclosing(_tokens(ctx, messages, timeline)) as tokens:
+        async with contextlib.aclosing(_words(ctx, messages, timeline)) as tokens:
             async for piece in tokens:
                 for clause in cut.feed(piece):
                     await clauses.put(clause)
@@ -181,5 +221,5 @@ async def _overlapped(ctx: ReplyContext, messages: list[Message], timeline: Turn
         async with asyncio.TaskGroup() as group:
             group.create_task(write())
             group.create_task(say())
-    except* (EngineError, TimeoutError, _Rejected) as failure:
+    except* (EngineError, TimeoutError, _Rejected, ToolCalled) as failure:
         raise failure.exceptions[0] from None

@@ -18,9 +18,10 @@ from voiceagent.audio.pcm import FloatAudio
 from voiceagent.engines.llm import EngineError
 from voiceagent.personas import relevant_facts
 from voiceagent.personas.model import WEEKDAYS, Weekday
+from voiceagent.pipeline.action_turn import ActionTurn
 from voiceagent.pipeline.context import CallContext
 from voiceagent.pipeline.recognizer import Transcription
-from voiceagent.pipeline.reply import ReplyContext, speak_reply
+from voiceagent.pipeline.reply import ReplyContext, ToolCalled, speak_reply
 from voiceagent.pipeline.timeline import TurnTimeline
 from voiceagent.stages.reply_check import ReplyCheck, fallback_reply
 
@@ -100,7 +101,7 @@ class ReplyHandle:
             await self.ctx.observer.transcript(self.number, text, self.revises)
             self.ctx.history.add_user(text)
             self.user_text = text
-            await self._reply(*self._ground())
+            await self._reply(text, *self._ground())
         finally:
             filler.cancel()
             # Not current_task().cancelling(): a TaskGroup whose child failed leaves it raised on 3.11.
@@ -137,17 +138,27 @@ class ReplyHandle:
                            earlier_replies=[*examples, *history.exchanges()])
         return check, fallback_reply(facts, ctx.persona.dont_know)
 
-    async def _reply(self, check: ReplyCheck | None, fallback: str) -> None:
+    async def _reply(self, turn: str, check: ReplyCheck | None, fallback: str) -> None:
         ctx, settings = self.ctx, self.ctx.settings
         reply_ctx = ReplyContext(
             llm=ctx.engines.llm, tts=ctx.engines.tts, player=ctx.player, observer=ctx.observer,
             sample_rate=ctx.sample_rate, max_tokens=settings.max_reply_tokens,
             max_sentences=settings.max_reply_sentences, temperature=settings.temperature,
             timeout_s=settings.engine_timeout_s, overlap=settings.overlap, on_audio_out=self._on_reply_audio,
-            check=check, fallback=fallback,
+            check=check, fallback=fallback, tools=tuple(ctx.desk.tools()),
         )
+        messages = ctx.history.messages()
+        acting = ActionTurn(ctx, self.timeline, reply_ctx, turn, messages, self._play_filler)
+        now = datetime.datetime.now()
         try:
-            reply = await speak_reply(reply_ctx, ctx.history.messages(), self.timeline)
+            decision = ctx.desk.before_model(turn, " ".join(ctx.history.caller_said()), now.date())
+            if decision is not None:
+                reply = await acting.decided(decision, now)
+            else:
+                try:
+                    reply = await speak_reply(reply_ctx, messages, self.timeline)
+                except ToolCalled as called:
+                    reply = await acting.called(called.text, now)
         except (EngineError, TimeoutError) as exc:
             code = "engine_timeout" if isinstance(exc, TimeoutError) else "engine_error"
             await self._apologise(code, f"the language or speech engine failed: {exc!r}")
@@ -174,7 +185,12 @@ class ReplyHandle:
         ctx = self.ctx
         deadline = self.timeline.marks["speech_end"] + ctx.settings.budgets.turn_ms / 1000
         await asyncio.sleep(max(0.0, deadline - time.monotonic()))
-        if self._audio_out.is_set() or self.cancelled:
+        self._play_filler()
+
+    def _play_filler(self) -> None:
+        """Play a filler phrase, unless audio of this turn is already out."""
+        ctx = self.ctx
+        if self._audio_out.is_set() or self.cancelled or self.filler:
             return
         text = ctx.phrases.filler(ctx.persona)
         self.filler = True

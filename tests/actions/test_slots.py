@@ -1,0 +1,54 @@
+"""Arguments from the caller's own words: names, numbers, days, times and messages read from speech-to-text
+output, and the model's values kept only when the caller said them."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from voiceagent.actions.slots import grounded, message_text, name_in, phone_in, value_from_words
+
+TODAY = datetime.date(2026, 11, 25)  # a Wednesday
+
+
+@pytest.mark.parametrize(("said", "name"), [
+    ("My name is peter brown.", "Peter Brown"),
+    ("It's Mary Jones, 555 0199.", "Mary Jones"),
+    ("John Smith, Tuesday at 10 am.", "John Smith"),
+    ("Hi, this is Anna.", "Anna"),
+    ("I'm calling about my car.", ""),
+    ("Can I book for Tuesday?", ""),
+])
+def test_names_are_read_when_the_caller_gives_one(said: str, name: str) -> None:
+    assert name_in(said) == name
+
+
+def test_numbers_are_read_in_figures_and_in_words() -> None:
+    assert phone_in("It's 555 0199.") == "5550199"
+    assert phone_in("five five five, oh one nine nine") == "5550199"
+    assert phone_in("Tuesday at 10") == ""
+
+
+def test_the_message_is_what_is_left_after_the_name_and_number() -> None:
+    assert message_text("It's Mary Jones, 555 0199, please call me about my brakes.") == "please call me about my brakes"
+    assert message_text("It's Mary.") == ""
+
+
+def test_days_and_times_become_dates_and_clock_times() -> None:
+    assert value_from_words("day", None, "Tuesday at 10 am", TODAY) == "2026-12-01"
+    assert value_from_words("time", None, "Tuesday at 10 am", TODAY) == "10:00"
+    assert value_from_words("day", None, "as soon as you can", TODAY) == ""
+
+
+@pytest.mark.parametrize(("arg", "value", "said", "kept"), [
+    ("name", "mechanic", "Can I leave a message for the mechanic?", False),
+    ("name", "Mary Jones", "It's Mary Jones.", True),
+    ("day", "Friday", "I'd like to book an oil change.", False),
+    ("day", "Tuesday", "Tuesday would be good.", True),
+    ("time", "7:30 am", "Tuesday please.", False),
+    ("phone", "555 0199", "call me on 555 0199", True),
+    ("phone", "555 0100", "call me on 555 0199", False),
+])
+def test_the_models_values_are_kept_only_when_the_caller_said_them(arg: str, value: str, said: str, kept: bool) -> None:
+    assert grounded(arg, value, said, None, TODAY) is kept

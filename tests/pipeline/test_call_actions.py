@@ -1,0 +1,168 @@
+"""Actions in a call on fake engines, with the real SQLite store: the model picks the action, the call
+asks for what is missing, carries it out, and says only what really happened."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime
+import json
+from pathlib import Path
+
+from tests.actions.test_webhook import SECRET, Answer, StartHook
+from tests.fakes.call import FAST_BUDGETS, running_call
+from tests.fakes.engines import ScriptedStt
+from tests.fakes.llm import ScriptedLlm
+from voiceagent.actions.runner import FAILED, ActionRunner
+from voiceagent.actions.store import ActionStore
+from voiceagent.actions.webhook import WebhookClient
+from voiceagent.actions.when import resolve_day
+from voiceagent.events import Transfer
+from voiceagent.personas import Persona, load_persona
+
+GARAGE = Path(__file__).resolve().parents[2] / "voiceagent" / "prompts" / "garage.toml"
+BOOK = '<tool_call>{"name": "book_appointment", "arguments": {"name": "", "service": "", "day": "", "time": ""}}</tool_call>'
+
+
+def garage() -> Persona:
+    return load_persona(GARAGE)
+
+
+def store_and_runner(tmp_path: Path) -> tuple[ActionStore, dict[str, ActionRunner]]:
+    store = ActionStore(tmp_path / "actions.db")
+    return store, {"runner": ActionRunner(store)}
+
+
+async def test_a_booking_over_two_turns_is_stored_and_confirmed_from_the_store(tmp_path: Path) -> None:
+    store, options = store_and_runner(tmp_path)
+    stt = ScriptedStt(["I'd like to book an oil change.", "John Smith, Tuesday at 10 am."])
+    llm = ScriptedLlm([BOOK])
+    async with running_call(tmp_path, stt=stt, llm=llm, persona=garage(), call_options=options) as call:
+        await call.exchange(1)
+        await call.exchange(2)
+        asked, done = " ".join(call.output.said("reply", turn=1)), " ".join(call.output.said("reply", turn=2))
+        record = await call.end()
+    assert "your name" in asked and "the day" in asked
+    [booked] = store.appointments("garage")
+    tuesday = resolve_day("Tuesday", datetime.date.today())
+    assert (booked.name, booked.service, booked.start) == (
+        "John Smith", "oil change", datetime.datetime.combine(tuesday, datetime.time(10, 0)))  # type: ignore[arg-type]
+    assert done.startswith("Done") and "John Smith" in done
+    assert len(llm.requests) == 1  # the second turn was read by the call, not guessed by the model
+    actions = [e for e in record if e["kind"] == "action"]
+    assert [(a["name"], a["outcome"]) for a in actions] == [("book_appointment", "done")]
+
+
+async def test_a_closed_day_is_refused_with_the_reason_and_nothing_is_stored(tmp_path: Path) -> None:
+    store, options = store_and_runner(tmp_path)
+    stt = ScriptedStt(["I'd like to book an oil change.", "My name is John Smith, Sunday at 10 am."])
+    async with running_call(tmp_path, stt=stt, llm=ScriptedLlm([BOOK]), persona=garage(),
+                            call_options=options) as call:
+        await call.exchange(1)
+        await call.exchange(2)
+        said = " ".join(call.output.said(turn=2))
+        record = await call.end()
+    assert "closed" in said.lower() and "Done" not in said
+    assert store.appointments("garage") == []
+    assert [a["outcome"] for a in record if a["kind"] == "action"] == ["refused"]
+
+
+async def test_the_agent_says_goodbye_and_ends_the_call(tmp_path: Path) -> None:
+    llm = ScriptedLlm(['<tool_call>{"name": "end_call", "arguments": {}}</tool_call>'])
+    async with running_call(tmp_path, stt=ScriptedStt(["Thanks, that's all. Bye!"]), llm=llm,
+                            persona=garage()) as call:
+        await call.say()
+        await asyncio.wait_for(asyncio.shield(call.task), 3.0)
+        assert call.call.end_reason == "agent_ended"
+        assert "Goodbye" in " ".join(call.output.said(turn=1))
+
+
+async def test_a_transfer_is_handed_to_the_transport_after_the_words_are_heard(tmp_path: Path) -> None:
+    llm = ScriptedLlm(['<tool_call>{"name": "transfer_to_human", "arguments": {}}</tool_call>'])
+    async with running_call(tmp_path, stt=ScriptedStt(["Can I speak to a person?"]), llm=llm, persona=garage(),
+                            transfer_to="sip:desk@example.com") as call:
+        await call.say()
+        await asyncio.wait_for(asyncio.shield(call.task), 3.0)
+        [transfer] = call.output.of_type(Transfer)
+        assert transfer.to == "sip:desk@example.com" and call.call.end_reason == "transferred"
+        assert not call.output.playing()  # the caller heard "putting you through" to the end first
+
+
+async def test_without_anywhere_to_transfer_to_the_agent_says_so_and_the_call_goes_on(tmp_path: Path) -> None:
+    llm = ScriptedLlm(['<tool_call>{"name": "transfer_to_human", "arguments": {}}</tool_call>'])
+    async with running_call(tmp_path, stt=ScriptedStt(["Can I speak to a person?"]), llm=llm,
+                            persona=garage()) as call:
+        await call.exchange(1)
+        assert "no one" in " ".join(call.output.said(turn=1))
+        assert not call.task.done() and call.output.of_type(Transfer) == []
+
+
+async def test_an_action_nobody_asked_for_is_set_aside_and_the_model_answers_in_words(tmp_path: Path) -> None:
+    llm = ScriptedLlm(['<tool_call>{"name": "end_call", "arguments": {}}</tool_call>', "It is 45 dollars."])
+    async with running_call(tmp_path, stt=ScriptedStt(["How much is an oil change?"]), llm=llm,
+                            persona=garage()) as call:
+        await call.exchange(1)
+        assert call.output.said("reply", turn=1) == ["It is 45 dollars."]
+        record = await call.end()
+    assert llm.tools_offered[0] and llm.tools_offered[1] == ()  # words only, the second time
+    assert [e["name"] for e in record if e["kind"] == "action_reconsidered"] == ["end_call"]
+
+
+async def test_a_booking_claimed_in_words_is_never_spoken(tmp_path: Path) -> None:
+    persona = garage()
+    llm = ScriptedLlm(["I've booked you in for Tuesday."])
+    async with running_call(tmp_path, stt=ScriptedStt(["Can you fit me in on Tuesday?"]), llm=llm,
+                            persona=persona) as call:
+        await call.exchange(1)
+        said = " ".join(call.output.said(turn=1))
+        record = await call.end()
+    assert "booked" not in said
+    assert [e["problem"] for e in record if e["kind"] == "reply_check"] == ["claims_action"]
+
+
+def with_webhook(persona: Persona, action: str, url: str) -> Persona:
+    actions = tuple(dataclasses.replace(a, webhook=url) if a.name == action else a for a in persona.actions)
+    return dataclasses.replace(persona, actions=actions)
+
+
+async def test_a_booking_goes_to_the_owners_webhook_signed_and_its_answer_is_said(
+    tmp_path: Path, hook: StartHook,
+) -> None:
+    server = hook(Answer(200, b'{"ok": true, "say": "You are booked in our system for Tuesday at 10."}'))
+    webhooks = WebhookClient(SECRET, 2.0, 0)
+    options = {"runner": ActionRunner(ActionStore(tmp_path / "actions.db"), webhooks)}
+    stt = ScriptedStt(["I'd like to book an oil change.", "John Smith, Tuesday at 10 am."])
+    async with running_call(tmp_path, stt=stt, llm=ScriptedLlm([BOOK]), persona=with_webhook(
+            garage(), "book_appointment", server.url), call_options=options, engine_timeout_s=3.0) as call:
+        await call.exchange(1)
+        await call.exchange(2)
+        said = " ".join(call.output.said("reply", turn=2))
+    await webhooks.aclose()
+    [seen] = server.seen
+    body = json.loads(seen.body)
+    assert seen.verified and body["action"] == "book_appointment" and body["arguments"]["name"] == "John Smith"
+    assert said == "You are booked in our system for Tuesday at 10."
+
+
+async def test_a_webhook_that_times_out_gets_a_spoken_fallback_and_nothing_is_claimed(
+    tmp_path: Path, hook: StartHook,
+) -> None:
+    server = hook(Answer(200, b'{"ok": true, "say": "Booked."}', delay_s=2.0))
+    webhooks = WebhookClient(SECRET, 1.0, 0)
+    options = {"runner": ActionRunner(ActionStore(tmp_path / "actions.db"), webhooks)}
+    stt = ScriptedStt(["I'd like to book an oil change.", "John Smith, Tuesday at 10 am."])
+    patient = dataclasses.replace(FAST_BUDGETS, turn_ms=5000)  # no deadline filler: only the action's own
+    async with running_call(tmp_path, stt=stt, llm=ScriptedLlm([BOOK]), persona=with_webhook(
+            garage(), "book_appointment", server.url), call_options=options, engine_timeout_s=3.0,
+            budgets=patient) as call:
+        await call.exchange(1)
+        await call.say()
+        await call.turn_over(2, timeout=5.0)
+        await call.output.until_quiet()
+        said = call.output.said("reply", turn=2)
+        record = await call.end()
+    await webhooks.aclose()
+    assert said[-1] == FAILED and not any("booked" in s.lower() for s in said)
+    assert call.output.said(kind="filler", turn=2)  # the caller heard a filler, not silence, while it waited
+    [action] = [e for e in record if e["kind"] == "action"]
+    assert action["outcome"] == "failed" and "timeout" in action["details"]["error"]

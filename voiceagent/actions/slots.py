@@ -1,0 +1,170 @@
+"""An action's arguments from what the caller actually said: grounding the model's values, and reading
+missing ones straight from the caller's words.
+
+A small model fills arguments it was never told (the business's own name as the caller's, a day nobody
+said). Here every value must be found in the caller's words, or it is dropped and asked for. Generic
+English only: the business vocabulary (service names and aliases) comes from its persona.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+from voiceagent.actions.when import resolve_day, resolve_time
+from voiceagent.personas.model import Business
+from voiceagent.personas.words import STOPWORDS, Heard, tokens
+
+# The kind of value an argument holds, from its name (custom actions: anything else is free text)
+NAME_ARGS = frozenset({"name", "caller_name", "full_name"})
+PHONE_ARGS = frozenset({"phone", "number", "phone_number", "callback", "call_back_number"})
+DAY_ARGS = frozenset({"day", "date"})
+TIME_ARGS = frozenset({"time"})
+SERVICE_ARGS = frozenset({"service", "reason"})
+
+_NUMBER_WORDS = {"zero": "0", "oh": "0", "o": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5",
+                 "six": "6", "seven": "7", "eight": "8", "nine": "9", "double": "", "triple": ""}
+_NAMED = re.compile(r"\b(?:my name is|my name's|name is|name's|the name is)\s+"  # any case: "my name is peter"
+                    r"([A-Za-z][A-Za-z'’-]*(?:\s+[A-Za-z][A-Za-z'’-]*){0,2})", re.IGNORECASE)
+_INTRODUCED = re.compile(r"\b(?:[Tt]his is|[Ii]t's|[Ii]t is|I'm|I am)\s+"  # a capitalised name only: not "I'm calling"
+                         r"([A-Z][A-Za-z'’-]*(?:\s+[A-Z][A-Za-z'’-]*){0,2})")
+_CAPITALISED = re.compile(r"\b([A-Z][a-z'’-]+(?:\s+[A-Z][a-z'’-]+){0,2})\b")
+_NOT_NAMES = frozenset(tokens("""
+monday tuesday wednesday thursday friday saturday sunday today tomorrow morning afternoon evening
+january february march april may june july august september october november december
+yes no okay sure thanks thank please hi hello hey good great fine sorry actually well so and but the
+a an my it's this that i i'm can could would next week am pm noon midday o'clock
+""")) | STOPWORDS
+
+
+def digits(text: str) -> str:
+    """Every digit said, figures and number words alike: ``"555 oh one 42"`` -> ``"55501 42"`` without spaces."""
+    out: list[str] = []
+    for token in re.findall(r"[a-z]+|\d+", text.lower()):
+        out.append(token if token.isdigit() else _NUMBER_WORDS.get(token, ""))
+    return "".join(out)
+
+
+def phone_in(text: str) -> str:
+    """A call-back number in ``text`` (six digits or more), or ""."""
+    found = digits(text)
+    return found if len(found) >= 6 else ""
+
+
+def name_in(text: str) -> str:
+    """A person's name the caller gave: after "my name is", "this is", "I'm" ..., or a run of capitalised
+    words that are not days, months or common words (speech-to-text capitalises names). "" if none."""
+    found = names_in(text)
+    return found[0] if found else ""
+
+
+def names_in(text: str) -> list[str]:
+    """Every name in ``text`` found as :func:`name_in` finds one, introduced ones first."""
+    names: list[str] = []
+    for match in [*_NAMED.finditer(text), *_INTRODUCED.finditer(text)]:
+        words = [w for w in match.group(1).split() if _name_word(w)]
+        kept: list[str] = []
+        for word in words:
+            if tokens(word) and tokens(word)[0] in _NOT_NAMES:
+                break
+            kept.append(word.strip(",.'’"))
+        if kept:
+            names.append(" ".join(w[:1].upper() + w[1:] for w in kept))
+    for match in _CAPITALISED.finditer(text):
+        words = [w for w in match.group(1).split() if _name_word(w) and tokens(w)[0] not in _NOT_NAMES]
+        if words:
+            names.append(" ".join(words))
+    return names
+
+
+def _name_word(word: str) -> bool:
+    return bool(tokens(word)) and not any(ch.isdigit() for ch in word)
+
+
+def service_in(business: Business | None, text: str) -> str:
+    """The persona's service the caller named (by name or alias), or ""."""
+    if business is None:
+        return ""
+    heard = Heard(text)
+    for service in business.services:
+        if any(heard.says_phrase(p) for p in (service.name, *service.aliases)):
+            return service.name
+    return ""
+
+
+def is_free_text(arg: str) -> bool:
+    """Whether ``arg`` holds free text (a message), not a name, number, day, time or service."""
+    return not any(arg in kind for kind in (NAME_ARGS, PHONE_ARGS, DAY_ARGS, TIME_ARGS, SERVICE_ARGS))
+
+
+def value_from_words(arg: str, business: Business | None, text: str, today: datetime.date) -> str:
+    """The value of argument ``arg`` read from the caller's ``text`` alone ("" when it is not there): a
+    day as an ISO date, a time as ``HH:MM``. Free-text arguments are not read this way (see
+    :func:`message_text`)."""
+    if arg in NAME_ARGS:
+        name = name_in(text)
+        return "" if name.lower() in _business_names(business) else name
+    if arg in PHONE_ARGS:
+        return phone_in(text)
+    if arg in DAY_ARGS:
+        day = resolve_day(text, today)
+        return day.isoformat() if day is not None else ""
+    if arg in TIME_ARGS:
+        at = resolve_time(text)
+        return at.strftime("%H:%M") if at is not None else ""
+    if arg in SERVICE_ARGS:
+        return service_in(business, text)
+    return ""
+
+
+def grounded(arg: str, value: str, said: str, business: Business | None, today: datetime.date) -> bool:
+    """Whether the model's ``value`` for ``arg`` is found in what the caller ``said`` (all of the call)."""
+    value = value.strip()
+    if not value:
+        return False
+    if arg in PHONE_ARGS:
+        wanted = digits(value)
+        return len(wanted) >= 6 and wanted in digits(said)
+    if arg in DAY_ARGS:
+        day = resolve_day(value, today)
+        return day is not None and day == resolve_day(said, today) or _all_words_said(value, said)
+    if arg in TIME_ARGS:
+        return resolve_time(value) is not None and resolve_time(value) == resolve_time(said)
+    if arg in SERVICE_ARGS and business is not None and business.services:
+        return service_in(business, value) != "" and service_in(business, value) == service_in(business, said)
+    if arg in NAME_ARGS:  # the caller's own words must give it as a name ("the mechanic" is not one)
+        name_words = tokens(value)
+        return value.lower() not in _business_names(business) and any(
+            name_words and all(w in tokens(name) for w in name_words) for name in names_in(said))
+    return _share_of_words_said(value, said) >= 0.6
+
+
+def _all_words_said(value: str, said: str) -> bool:
+    heard = set(tokens(said))
+    wanted = tokens(value)
+    return bool(wanted) and all(w in heard for w in wanted)
+
+
+def _share_of_words_said(value: str, said: str) -> float:
+    heard = Heard(said)
+    wanted = [w for w in tokens(value) if w not in STOPWORDS]
+    if not wanted:
+        return 0.0
+    return sum(1 for w in wanted if Heard(w).stems <= heard.stems) / len(wanted)
+
+
+def _business_names(business: Business | None) -> set[str]:
+    return set() if business is None else {business.name.lower(), business.agent_name.lower()}
+
+
+def message_text(text: str) -> str:
+    """The message itself from a caller's turn, without the name and number given in it: "It's Mary,
+    555 0199, please call me about my brakes" -> "please call me about my brakes". "" when fewer than
+    three words are left."""
+    rest = _INTRODUCED.sub(" ", _NAMED.sub(" ", text))
+    rest = re.sub(r"\b(?:my|the|our) (?:phone |call-back |callback )?number(?: is|'s)?\b", " ", rest, flags=re.IGNORECASE)
+    rest = re.sub(r"\b\d[\d\s-]{4,}\d\b", " ", rest)
+    rest = re.sub(r"(?:\b(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)\b[\s,.-]*){3,}", " ", rest,
+                  flags=re.IGNORECASE)
+    rest = re.sub(r"\s+", " ", rest).strip(" ,.")
+    return rest if len(tokens(rest)) >= 3 else ""

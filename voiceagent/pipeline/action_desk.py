@@ -1,0 +1,162 @@
+"""What a call does with the actions its persona declares: the model's tool call checked, missing
+arguments asked for and read from the caller's next words, and a read-back before what cannot be undone.
+
+Sans-I/O: the desk decides (:class:`Say`, :class:`Run`, :class:`Reconsider`), the reply carries it out. The
+model only chooses *which* action; every argument must be found in what the caller said (see
+:mod:`voiceagent.actions.slots`), so nothing the caller did not say is ever stored or claimed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import re
+
+import jsonschema
+
+from voiceagent.actions.slots import NAME_ARGS, grounded, is_free_text, message_text, value_from_words
+from voiceagent.engines.llm import Tool
+from voiceagent.personas import Persona
+from voiceagent.personas.actions import ActionSpec
+from voiceagent.personas.words import tokens
+
+_YES = frozenset(tokens("yes yeah yep yup sure correct right please ok okay fine absolutely definitely go ahead"))
+_NO = frozenset(tokens("no nope don't dont not never leave keep wait stop"))
+_GOODBYE = re.compile(r"\b(?:bye|goodbye|good bye|that's all|that is all|that's it|nothing else|hang up|"
+                      r"have a (?:good|nice|great) (?:day|one|evening))\b", re.IGNORECASE)
+_PERSON = re.compile(r"\b(?:person|human|someone|somebody|anyone|staff|manager|operator|receptionist|agent|"
+                     r"real|transfer|put me through|connect me|speak (?:to|with)|talk (?:to|with))\b", re.IGNORECASE)
+_QUESTION = re.compile(r"\?\s*$|^\W*(?:how|what|when|where|why|which|who|do|does|is|are)\b", re.IGNORECASE)
+_ASK = {"name": "your name", "phone": "a number to call you back on", "day": "the day", "date": "the day",
+        "time": "the time", "service": "what it's for", "text": "your message"}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Say:
+    """Speak ``text`` (a question for what is missing, a read-back, a refusal): no model this turn."""
+
+    text: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Run:
+    """Carry out ``spec`` with ``arguments`` (every one of them found in the caller's words)."""
+
+    spec: ActionSpec
+    arguments: dict[str, str]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Reconsider:
+    """The model called an action the caller did not ask for: answer in words instead. ``why`` is recorded."""
+
+    why: str
+
+
+Decision = Say | Run | Reconsider
+
+
+@dataclasses.dataclass(slots=True)
+class _Pending:
+    spec: ActionSpec
+    arguments: dict[str, str]
+    confirming: bool = False  # read back; waiting for a yes
+
+
+class ActionDesk:
+    """One call's actions: offered to the model, checked when called, completed over the next turns."""
+
+    def __init__(self, persona: Persona) -> None:
+        self.persona = persona
+        self._pending: _Pending | None = None
+
+    @property
+    def pending(self) -> str | None:
+        """The action waiting for arguments or a yes, if any."""
+        return self._pending.spec.name if self._pending is not None else None
+
+    def tools(self) -> list[Tool]:
+        """The persona's actions, as tools for the model."""
+        return [Tool(a.name, a.description, a.json_schema()) for a in self.persona.actions]
+
+    def before_model(self, turn: str, said: str, today: datetime.date) -> Decision | None:
+        """A caller turn while an action waits: its missing arguments read from ``turn``, or the yes or no
+        to a read-back. None: the turn is about something else (the model answers it; the action is dropped)."""
+        pending = self._pending
+        if pending is None:
+            return None
+        if pending.confirming:
+            self._pending = None
+            words = set(tokens(turn))
+            if words & _NO:
+                return Say("All right, I've left it as it is. Is there anything else?")
+            return Run(pending.spec, pending.arguments) if words & _YES else None
+        missing = self._missing(pending)
+        found = {arg: value for arg in missing if not is_free_text(arg) and (value := self._read(arg, turn, today))}
+        if found or not _QUESTION.search(turn):  # a question is not a message; it is asked of the agent
+            found |= {arg: value for arg in missing if is_free_text(arg) and (value := self._read(arg, turn, today))}
+        if not found:
+            self._pending = None
+            return None
+        pending.arguments.update(found)
+        return self._next_step(pending)
+
+    def on_call(self, name: str, arguments: dict[str, object], turn: str, said: str,
+                today: datetime.date) -> Decision:
+        """The model called ``name``: keep only the arguments the caller said; ask for the rest."""
+        spec = self.persona.action(name)
+        if spec is None:
+            return Reconsider(f"no action {name!r}")
+        try:
+            jsonschema.validate(arguments, spec.json_schema())
+        except jsonschema.ValidationError as exc:
+            return Reconsider(f"bad arguments for {name}: {exc.message}")
+        if name == "end_call" and not _GOODBYE.search(turn):
+            return Reconsider("end_call without a goodbye from the caller")
+        if name == "transfer_to_human" and not _PERSON.search(turn):
+            return Reconsider("transfer_to_human without the caller asking for a person")
+        kept = {arg: str(value).strip() for arg, value in arguments.items()
+                if grounded(arg, str(value), said, self.persona.business, today)}
+        pending = _Pending(spec, kept)
+        for arg in self._missing(pending):  # the model may have left out what the caller did say
+            if not is_free_text(arg) and (value := value_from_words(arg, self.persona.business, turn, today)):
+                pending.arguments[arg] = value
+        return self._next_step(pending)
+
+    def _next_step(self, pending: _Pending) -> Decision:
+        missing = self._missing(pending)
+        if missing:
+            self._pending = pending
+            return Say(f"Sure. Could you give me {_join([_ASK.get(arg, _described(pending.spec, arg)) for arg in missing])}?")
+        if pending.spec.confirm:
+            pending.confirming = True
+            self._pending = pending
+            return Say(f"Just to be sure: {read_back(pending.spec, pending.arguments)}? Please say yes or no.")
+        self._pending = None
+        return Run(pending.spec, pending.arguments)
+
+    @staticmethod
+    def _missing(pending: _Pending) -> list[str]:
+        return [arg for arg in pending.spec.argument_names if not pending.arguments.get(arg)]
+
+    def _read(self, arg: str, turn: str, today: datetime.date) -> str:
+        if is_free_text(arg):
+            return message_text(turn)
+        return value_from_words(arg, self.persona.business, turn, today)
+
+
+def read_back(spec: ActionSpec, arguments: dict[str, str]) -> str:
+    """What the action will do, in words: ``"cancel the appointment for Peter Brown"``."""
+    what = spec.name.replace("_", " ")
+    if spec.name == "cancel_appointment":
+        what = "cancel the appointment"
+    details = ", ".join(f"{arguments[a]}" for a in spec.argument_names if a in NAME_ARGS and arguments.get(a))
+    return f"{what} for {details}" if details else what
+
+
+def _described(spec: ActionSpec, arg: str) -> str:
+    return dict(spec.parameters).get(arg, arg.replace("_", " "))
+
+
+def _join(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
