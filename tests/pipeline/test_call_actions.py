@@ -166,3 +166,31 @@ async def test_a_webhook_that_times_out_gets_a_spoken_fallback_and_nothing_is_cl
     assert call.output.said(kind="filler", turn=2)  # the caller heard a filler, not silence, while it waited
     [action] = [e for e in record if e["kind"] == "action"]
     assert action["outcome"] == "failed" and "timeout" in action["details"]["error"]
+
+
+async def test_talking_over_the_agent_does_not_undo_an_action_and_the_model_is_told(
+    tmp_path: Path, hook: StartHook,
+) -> None:
+    server = hook(Answer(200, b'{"ok": true, "say": "You are booked for Tuesday at 10."}', delay_s=0.6))
+    webhooks = WebhookClient(SECRET, 3.0, 0)
+    options = {"runner": ActionRunner(ActionStore(tmp_path / "actions.db"), webhooks)}
+    stt = ScriptedStt(["I'd like to book an oil change.", "John Smith, Tuesday at 10 am.", "Sorry, what was that?"])
+    llm = ScriptedLlm([BOOK, "I said you are booked."])
+    async with running_call(tmp_path, stt=stt, llm=llm, persona=with_webhook(
+            garage(), "book_appointment", server.url), call_options=options, engine_timeout_s=3.0) as call:
+        await call.exchange(1)
+        await call.say()
+        await asyncio.sleep(0.2)  # the webhook is still working: the caller talks over the filler
+        await call.speak(0.4)
+        for _ in range(100):  # the action finishes while the caller is still talking
+            if any(e["kind"] == "action" for e in call.record()):
+                break
+            await asyncio.sleep(0.05)
+        await call.pause(0.3)
+        await call.turn_over(3, timeout=5.0)
+        record = await call.end()
+    await webhooks.aclose()
+    assert len(server.seen) == 1  # it was carried out once, not cancelled half way
+    [action] = [e for e in record if e["kind"] == "action"]
+    assert action["outcome"] == "done" and action["details"]["heard"] is False
+    assert "(Done while the caller spoke: book_appointment: done: You are booked" in llm.requests[1][-1]["content"]

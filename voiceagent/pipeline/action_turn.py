@@ -14,6 +14,7 @@ import datetime
 import time
 from collections.abc import Callable
 
+from voiceagent.actions.runner import ActionResult
 from voiceagent.engines.llm import Message
 from voiceagent.personas.actions import parse_call
 from voiceagent.pipeline.action_desk import Decision, Reconsider, Run, Say
@@ -84,13 +85,28 @@ class ActionTurn:
             ctx.observer.action(self.number, spec.name, decision.arguments, "failed", 0.0, {"error": "no runner"})
             return await say_text(self.reply_ctx, self.timeline, NO_ONE)
         filler = asyncio.create_task(self._filler_if_slow())
+        # The action runs in a task of the call's own, so a barge-in stops the words, never the deed.
+        job = ctx.tasks.start(ctx.runner.run(spec, decision.arguments, persona=ctx.persona, call_id=ctx.call_id,
+                                             key=f"{ctx.call_id}:{self.number}:{spec.name}", now=now))
         try:
-            result = await ctx.runner.run(spec, decision.arguments, persona=ctx.persona, call_id=ctx.call_id,
-                                          key=f"{ctx.call_id}:{self.number}:{spec.name}", now=now)
+            result = await asyncio.shield(job)
+        except asyncio.CancelledError:
+            job.add_done_callback(lambda done: self._done_unheard(decision, done))
+            raise
         finally:
             filler.cancel()
         ctx.observer.action(self.number, spec.name, decision.arguments, result.outcome, result.ms, result.details)
         return await say_text(self.reply_ctx, self.timeline, result.say)
+
+    def _done_unheard(self, decision: Run, job: asyncio.Task[ActionResult]) -> None:
+        """The caller talked over the agent while the action ran: it still happened, so the record and
+        the model's next turn are told what came of it."""
+        if job.cancelled() or job.exception() is not None:
+            return
+        result = job.result()
+        self.ctx.observer.action(self.number, decision.spec.name, decision.arguments, result.outcome, result.ms,
+                                 {**result.details, "heard": False})
+        self.ctx.history.note(f"{decision.spec.name}: {result.outcome}: {result.say}")
 
     async def _filler_if_slow(self) -> None:
         await asyncio.sleep(FILLER_AFTER_S)

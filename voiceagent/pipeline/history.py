@@ -21,6 +21,7 @@ class History:
         self._reply_turn: int | None = None  # the turn the last assistant message answers
         self._start = 0  # first message inside the model's window
         self._facts = ""  # facts put beside the open caller message (this turn only)
+        self._notes: list[str] = []  # what actions did unheard (a barge-in): told with the next turn
 
     def add_user(self, text: str) -> None:
         """Record what the caller said."""
@@ -40,6 +41,11 @@ class History:
         """Put ``facts`` beside the open caller message, for this turn only: the model sees them with the
         question; later turns see the question alone (so the cached prefix stays valid)."""
         self._facts = facts
+
+    def note(self, text: str) -> None:
+        """Something the agent did that the caller did not hear about (an action finished during a
+        barge-in): it goes beside the caller's next words, once."""
+        self._notes.append(text)
 
     def exchanges(self) -> list[tuple[str, str]]:
         """(what the caller said, what the agent replied) for every answered turn so far."""
@@ -64,6 +70,8 @@ class History:
         """Record (or correct, after a barge-in) what the agent said in ``turn``; empty text removes it."""
         text = text.strip()
         self._facts = ""
+        if text and self._messages and self._messages[-1]["role"] == "user":
+            self._notes = []  # they were given with the question this reply answers
         if self._messages and self._messages[-1]["role"] == "assistant" and self._reply_turn == turn:
             self._messages.pop()
         if text:
@@ -81,8 +89,10 @@ class History:
         kept = self._messages[self._start :]
         while kept and kept[0]["role"] != "user":
             kept = kept[1:]
-        if self._facts and kept and kept[-1]["role"] == "user":
-            kept = [*kept[:-1], {"role": "user", "content": f"{kept[-1]['content']}\n(Facts: {self._facts})"}]
+        if kept and kept[-1]["role"] == "user" and (self._facts or self._notes):
+            extra = "".join([f"\n(Done while the caller spoke: {n})" for n in self._notes] +
+                            ([f"\n(Facts: {self._facts})"] if self._facts else []))
+            kept = [*kept[:-1], {"role": "user", "content": f"{kept[-1]['content']}{extra}"}]
         return [{"role": "system", "content": self.system}, *kept]
 
     def transcript(self) -> list[Message]:
