@@ -116,8 +116,24 @@ async def test_a_booking_claimed_in_words_is_never_spoken(tmp_path: Path) -> Non
         await call.exchange(1)
         said = " ".join(call.output.said(turn=1))
         record = await call.end()
-    assert "booked" not in said
+    assert "booked" not in said and "your name" in said  # the call starts the booking instead
     assert [e["problem"] for e in record if e["kind"] == "reply_check"] == ["claims_action"]
+
+
+async def test_a_question_about_the_callers_appointment_is_answered_from_the_store(tmp_path: Path) -> None:
+    store, options = store_and_runner(tmp_path)
+    persona = garage()
+    now = datetime.datetime.now()
+    monday = resolve_day("Monday", now.date())
+    assert monday is not None and persona.business is not None
+    store.book("garage", persona.business, name="Peter Brown", start=datetime.datetime.combine(
+        monday, datetime.time(9, 30)), service="oil change", now=now)
+    llm = ScriptedLlm(["Peter Brown's appointment is on Friday at 7:30 am."])  # made up: never said
+    async with running_call(tmp_path, stt=ScriptedStt(["When is my appointment? My name is Peter Brown."]),
+                            llm=llm, persona=persona, call_options=options) as call:
+        await call.exchange(1)
+        said = " ".join(call.output.said("reply", turn=1))
+    assert "Friday" not in said and "9:30 am" in said and "Monday" in said, said
 
 
 def with_webhook(persona: Persona, action: str, url: str) -> Persona:

@@ -129,3 +129,24 @@ def parse_call(text: str) -> tuple[str, dict[str, object]] | None:
         return None
     arguments = data.get("arguments", {})
     return data["name"], arguments if isinstance(arguments, dict) else {}
+
+
+_I_DID = r"\b(?:i've|i have|we've|we have|i'll|i will|we'll|we will|i just|i'm going to)\s+(?:now\s+|just\s+|also\s+)?"
+# Words that say an action happened (or will): only the code that does it may say so. Each pattern
+# names the built-in action that would have made the words true.
+_CLAIMS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(pattern, re.IGNORECASE)) for name, pattern in (
+    ("cancel_appointment", _I_DID + r"cancell?(?:ed)?\b|\b(?:is|has been|was)\s+(?:now\s+)?cancell?ed\b"),
+    ("move_appointment", _I_DID + r"(?:moved?|rescheduled?)\b|\b(?:is|has been|was)\s+(?:now\s+)?(?:moved|rescheduled)\b"),
+    ("book_appointment", _I_DID + r"(?:booked|book|scheduled?|made (?:the|an|your) (?:booking|appointment))\b"
+                         r"|\byou(?:'re| are)\s+(?:all\s+)?(?:booked|scheduled|confirmed)\b"
+                         r"|\b(?:is|are|has been|have been|was)\s+(?:now\s+)?(?:booked|scheduled|confirmed)\b"),
+    ("find_appointment", r"\b(?:your|his|her|\w+'s)\s+(?:next\s+)?appointment\s+(?:is|was)\b"),
+    ("take_message", _I_DID + r"(?:passed|pass|forwarded|forward|noted|note|sent|send|let (?:them|him|her) know)\b"),
+    ("transfer_to_human", _I_DID + r"(?:transferred|transfer|put you through|connect(?:ed)? you)\b"),
+))
+
+
+def claimed_action(text: str) -> str:
+    """The built-in action ``text`` says was done (or promises), e.g. "I've booked you in" ->
+    ``book_appointment``; "" when it claims none."""
+    return next((name for name, pattern in _CLAIMS if pattern.search(text)), "")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import json
 import time
 from collections.abc import AsyncGenerator, Callable
 
@@ -146,8 +147,12 @@ async def speak_reply(ctx: ReplyContext, messages: list[Message], timeline: Turn
         else:
             await _in_sequence(ctx, messages, timeline, spoken)
     except _Rejected as rejected:
-        await ctx.observer.reply_rejected(timeline.turn, rejected.clause, rejected.problem.kind,
-                                          rejected.problem.detail)
+        problem = rejected.problem
+        await ctx.observer.reply_rejected(timeline.turn, rejected.clause, problem.kind, problem.detail)
+        tool = next((t for t in ctx.tools if t.name == problem.action), None)
+        if tool is not None and not spoken:  # the model said in words what an action does: do the action
+            blank = dict.fromkeys(tool.parameters.get("required", ()), "")  # the call reads them from the caller
+            raise ToolCalled(json.dumps({"name": tool.name, "arguments": blank})) from None
         await _say(ctx, timeline, _after(spoken, ctx.fallback), spoken)
     return " ".join(spoken)
 

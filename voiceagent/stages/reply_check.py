@@ -27,6 +27,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Literal
 
+from voiceagent.personas.actions import claimed_action
 from voiceagent.personas.facts import Fact
 from voiceagent.personas.model import WEEKDAYS, Business
 from voiceagent.personas.render import fact_lines
@@ -36,16 +37,6 @@ ProblemKind = Literal["claims_action", "invented_number", "closed_day", "open_da
                       "repeat"]
 
 _NUMBER = re.compile(r"\d+")
-# Words that say an action happened (or is promised): only the code that does it may say so.
-_DONE_CLAIM = re.compile(
-    r"\b(?:i've|i have|we've|we have|i'll|i will|we'll|we will|i've just|i just)\s+(?:now\s+)?"
-    r"(?:booked|book|scheduled|schedule|cancell?ed|cancel|moved|move|rescheduled|reschedule|passed|pass|"
-    r"forwarded|forward|noted|note|sent|send|transferred|transfer|put you through|let (?:them|him|her) know|"
-    r"made (?:the|an|your) (?:booking|appointment))\b"
-    r"|\byou(?:'re| are)\s+(?:all\s+)?(?:booked|scheduled|confirmed)\b"
-    r"|\b(?:is|are|has been|have been|was)\s+(?:now\s+)?(?:booked|scheduled|cancell?ed|confirmed|rescheduled)\b"
-    r"|\b(?:your|his|her|\w+'s)\s+appointment\s+(?:is|was)\b"
-)
 _OPEN_WORDS = re.compile(
     r"\b(open|available|come in|come by|drop (it |your \w+ )?(off|in)|see you|book(ed)?|works|fine|free|slot|"
     r"appointment|schedule[d]?)\b")
@@ -66,6 +57,7 @@ class Problem:
 
     kind: ProblemKind
     detail: str
+    action: str = ""  # claims_action: the action that would have made the claim true
 
 
 def numbers_in(text: str) -> set[int]:
@@ -107,8 +99,8 @@ class ReplyCheck:
             self._opening_done = bool(re.search(r"[.!?][\"')\]]*$", text))
             if problem := self._echo(self._opening) or self._repeat(self._opening):
                 return problem
-        if _DONE_CLAIM.search(text.lower()):
-            return Problem("claims_action", "says an action was done (or will be) that no action did")
+        if claimed := claimed_action(text):
+            return Problem("claims_action", f"says {claimed} was done (or will be), which no action did", claimed)
         if self._business is None:
             return None
         if first and (problem := self._unsupported_yes(text)):
