@@ -93,3 +93,9 @@ def test_the_garage_matches_the_way_callers_ask() -> None:
     assert towing.kind == "not_offered"
     facts = relevant_facts(garage, "I'd like to book an oil change for Saturday morning")
     assert [f.kind for f in facts] == ["hours", "service", "agent_can"]
+
+
+def test_naming_the_business_or_asking_who_answers_gives_who_we_are(bakery: Business) -> None:
+    for said in ("Hello, is this Crumb and Crust?", "Who am I speaking to?"):
+        assert [f.text for f in relevant_facts(bakery, said)][:1] == ["This is Crumb and Crust, a bakery."]
+    assert "identity" not in _kinds(bakery, "How much is a sourdough loaf?")

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from voiceagent.personas import load_persona, relevant_facts
+from voiceagent.personas.facts import identity_sentence
 from voiceagent.personas.model import Business
 from voiceagent.stages.reply_check import ReplyCheck, fallback_reply, numbers_in
 
@@ -97,6 +98,12 @@ def test_the_fallback_says_the_matching_facts_or_offers_a_message(garage: Busine
     said = fallback_reply(facts, "I don't know.")
     assert "closed" in said.lower() and "sunday" in said.lower()
     assert fallback_reply((), "I don't know, shall I take a message?") == "I don't know, shall I take a message?"
+
+
+def test_the_dont_know_line_says_what_the_business_is(garage: Business) -> None:
+    said = fallback_reply((), "Sorry, I don't know. Shall I take a message?", garage)
+    assert said == f"Sorry, I don't know. {identity_sentence(garage)} Shall I take a message?"
+    assert garage.kind in said
 
 
 def test_an_echo_behind_a_lone_sure_is_caught_in_the_first_sentence(garage: Business) -> None:

@@ -20,7 +20,7 @@ from voiceagent.personas.render import (
 )
 from voiceagent.personas.words import Heard, content_stems, stem
 
-FactKind = Literal["address", "phone", "hours", "week", "service", "prices", "services", "not_offered",
+FactKind = Literal["identity", "address", "phone", "hours", "week", "service", "prices", "services", "not_offered",
                    "policy", "agent_can"]
 
 def _stems(*words: str) -> frozenset[str]:
@@ -33,6 +33,7 @@ _PRICE = _stems("price", "cost", "charge", "fee", "much", "expensive", "cheap", 
 _SERVICES = _stems("services", "offer", "provide")
 _ADDRESS = _stems("where", "address", "located", "location", "directions", "street", "find")
 _PHONE = _stems("phone", "number")
+_IDENTITY = _stems("who", "reached", "speaking")  # "who am I speaking to?", "have I reached ...?"
 _WEEKEND: tuple[Weekday, ...] = ("saturday", "sunday")
 _DAY_BY_WORD: dict[str, Weekday] = {**{d: d for d in WEEKDAYS}, **{f"{d}s": d for d in WEEKDAYS}}
 _ALTERNATIVES = re.compile(r"\s*(?:,|/|\bor\b|\band\b)\s*")
@@ -52,6 +53,12 @@ class Fact:
     service: Service | None = None
 
 
+def identity_sentence(business: Business) -> str:
+    """Who answers: ``"This is Oak Street Garage, a car repair garage."``."""
+    kind = business.kind
+    return f"This is {business.name}, {'an' if kind[:1].lower() in 'aeiou' else 'a'} {kind}."
+
+
 def relevant_facts(business: Business, said: str, today: Weekday | None = None) -> tuple[Fact, ...]:
     """The facts that match the caller's words ``said``, in the order the prompt lists them.
 
@@ -62,6 +69,8 @@ def relevant_facts(business: Business, said: str, today: Weekday | None = None) 
     """
     heard = Heard(said)
     facts: list[Fact] = []
+    if heard.says_phrase(business.name) or heard.has_any(_IDENTITY):
+        facts.append(Fact("identity", identity_sentence(business)))
     if business.address and heard.has_any(_ADDRESS):
         facts.append(Fact("address", f"Address: {business.address}."))
     if business.phone and heard.has_any(_PHONE):

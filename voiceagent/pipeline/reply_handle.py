@@ -136,7 +136,7 @@ class ReplyHandle:
         examples = [(e.caller, e.agent) for e in ctx.persona.examples]
         check = ReplyCheck(business, question, facts=facts, earlier_said=history.caller_said()[:-1],
                            earlier_replies=[*examples, *history.exchanges()])
-        return check, fallback_reply(facts, ctx.persona.dont_know)
+        return check, fallback_reply(facts, ctx.persona.dont_know, business)
 
     async def _reply(self, turn: str, check: ReplyCheck | None, fallback: str) -> None:
         ctx, settings = self.ctx, self.ctx.settings

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Sequence
 from typing import Literal
 
 from voiceagent.personas.actions import claimed_action
-from voiceagent.personas.facts import Fact
+from voiceagent.personas.facts import Fact, identity_sentence
 from voiceagent.personas.model import WEEKDAYS, Business
 from voiceagent.personas.render import fact_lines
 from voiceagent.personas.words import Heard, tokens
@@ -195,15 +195,19 @@ def _words(text: str) -> list[str]:
 _LISTINGS = frozenset({"agent_can", "prices", "services", "week"})
 
 
-def fallback_reply(facts: Sequence[Fact], dont_know: str) -> str:
+def fallback_reply(facts: Sequence[Fact], dont_know: str, business: Business | None = None) -> str:
     """What to say instead of a reply that failed a check: the facts that answer the caller's words (a
-    day's hours, a service, the address ...), or the persona's "I don't know, shall I take a message"
-    line when none does."""
+    day's hours, a service, the address ...), or, when none does, the persona's "I don't know, shall I
+    take a message" line with what the business is in the middle (so a caller who asked for something
+    it does not do hears what it does)."""
     # A list of everything ("our prices: ...", "on this call you can ...") answers no particular question.
     answers = [f for f in facts if f.kind not in _LISTINGS]
-    if not answers:
+    if answers:
+        return " ".join(_speakable(f.text) for f in answers[:2])
+    if business is None or business.name.lower() in dont_know.lower():
         return dont_know
-    return " ".join(_speakable(f.text) for f in answers[:2])
+    first, _, rest = dont_know.partition(". ")
+    return f"{first}. {identity_sentence(business)} {rest}".strip() if rest else f"{dont_know} {identity_sentence(business)}"
 
 
 def _speakable(text: str) -> str:
