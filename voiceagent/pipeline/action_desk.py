@@ -14,10 +14,22 @@ import re
 
 import jsonschema
 
-from voiceagent.actions.slots import NAME_ARGS, grounded, is_free_text, message_text, value_from_words
+from voiceagent.actions.slots import (
+    DAY_ARGS,
+    NAME_ARGS,
+    TIME_ARGS,
+    grounded,
+    is_free_text,
+    message_text,
+    value_from_words,
+)
+from voiceagent.actions.when import resolve_day, resolve_time, say_day
 from voiceagent.engines.llm import Tool
 from voiceagent.personas import Persona
 from voiceagent.personas.actions import ActionSpec
+from voiceagent.personas.model import WEEKDAYS
+from voiceagent.personas.render import week_sentence
+from voiceagent.personas.times import say_time
 from voiceagent.personas.words import tokens
 
 _YES = frozenset(tokens("yes yeah yep yup sure correct right please ok okay fine absolutely definitely go ahead"))
@@ -99,7 +111,7 @@ class ActionDesk:
             self._pending = None
             return None
         pending.arguments.update(found)
-        return self._next_step(pending)
+        return self._next_step(pending, found, today)
 
     def on_call(self, name: str, arguments: dict[str, object], turn: str, said: str,
                 today: datetime.date) -> Decision:
@@ -121,19 +133,36 @@ class ActionDesk:
         for arg in self._missing(pending):  # the model may have left out what the caller did say
             if not is_free_text(arg) and (value := value_from_words(arg, self.persona.business, turn, today)):
                 pending.arguments[arg] = value
-        return self._next_step(pending)
+        return self._next_step(pending, dict(pending.arguments), today)
 
-    def _next_step(self, pending: _Pending) -> Decision:
+    def _next_step(self, pending: _Pending, found: dict[str, str], today: datetime.date) -> Decision:
+        """Ask for what is still missing (saying back what was just understood), read back before an
+        action that needs a yes, or run it."""
+        closed = self._closed_day(pending, today)
+        if closed:
+            self._pending = pending
+            return Say(closed)
         missing = self._missing(pending)
         if missing:
             self._pending = pending
-            return Say(f"Sure. Could you give me {_join([_ASK.get(arg, _described(pending.spec, arg)) for arg in missing])}?")
+            asked = _join([_ASK.get(arg, _described(pending.spec, arg)) for arg in missing])
+            return Say(f"{acknowledge(found, today) or 'Sure.'} Could you give me {asked}?")
         if pending.spec.confirm:
             pending.confirming = True
             self._pending = pending
             return Say(f"Just to be sure: {read_back(pending.spec, pending.arguments)}? Please say yes or no.")
         self._pending = None
         return Run(pending.spec, pending.arguments)
+
+    def _closed_day(self, pending: _Pending, today: datetime.date) -> str:
+        """When the day asked for is one the business never opens: why, and the day is asked again."""
+        business, day_arg = self.persona.business, next((a for a in pending.spec.argument_names if a in DAY_ARGS), "")
+        day = resolve_day(pending.arguments.get(day_arg, ""), today) if day_arg else None
+        if business is None or day is None or not business.hours_on(WEEKDAYS[day.weekday()]).closed:
+            return ""
+        pending.arguments.pop(day_arg)
+        return (f"Sorry, we're closed on {WEEKDAYS[day.weekday()].title()}s. {week_sentence(business, closed_days=False)} "
+                f"Which day would suit you?")
 
     @staticmethod
     def _missing(pending: _Pending) -> list[str]:
@@ -143,6 +172,18 @@ class ActionDesk:
         if is_free_text(arg):
             return message_text(turn)
         return value_from_words(arg, self.persona.business, turn, today)
+
+
+def acknowledge(found: dict[str, str], today: datetime.date) -> str:
+    """What was just understood, said back so a misheard name or day can be put right: ``"Thanks, Maria
+    Lopez. Tuesday the 1st of December at 10 am, noted."`` ("" when nothing worth saying back)."""
+    name = next((v for a, v in found.items() if a in NAME_ARGS), "")
+    day = next((resolve_day(v, today) for a, v in found.items() if a in DAY_ARGS), None)
+    at = next((resolve_time(v) for a, v in found.items() if a in TIME_ARGS), None)
+    when = " ".join(filter(None, [say_day(day, today) if day else "",
+                                  f"at {say_time(at.hour * 60 + at.minute)}" if at else ""]))
+    parts = [f"Thanks, {name}." if name else "", f"{when[:1].upper()}{when[1:]}, noted." if when else ""]
+    return " ".join(p for p in parts if p)
 
 
 def read_back(spec: ActionSpec, arguments: dict[str, str]) -> str:
