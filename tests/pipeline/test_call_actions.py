@@ -232,3 +232,24 @@ async def test_talking_over_the_agent_does_not_undo_an_action_and_the_model_is_t
     [action] = [e for e in record if e["kind"] == "action"]
     assert action["outcome"] == "done" and action["details"]["heard"] is False
     assert "(Done while the caller spoke: book_appointment: done: You are booked" in llm.requests[1][-1]["content"]
+
+
+async def test_an_action_under_way_when_the_caller_hangs_up_is_finished_and_recorded(
+    tmp_path: Path, hook: StartHook,
+) -> None:
+    server = hook(Answer(200, b'{"ok": true, "say": "Booked."}', delay_s=0.5))
+    webhooks = WebhookClient(SECRET, 3.0, 0)
+    options = {"runner": ActionRunner(ActionStore(tmp_path / "actions.db"), webhooks)}
+    stt = ScriptedStt(["I'd like to book an oil change.", "John Smith, Tuesday at 10 am."])
+    async with running_call(tmp_path, stt=stt, llm=ScriptedLlm([BOOK]), persona=with_webhook(
+            garage(), "book_appointment", server.url), call_options=options, engine_timeout_s=3.0) as call:
+        await call.exchange(1)
+        await call.say()
+        for _ in range(100):  # until the webhook has the request
+            if server.seen:
+                break
+            await asyncio.sleep(0.02)
+        record = await call.end(timeout=5.0)
+    await webhooks.aclose()
+    [action] = [e for e in record if e["kind"] == "action"]
+    assert action["outcome"] == "done" and action["details"]["heard"] is False

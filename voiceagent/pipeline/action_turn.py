@@ -25,6 +25,7 @@ from voiceagent.pipeline.timeline import TurnTimeline
 GOODBYE = "Thank you for calling. Goodbye!"
 PUTTING_THROUGH = "Sure, I'm putting you through now."
 NO_ONE = "Sorry, there's no one I can put you through to right now. I can take a message and have someone call you back."
+ACTION_TASK = "action"  # the name of an action's task in the call's TaskSet (the call lets these finish)
 FILLER_AFTER_S = 0.3  # an action not done by then gets a filler, so the caller never hears silence
 LAST_WORDS_S = 15.0  # longest wait for goodbye words to be heard before the line is ended anyway
 
@@ -87,7 +88,8 @@ class ActionTurn:
         filler = asyncio.create_task(self._filler_if_slow())
         # The action runs in a task of the call's own, so a barge-in stops the words, never the deed.
         job = ctx.tasks.start(ctx.runner.run(spec, decision.arguments, persona=ctx.persona, call_id=ctx.call_id,
-                                             key=f"{ctx.call_id}:{self.number}:{spec.name}", now=now))
+                                             key=f"{ctx.call_id}:{self.number}:{spec.name}", now=now),
+                              name=ACTION_TASK)
         try:
             result = await asyncio.shield(job)
         except asyncio.CancelledError:

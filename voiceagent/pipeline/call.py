@@ -23,6 +23,7 @@ from voiceagent.config import Settings
 from voiceagent.engines.loader import Engines
 from voiceagent.personas import Persona
 from voiceagent.pipeline.action_desk import ActionDesk
+from voiceagent.pipeline.action_turn import ACTION_TASK
 from voiceagent.pipeline.context import CallContext
 from voiceagent.pipeline.history import History
 from voiceagent.pipeline.inlet import Admission, AudioInlet
@@ -149,6 +150,8 @@ class Call:
             if self._reply is not None:
                 self._reply.abandon()
             self._recognizer.close()
+            # An action under way is carried out to the end (and recorded), however the call ends.
+            await self._tasks.settle(ACTION_TASK, self.settings.webhook_timeout_s * (self.settings.webhook_retries + 1))
             self._tasks.cancel_all()
             self.observer.call_ended(self.end_reason, self.history.transcript())
 

@@ -25,6 +25,13 @@ class TaskSet:
     def __len__(self) -> int:
         return len(self._tasks)
 
+    async def settle(self, name: str, timeout_s: float) -> None:
+        """Wait (up to ``timeout_s``) for the running tasks started with ``name`` to finish by themselves
+        (an action under way when the call ends: it is done, not abandoned half way)."""
+        named = [task for task in self._tasks if task.get_name() == name]
+        if named:
+            await asyncio.wait(named, timeout=timeout_s)
+
     def cancel_all(self) -> None:
         """Cancel every task still running (does not wait)."""
         for task in list(self._tasks):
