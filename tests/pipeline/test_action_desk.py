@@ -31,7 +31,7 @@ def test_tool_calls_are_read_with_or_without_their_tags() -> None:
 def test_arguments_the_caller_never_said_are_dropped_and_asked_for(desk: ActionDesk) -> None:
     turn = "I'd like to book an oil change."
     decision = desk.on_call("book_appointment", {"name": "Oak Street Garage", "service": "oil change",
-                                                 "day": "Friday", "time": "7:30 am"}, turn, turn, TODAY)
+                                                 "day": "Friday", "time": "7:30 am"}, turn, TODAY)
     assert isinstance(decision, Say)
     assert "your name" in decision.text and "the day" in decision.text and "the time" in decision.text
     assert "what it's for" not in decision.text  # the service was said
@@ -40,9 +40,9 @@ def test_arguments_the_caller_never_said_are_dropped_and_asked_for(desk: ActionD
 
 def test_the_next_turn_fills_what_is_missing_and_the_action_runs(desk: ActionDesk) -> None:
     first = "I'd like to book an oil change."
-    desk.on_call("book_appointment", {"name": "", "service": "", "day": "", "time": ""}, first, first, TODAY)
+    desk.on_call("book_appointment", {"name": "", "service": "", "day": "", "time": ""}, first, TODAY)
     second = "John Smith, Tuesday at 10 am."
-    decision = desk.before_model(second, f"{first} {second}", TODAY)
+    decision = desk.before_model(second, TODAY)
     assert decision == Run(desk.persona.action("book_appointment"),  # type: ignore[arg-type]
                            {"service": "oil change", "name": "John Smith", "day": "2026-12-01", "time": "10:00"})
     assert desk.pending is None
@@ -50,27 +50,27 @@ def test_the_next_turn_fills_what_is_missing_and_the_action_runs(desk: ActionDes
 
 def test_a_turn_about_something_else_drops_the_waiting_action(desk: ActionDesk) -> None:
     first = "Can you take a message?"
-    desk.on_call("take_message", {"name": "", "phone": "", "text": ""}, first, first, TODAY)
-    assert desk.before_model("how much is it", first, TODAY) is None
+    desk.on_call("take_message", {"name": "", "phone": "", "text": ""}, first, TODAY)
+    assert desk.before_model("how much is it", TODAY) is None
     assert desk.pending is None
 
 
 def test_a_message_is_read_from_the_callers_words(desk: ActionDesk) -> None:
     first = "Can I leave a message for the mechanic?"
-    desk.on_call("take_message", {"name": "", "phone": "", "text": ""}, first, first, TODAY)
+    desk.on_call("take_message", {"name": "", "phone": "", "text": ""}, first, TODAY)
     second = "It's Mary Jones, 555 0199, please call me about my brakes."
-    decision = desk.before_model(second, f"{first} {second}", TODAY)
+    decision = desk.before_model(second, TODAY)
     assert isinstance(decision, Run)
     assert decision.arguments == {"name": "Mary Jones", "phone": "5550199", "text": "please call me about my brakes"}
 
 
 def test_cancelling_needs_a_yes(desk: ActionDesk) -> None:
     turn = "Please cancel my appointment, the name is Peter Brown."
-    decision = desk.on_call("cancel_appointment", {"name": "Peter Brown"}, turn, turn, TODAY)
+    decision = desk.on_call("cancel_appointment", {"name": "Peter Brown"}, turn, TODAY)
     assert isinstance(decision, Say) and "Peter Brown" in decision.text and "yes or no" in decision.text
-    assert isinstance(desk.before_model("Yes, please.", turn, TODAY), Run)
-    desk.on_call("cancel_appointment", {"name": "Peter Brown"}, turn, turn, TODAY)
-    no = desk.before_model("No, leave it.", turn, TODAY)
+    assert isinstance(desk.before_model("Yes, please.", TODAY), Run)
+    desk.on_call("cancel_appointment", {"name": "Peter Brown"}, turn, TODAY)
+    no = desk.before_model("No, leave it.", TODAY)
     assert isinstance(no, Say) and "left it" in no.text
 
 
@@ -80,12 +80,12 @@ def test_cancelling_needs_a_yes(desk: ActionDesk) -> None:
     ("no_such_action", "Bye"),
 ])
 def test_an_action_the_caller_did_not_ask_for_is_reconsidered(desk: ActionDesk, name: str, turn: str) -> None:
-    assert isinstance(desk.on_call(name, {}, turn, turn, TODAY), Reconsider)
+    assert isinstance(desk.on_call(name, {}, turn, TODAY), Reconsider)
 
 
 def test_hang_up_and_transfer_run_when_asked_for(desk: ActionDesk) -> None:
-    assert isinstance(desk.on_call("end_call", {}, "Thanks, that's all. Bye!", "", TODAY), Run)
-    assert isinstance(desk.on_call("transfer_to_human", {}, "Can I speak to a person?", "", TODAY), Run)
+    assert isinstance(desk.on_call("end_call", {}, "Thanks, that's all. Bye!", TODAY), Run)
+    assert isinstance(desk.on_call("transfer_to_human", {}, "Can I speak to a person?", TODAY), Run)
 
 
 def test_a_persona_without_actions_offers_no_tools() -> None:

@@ -253,3 +253,25 @@ async def test_an_action_under_way_when_the_caller_hangs_up_is_finished_and_reco
     await webhooks.aclose()
     [action] = [e for e in record if e["kind"] == "action"]
     assert action["outcome"] == "done" and action["details"]["heard"] is False
+
+
+async def test_the_model_is_stopped_once_it_has_named_a_built_in_action(tmp_path: Path) -> None:
+    llm = ScriptedLlm([BOOK])
+    async with running_call(tmp_path, stt=ScriptedStt(["I'd like to book an oil change."]), llm=llm,
+                            persona=garage(), call_options=store_and_runner(tmp_path)[1]) as call:
+        await call.exchange(1)
+        assert "your name" in " ".join(call.output.said("reply", turn=1))
+    assert llm.cancelled == 1 and llm.tokens_sent < len(BOOK.split())  # its argument values were never written
+
+
+async def test_a_day_asked_about_earlier_in_the_call_is_not_taken_for_the_booking(tmp_path: Path) -> None:
+    call_text = ('<tool_call>{"name": "book_appointment", "arguments": {"name": "", "service": "oil change", '
+                 '"day": "Sunday", "time": ""}}</tool_call>')
+    llm = ScriptedLlm(["Sorry, we're closed on Sundays.", call_text])
+    stt = ScriptedStt(["Are you open on Sunday?", "I'd like to book an oil change."])
+    async with running_call(tmp_path, stt=stt, llm=llm, persona=garage(),
+                            call_options=store_and_runner(tmp_path)[1]) as call:
+        await call.exchange(1)
+        await call.exchange(2)
+        said = " ".join(call.output.said("reply", turn=2))
+    assert "closed" not in said and "the day" in said, said

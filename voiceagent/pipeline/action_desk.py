@@ -91,7 +91,12 @@ class ActionDesk:
         """The persona's actions, as tools for the model."""
         return [Tool(a.name, a.description, a.json_schema()) for a in self.persona.actions]
 
-    def before_model(self, turn: str, said: str, today: datetime.date) -> Decision | None:
+    def named_only(self) -> frozenset[str]:
+        """The actions whose arguments the desk reads from the caller's words itself (the built-ins): the
+        model need only name them."""
+        return frozenset(a.name for a in self.persona.actions if a.builtin)
+
+    def before_model(self, turn: str, today: datetime.date) -> Decision | None:
         """A caller turn while an action waits: its missing arguments read from ``turn``, or the yes or no
         to a read-back. None: the turn is about something else (the model answers it; the action is dropped)."""
         pending = self._pending
@@ -113,12 +118,13 @@ class ActionDesk:
         pending.arguments.update(found)
         return self._next_step(pending, found, today)
 
-    def on_call(self, name: str, arguments: dict[str, object], turn: str, said: str,
-                today: datetime.date) -> Decision:
-        """The model called ``name``: keep only the arguments the caller said; ask for the rest."""
+    def on_call(self, name: str, arguments: dict[str, object], turn: str, today: datetime.date) -> Decision:
+        """The model called ``name``: keep only the arguments the caller said in this turn (a day asked
+        about earlier in the call is not a day asked for now); ask for the rest."""
         spec = self.persona.action(name)
         if spec is None:
             return Reconsider(f"no action {name!r}")
+        arguments = {**dict.fromkeys(spec.argument_names, ""), **arguments}  # left out: to be asked for
         try:
             jsonschema.validate(arguments, spec.json_schema())
         except jsonschema.ValidationError as exc:
@@ -128,7 +134,7 @@ class ActionDesk:
         if name == "transfer_to_human" and not _PERSON.search(turn):
             return Reconsider("transfer_to_human without the caller asking for a person")
         kept = {arg: str(value).strip() for arg, value in arguments.items()
-                if grounded(arg, str(value), said, self.persona.business, today)}
+                if grounded(arg, str(value), turn, self.persona.business, today)}
         pending = _Pending(spec, kept)
         for arg in self._missing(pending):  # the model may have left out what the caller did say
             if not is_free_text(arg) and (value := value_from_words(arg, self.persona.business, turn, today)):

@@ -50,11 +50,10 @@ class ActionTurn:
     async def called(self, raw: str, now: datetime.datetime) -> str:
         """The model answered with the tool call ``raw``: check it, then carry out what the desk says."""
         parsed = parse_call(raw)
-        said = " ".join(self.ctx.history.caller_said())
         if parsed is None:
             decision: Decision = Reconsider(f"unreadable tool call {raw[:80]!r}")
         else:
-            decision = self.ctx.desk.on_call(parsed[0], parsed[1], self.turn, said, now.date())
+            decision = self.ctx.desk.on_call(parsed[0], parsed[1], self.turn, now.date())
         if isinstance(decision, Reconsider):
             self.ctx.observer.action_reconsidered(self.number, parsed[0] if parsed else "?", decision.why)
         return await self.decided(decision, now)

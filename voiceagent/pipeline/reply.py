@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import dataclasses
 import json
+import re
 import time
 from collections.abc import AsyncGenerator, Callable
 
@@ -31,6 +32,7 @@ from voiceagent.stages.chunker import SpokenReply
 from voiceagent.stages.reply_check import Problem, ReplyCheck
 
 _END = None
+_CALLED = re.compile(r'"name"\s*:\s*"([A-Za-z0-9_]+)"')
 
 
 @dataclasses.dataclass(slots=True)
@@ -51,6 +53,7 @@ class ReplyContext:
     check: ReplyCheck | None = None  # checks each clause before it is spoken
     fallback: str = ""  # said instead of a clause that fails the check (and of the rest of the reply)
     tools: tuple[Tool, ...] = ()  # actions the model may call instead of answering (see ToolCalled)
+    named_only: frozenset[str] = frozenset()  # tools whose arguments the call reads itself: stop at the name
 
 
 TOOL_CALL_TOKENS = 160  # room for a call's JSON (a message's text), beyond a spoken reply's max_tokens
@@ -110,9 +113,21 @@ async def _words(
                 if not head.strip():
                     continue
                 if ctx.tools and head.lstrip().startswith(("{", "<")):
-                    raise ToolCalled(head + "".join([rest async for rest in tokens]))
+                    raise ToolCalled(await _rest_of_call(ctx, head, tokens))
                 piece, head = head, None
             yield piece
+
+
+async def _rest_of_call(ctx: ReplyContext, text: str, tokens: AsyncGenerator[str, None]) -> str:
+    """The rest of a tool call. Once the model has named a tool whose arguments the call reads from the
+    caller's words itself, the model is stopped there: its argument values would cost a second or more
+    of generation and are checked against the caller's words anyway."""
+    async for piece in tokens:
+        text += piece
+        named = _CALLED.search(text)
+        if named is not None and named.group(1) in ctx.named_only:
+            return json.dumps({"name": named.group(1), "arguments": {}})
+    return text
 
 
 async def _speak(ctx: ReplyContext, timeline: TurnTimeline, text: str, first: bool) -> None:
@@ -149,10 +164,9 @@ async def speak_reply(ctx: ReplyContext, messages: list[Message], timeline: Turn
     except _Rejected as rejected:
         problem = rejected.problem
         await ctx.observer.reply_rejected(timeline.turn, rejected.clause, problem.kind, problem.detail)
-        tool = next((t for t in ctx.tools if t.name == problem.action), None)
-        if tool is not None and not spoken:  # the model said in words what an action does: do the action
-            blank = dict.fromkeys(tool.parameters.get("required", ()), "")  # the call reads them from the caller
-            raise ToolCalled(json.dumps({"name": tool.name, "arguments": blank})) from None
+        if not spoken and problem.action in {t.name for t in ctx.tools}:
+            # The model said in words what an action does: the call does the action (arguments from the caller).
+            raise ToolCalled(json.dumps({"name": problem.action, "arguments": {}})) from None
         await _say(ctx, timeline, _after(spoken, ctx.fallback), spoken)
     return " ".join(spoken)
 

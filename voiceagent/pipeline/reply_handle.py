@@ -145,13 +145,13 @@ class ReplyHandle:
             sample_rate=ctx.sample_rate, max_tokens=settings.max_reply_tokens,
             max_sentences=settings.max_reply_sentences, temperature=settings.temperature,
             timeout_s=settings.engine_timeout_s, overlap=settings.overlap, on_audio_out=self._on_reply_audio,
-            check=check, fallback=fallback, tools=tuple(ctx.desk.tools()),
+            check=check, fallback=fallback, tools=tuple(ctx.desk.tools()), named_only=ctx.desk.named_only(),
         )
         messages = ctx.history.messages()
         acting = ActionTurn(ctx, self.timeline, reply_ctx, turn, messages, self._play_filler)
         now = datetime.datetime.now()
         try:
-            decision = ctx.desk.before_model(turn, " ".join(ctx.history.caller_said()), now.date())
+            decision = ctx.desk.before_model(turn, now.date())
             if decision is not None:
                 reply = await acting.decided(decision, now)
             else:
