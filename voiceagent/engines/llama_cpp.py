@@ -15,10 +15,10 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from llama_cpp import Llama
 from llama_cpp.llama_cache import LlamaRAMCache
 from llama_cpp.llama_grammar import LlamaGrammar
 
+from voiceagent.engines.llama_state import LeanStateLlama
 from voiceagent.engines.llm import EngineError, Message, Tool
 from voiceagent.engines.tool_grammar import tool_grammar
 from voiceagent.engines.worker import EngineWorker
@@ -45,7 +45,7 @@ class LlamaCppEngine:
         ``seed`` and ``top_k`` fix the sampling, so a conversation always gets the same reply;
         ``state_cache_mb`` (0: none) keeps evaluated prompt states in RAM."""
         self.label = label
-        self._llm = Llama(
+        self._llm = LeanStateLlama(
             model_path=str(model_path),
             n_ctx=context,
             n_threads=threads,
