@@ -73,3 +73,12 @@ async def test_a_quick_turn_has_an_ordered_timeline_and_no_budget_events(tmp_pat
     assert metrics.turn_ms == metrics.timeline["audio_out"] < FAST_BUDGETS.turn_ms
     assert metrics.budget_events == [] and set(metrics.stages) == {
         "endpoint_ms", "stt_ms", "llm_first_token_ms", "tts_first_audio_ms"}
+
+
+async def test_no_filler_when_the_answer_is_already_being_synthesised_at_the_deadline(tmp_path: Path) -> None:
+    """A filler then would only hold the real answer back behind it."""
+    tts = FakeTts(delay_s=TURN_S + 0.05)  # the first clause is ready before the deadline; its audio after it
+    async with running_call(tmp_path, stt=ScriptedStt(["quick"]), llm=ScriptedLlm(["Sure."]), tts=tts) as call:
+        metrics = await call.exchange(1)
+        assert call.output.said(turn=1) == ["Sure."]
+        assert metrics.filler is False

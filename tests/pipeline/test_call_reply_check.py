@@ -59,7 +59,10 @@ async def test_an_invented_price_with_no_matching_fact_becomes_the_dont_know_lin
         await call.exchange(1)
         said = ("I'm sorry, I don't have that information. This is Oak Street Garage, a car repair garage. "
                 "I can take a message and have someone call you back.")  # the dont_know line, saying who we are
-        assert call.output.said(turn=1) == [said]
+        sentences = ["I'm sorry, I don't have that information.", "This is Oak Street Garage, a car repair garage.",
+                     "I can take a message and have someone call you back."]
+        assert call.output.said(turn=1) == sentences
+        assert " ".join(call.output.said(turn=1)) == said  # sentence by sentence: the first is heard sooner
 
 
 async def test_with_the_check_off_the_model_is_spoken_as_it_wrote(tmp_path: Path) -> None:

@@ -32,6 +32,7 @@ from voiceagent.stages.chunker import SpokenReply
 from voiceagent.stages.reply_check import Problem, ReplyCheck
 
 _END = None
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _CALLED = re.compile(r'"name"\s*:\s*"([A-Za-z0-9_]+)"')
 
 
@@ -167,7 +168,8 @@ async def speak_reply(ctx: ReplyContext, messages: list[Message], timeline: Turn
         if not spoken and problem.action in {t.name for t in ctx.tools}:
             # The model said in words what an action does: the call does the action (arguments from the caller).
             raise ToolCalled(json.dumps({"name": problem.action, "arguments": {}})) from None
-        await _say(ctx, timeline, _after(spoken, ctx.fallback), spoken)
+        for sentence in _sentences(_after(spoken, ctx.fallback)):  # the first is heard while the rest is made
+            await _say(ctx, timeline, sentence, spoken)
     return " ".join(spoken)
 
 
@@ -175,7 +177,9 @@ async def say_text(ctx: ReplyContext, timeline: TurnTimeline, text: str) -> str:
     """Speak ``text`` as the turn's reply, without the model (an action's result, a question for what
     an action still needs); returns it."""
     timeline.mark("llm_start", time.monotonic())
-    await _say(ctx, timeline, text, [])
+    spoken: list[str] = []
+    for sentence in _sentences(text):
+        await _say(ctx, timeline, sentence, spoken)
     return text
 
 
@@ -186,6 +190,11 @@ async def _say(ctx: ReplyContext, timeline: TurnTimeline, clause: str, spoken: l
         timeline.mark("first_clause", time.monotonic())
     spoken.append(clause)
     await _speak(ctx, timeline, clause, first)
+
+
+def _sentences(text: str) -> list[str]:
+    """``text`` cut after each sentence, so each can be synthesised (and heard) on its own."""
+    return [part for part in _SENTENCE_END.split(text.strip()) if part]
 
 
 def _after(spoken: list[str], fallback: str) -> str:

@@ -190,8 +190,8 @@ class ReplyHandle:
     def _play_filler(self) -> None:
         """Play a filler phrase, unless audio of this turn is already out."""
         ctx = self.ctx
-        if self._audio_out.is_set() or self.cancelled or self.filler:
-            return
+        if self._audio_out.is_set() or self.cancelled or self.filler or "first_clause" in self.timeline.marks:
+            return  # (a clause already in synthesis is the answer, moments away: a filler would delay it)
         text = ctx.phrases.filler(ctx.persona)
         self.filler = True
         ctx.observer.filler()
