@@ -61,6 +61,16 @@ async def test_a_spoken_booking_is_stored_with_the_right_name_and_day(server: Ru
     assert "booked" in heard[-1].lower() and "john smith" in heard[-1].lower(), heard
 
 
+async def test_a_spoken_booking_on_a_closed_day_is_refused_with_the_reason_and_nothing_is_stored(
+    server: RunningServer,
+) -> None:
+    heard = await conversation(server, ["I'd like to book an oil change, please.",
+                                        "My name is Linda Park. Sunday at 10 am."])
+    assert "closed" in heard[-1].lower() and "sunday" in heard[-1].lower(), heard
+    store = ActionStore(server.settings.actions_db)
+    assert [a for a in store.appointments("garage") if a.name == "Linda Park"] == [], heard
+
+
 async def test_a_spoken_message_is_listed_by_voiceagent_messages(
     server: RunningServer, capsys: pytest.CaptureFixture[str],
 ) -> None:

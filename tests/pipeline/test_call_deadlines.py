@@ -82,3 +82,13 @@ async def test_no_filler_when_the_answer_is_already_being_synthesised_at_the_dea
         metrics = await call.exchange(1)
         assert call.output.said(turn=1) == ["Sure."]
         assert metrics.filler is False
+
+
+async def test_a_reply_queued_behind_a_filler_is_timed_when_it_is_heard(tmp_path: Path) -> None:
+    tts = FakeTts(seconds_per_char=0.05)  # "One moment." lasts 0.55 s: the reply waits behind it
+    llm = ScriptedLlm(["Here it is."], first_token_s=TURN_S + 0.05)
+    async with running_call(tmp_path, stt=ScriptedStt(["slow one"]), llm=llm, tts=tts) as call:
+        await call.say()
+        metrics = await call.turn_over(1)
+    assert metrics.filler is True and metrics.turn_ms is not None and metrics.reply_ms is not None
+    assert metrics.reply_ms >= metrics.turn_ms + 0.5 * 1000 * tts.seconds(PERSONA.fillers[0])

@@ -51,6 +51,7 @@ class ReplyHandle:
         self.filler = False
         self.cancelled = False  # stopped by the call: the call reports how it ended
         self._audio_out = asyncio.Event()  # the first agent audio of this turn left (reply or filler)
+        self._reply_out = asyncio.Event()  # the first audio of the real reply left (after any filler)
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -166,12 +167,24 @@ class ReplyHandle:
         ctx.history.set_reply(self.number, reply)
         ctx.observer.reply(self.number, reply)
         ctx.prefill()
-        if reply:  # the turn's metrics end with its first audio leaving (the player may be behind)
+        if reply:  # the turn's metrics end with the reply's first audio leaving (it may wait behind a filler)
+            await self._until_reply_out(settings.engine_timeout_s)
+
+    async def _until_reply_out(self, idle_s: float) -> None:
+        """Wait for the reply's first audio to leave: as long as the player is busy with what is ahead of
+        it (a filler), or ``idle_s`` more once the player has nothing to play."""
+        idle_since: float | None = None
+        while not self._reply_out.is_set():
+            now = time.monotonic()
+            idle_since = None if self.ctx.player.busy else (idle_since or now)
+            if idle_since is not None and now - idle_since > idle_s:
+                return
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._audio_out.wait(), settings.engine_timeout_s)
+                await asyncio.wait_for(self._reply_out.wait(), 0.05)
 
     def _on_reply_audio(self, at: float) -> None:
         self.timeline.reply_out = at
+        self._reply_out.set()
         self._on_audio(at)
 
     def _on_audio(self, at: float) -> None:
