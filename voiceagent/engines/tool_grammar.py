@@ -1,4 +1,4 @@
-"""A llama.cpp grammar (GBNF) under which a reply is either words or one well-formed tool call.
+"""A llama.cpp grammar (GBNF) under which a reply is one well-formed tool call (or, optionally, words).
 
 The call alternative is built from the tools' JSON schemas (llama-cpp-python's schema converter): the
 name is one of the tools and the arguments object has exactly that tool's fields, so even a very small
@@ -40,20 +40,21 @@ def _bounded(schema: dict[str, object]) -> dict[str, object]:
 
 
 @functools.lru_cache(maxsize=16)
-def _grammar_text(tools_json: str) -> str:
+def _grammar_text(tools_json: str, words: bool) -> str:
     tools = [Tool(t["name"], t["description"], t["parameters"]) for t in json.loads(tools_json)]
     call = str(json_schema_to_gbnf(json.dumps(call_schema(tools)))).replace("root ::=", "call ::=", 1)
     rules = (
-        'root ::= tagged | call | words\n'
+        f"root ::= tagged | call{' | words' if words else ''}\n"
         'tagged ::= "<tool_call>" [ \\n]* call [ \\n]* "</tool_call>"\n'
         'words ::= [^{<\\n] [^{<]*\n'
     )
     return rules + call
 
 
-def tool_grammar(tools: Sequence[Tool]) -> str:
-    """The GBNF text for ``tools`` (cached: the same tools give the same grammar)."""
-    return _grammar_text(json.dumps([dataclass_dict(t) for t in tools], sort_keys=True))
+def tool_grammar(tools: Sequence[Tool], *, words: bool = True) -> str:
+    """The GBNF text for ``tools`` (cached: the same tools give the same grammar). ``words``: a reply
+    may also be words; without it, the reply is one call."""
+    return _grammar_text(json.dumps([dataclass_dict(t) for t in tools], sort_keys=True), words)
 
 
 def dataclass_dict(tool: Tool) -> dict[str, object]:
