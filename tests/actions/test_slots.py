@@ -52,3 +52,12 @@ def test_days_and_times_become_dates_and_clock_times() -> None:
 ])
 def test_the_models_values_are_kept_only_when_the_caller_said_them(arg: str, value: str, said: str, kept: bool) -> None:
     assert grounded(arg, value, said, None, TODAY) is kept
+
+
+@pytest.mark.parametrize("said", ["Hello. This is the bright smile, Ben.", "Thanks, Can't.", "How much you are now?"])
+def test_a_lone_capitalised_word_in_a_sentence_is_not_taken_for_a_name(said: str) -> None:
+    assert name_in(said) == ""
+
+
+def test_a_name_said_on_its_own_is_a_name() -> None:
+    assert name_in("Anna.") == "Anna"

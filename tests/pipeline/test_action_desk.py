@@ -77,6 +77,9 @@ def test_cancelling_needs_a_yes(desk: ActionDesk) -> None:
 @pytest.mark.parametrize(("name", "turn"), [
     ("end_call", "How much is an oil change?"),
     ("transfer_to_human", "Are you open on Sunday?"),
+    ("find_appointment", "Hello, is this Oak Street Garage?"),
+    ("book_appointment", "How much is an oil change?"),
+    ("take_message", "What time do you open on Saturday?"),
     ("no_such_action", "Bye"),
 ])
 def test_an_action_the_caller_did_not_ask_for_is_reconsidered(desk: ActionDesk, name: str, turn: str) -> None:
@@ -91,3 +94,10 @@ def test_hang_up_and_transfer_run_when_asked_for(desk: ActionDesk) -> None:
 def test_a_persona_without_actions_offers_no_tools() -> None:
     persona = Persona(name="p", description="", system="s", greeting="", fillers=("One moment.",), apology="a")
     assert ActionDesk(persona).tools() == []
+
+
+def test_a_question_to_the_agent_drops_the_waiting_action(desk: ActionDesk) -> None:
+    first = "I'd like to book an oil change."
+    desk.on_call("book_appointment", {}, first, TODAY)
+    assert desk.before_model("What time do you open on Saturday?", TODAY) is None  # the model answers it
+    assert desk.pending is None

@@ -70,9 +70,12 @@ def names_in(text: str) -> list[str]:
             kept.append(word.strip(",.'’"))
         if kept:
             names.append(" ".join(w[:1].upper() + w[1:] for w in kept))
+    whole = tokens(text)
     for match in _CAPITALISED.finditer(text):
         words = [w for w in match.group(1).split() if _name_word(w) and tokens(w)[0] not in _NOT_NAMES]
-        if words:
+        # Without a cue, a first and last name ("John Smith, Tuesday"), or a name said on its own ("Anna."):
+        # a lone capitalised word in a sentence is as likely a place or a misheard word.
+        if len(words) >= 2 or (words and [t for w in words for t in tokens(w)] == whole):
             names.append(" ".join(words))
     return names
 

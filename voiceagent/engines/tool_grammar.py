@@ -45,7 +45,7 @@ def _grammar_text(tools_json: str, words: bool) -> str:
     call = str(json_schema_to_gbnf(json.dumps(call_schema(tools)))).replace("root ::=", "call ::=", 1)
     rules = (
         f"root ::= tagged | call{' | words' if words else ''}\n"
-        'tagged ::= "<tool_call>" [ \\n]* call [ \\n]* "</tool_call>"\n'
+        'tagged ::= "<tool_call>" "\\n"? call "\\n"? "</tool_call>"\n'  # bounded: a small model can loop on blanks
         'words ::= [^{<\\n] [^{<]*\n'
     )
     return rules + call

@@ -34,10 +34,23 @@ from voiceagent.personas.words import tokens
 
 _YES = frozenset(tokens("yes yeah yep yup sure correct right please ok okay fine absolutely definitely go ahead"))
 _NO = frozenset(tokens("no nope don't dont not never leave keep wait stop"))
-_GOODBYE = re.compile(r"\b(?:bye|goodbye|good bye|that's all|that is all|that's it|nothing else|hang up|"
-                      r"have a (?:good|nice|great) (?:day|one|evening))\b", re.IGNORECASE)
-_PERSON = re.compile(r"\b(?:person|human|someone|somebody|anyone|staff|manager|operator|receptionist|agent|"
-                     r"real|transfer|put me through|connect me|speak (?:to|with)|talk (?:to|with))\b", re.IGNORECASE)
+# What a caller says when they ask for each built-in action (generic English). The model chooses; an
+# action the caller's words do not ask for is set aside and the model answers in words instead.
+_ASKED_FOR: dict[str, re.Pattern[str]] = {name: re.compile(pattern, re.IGNORECASE) for name, pattern in {
+    "book_appointment": r"\b(?:book|booking|appointment|schedule|come in|bring (?:it|my|the|her|him) in|slot|"
+                        r"available|availability|reserve|fit me in|see (?:the|a) \w+|check-?up|come by)\b",
+    "move_appointment": r"\b(?:move|change|reschedule|different (?:day|time)|another (?:day|time)|instead|"
+                        r"push (?:it|my))\b",
+    "cancel_appointment": r"\b(?:cancel|call off|can't make it|cannot make it|won't make it)\b",
+    "find_appointment": r"\b(?:appointment|booking|booked|when am i|my time)\b",
+    "take_message": r"\b(?:message|tell (?:him|her|them|the \w+)|let (?:him|her|them|the \w+) know|pass (?:on|it|that)|"
+                    r"call me back|ring me back|get back to me|note)\b",
+    "transfer_to_human": r"\b(?:person|human|someone|somebody|anyone|staff|manager|operator|receptionist|agent|"
+                         r"real|transfer|put me through|connect me|speak (?:to|with)|talk (?:to|with))\b",
+    "end_call": r"\b(?:bye|goodbye|good bye|that's all|that is all|that's it|nothing else|hang up|"
+                r"have a (?:good|nice|great) (?:day|one|evening))\b",
+}.items()}
+_ASKING = re.compile(r"^\W*(?:how|what|when|where|why|which|who|whose)\b|^\W*(?:do|does|are) you\b", re.IGNORECASE)
 _QUESTION = re.compile(r"\?\s*$|^\W*(?:how|what|when|where|why|which|who|do|does|is|are)\b", re.IGNORECASE)
 _ASK = {"name": "your name", "phone": "a number to call you back on", "day": "the day", "date": "the day",
         "time": "the time", "service": "what it's for", "text": "your message"}
@@ -108,6 +121,9 @@ class ActionDesk:
             if words & _NO:
                 return Say("All right, I've left it as it is. Is there anything else?")
             return Run(pending.spec, pending.arguments) if words & _YES else None
+        if _ASKING.search(turn):  # "what time do you open?" is a question for the agent, not an answer
+            self._pending = None
+            return None
         missing = self._missing(pending)
         found = {arg: value for arg in missing if not is_free_text(arg) and (value := self._read(arg, turn, today))}
         if found or not _QUESTION.search(turn):  # a question is not a message; it is asked of the agent
@@ -129,10 +145,9 @@ class ActionDesk:
             jsonschema.validate(arguments, spec.json_schema())
         except jsonschema.ValidationError as exc:
             return Reconsider(f"bad arguments for {name}: {exc.message}")
-        if name == "end_call" and not _GOODBYE.search(turn):
-            return Reconsider("end_call without a goodbye from the caller")
-        if name == "transfer_to_human" and not _PERSON.search(turn):
-            return Reconsider("transfer_to_human without the caller asking for a person")
+        cue = _ASKED_FOR.get(name) if spec.builtin else None
+        if cue is not None and not cue.search(turn):
+            return Reconsider(f"the caller's words do not ask for {name}")
         kept = {arg: str(value).strip() for arg, value in arguments.items()
                 if grounded(arg, str(value), turn, self.persona.business, today)}
         pending = _Pending(spec, kept)
