@@ -52,7 +52,7 @@ async def test_a_reply_that_starts_as_a_call_is_made_again_under_the_call_gramma
 
 def test_the_call_grammar_names_only_the_tools_and_parses_in_llama_cpp() -> None:
     text = tool_grammar(TOOLS, words=False)
-    assert '"\\"end_call\\""' in text and '"\\"take_message\\""' in text
+    assert 'name ::= "end_call" | "take_message"' in text
     assert "words" not in text.split("\n")[0]  # a reply under it can only be a call
     LlamaGrammar.from_string(text, verbose=False)
     assert "| words" in tool_grammar(TOOLS).split("\n")[0]

@@ -275,3 +275,13 @@ async def test_a_day_asked_about_earlier_in_the_call_is_not_taken_for_the_bookin
         await call.exchange(2)
         said = " ".join(call.output.said("reply", turn=2))
     assert "closed" not in said and "the day" in said, said
+
+
+async def test_a_call_written_where_words_were_asked_for_is_never_read_out(tmp_path: Path) -> None:
+    end = '<tool_call>{"name": "end_call", "arguments": {}}</tool_call>'
+    llm = ScriptedLlm([end, '{"name": "tow_appointment", "arguments": {}}'])
+    async with running_call(tmp_path, stt=ScriptedStt(["Could you tow my car from the motorway?"]), llm=llm,
+                            persona=garage()) as call:
+        await call.exchange(1)
+        said = " ".join(call.output.said("reply", turn=1))
+    assert "{" not in said and "tow_appointment" not in said and "We do not do towing" in said, said

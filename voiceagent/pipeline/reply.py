@@ -113,8 +113,11 @@ async def _words(
                 head += piece
                 if not head.strip():
                     continue
-                if ctx.tools and head.lstrip().startswith(("{", "<")):
-                    raise ToolCalled(await _rest_of_call(ctx, head, tokens))
+                if head.lstrip().startswith(("{", "<")):
+                    if ctx.tools:
+                        raise ToolCalled(await _rest_of_call(ctx, head, tokens))
+                    # Asked for words, the model wrote a call anyway: never read JSON to a caller.
+                    raise _Rejected(head, Problem("call_as_words", "a tool call where words were asked for"))
                 piece, head = head, None
             yield piece
 

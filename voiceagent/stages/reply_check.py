@@ -33,7 +33,7 @@ from voiceagent.personas.model import WEEKDAYS, Business
 from voiceagent.personas.render import fact_lines
 from voiceagent.personas.words import Heard, tokens
 
-ProblemKind = Literal["claims_action", "invented_number", "closed_day", "open_day", "wrong_price", "unsupported_yes", "echo",
+ProblemKind = Literal["call_as_words", "claims_action", "invented_number", "closed_day", "open_day", "wrong_price", "unsupported_yes", "echo",
                       "repeat"]
 
 _NUMBER = re.compile(r"\d+")
