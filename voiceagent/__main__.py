@@ -1,4 +1,4 @@
-"""Command line: ``voiceagent serve | config | bench turn``."""
+"""Command line: ``voiceagent serve | config | models | bench turn``."""
 
 from __future__ import annotations
 
@@ -68,8 +68,7 @@ def _talk(args: argparse.Namespace, settings: Settings) -> int:
 def _calls(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
-    from voiceagent.records import read_record
-    from voiceagent.records_view import format_call, format_list, list_calls
+    from voiceagent.records_view import format_list, list_calls, show_call
 
     folder = Path(settings.records_dir)
     if not settings.records_dir or not folder.is_dir():
@@ -80,7 +79,10 @@ def _calls(args: argparse.Namespace, settings: Settings) -> int:
         if not args.call_id or not path.is_file():
             print(f"voiceagent calls: no record for call {args.call_id!r} in {folder}", file=sys.stderr)
             return 2
-        print(format_call(read_record(path)))
+        text, warning = show_call(path, redact=settings.redact)
+        if warning:
+            print(f"voiceagent calls: warning: {warning}", file=sys.stderr)
+        print(text)
         return 0
     print(format_list(list_calls(folder, args.limit)))
     return 0
@@ -147,6 +149,11 @@ def _parser() -> argparse.ArgumentParser:
     from voiceagent.personas.check import add_arguments as persona_arguments
 
     persona_arguments(persona)
+    models = sub.add_parser("models", help="the bundled model files: package, size, SHA-256, licence, pin check")
+    from voiceagent.engines.models_cli import add_arguments as models_cli_arguments
+
+    models_cli_arguments(models)
+    models.add_argument("--log-level", default="WARNING")
     return parser
 
 
@@ -158,6 +165,11 @@ def main(argv: list[str] | None = None) -> int:
         from voiceagent.personas.check import run as run_persona
 
         return run_persona(args)
+    if args.command == "models":
+        from voiceagent.engines.models_cli import run as run_models_cli
+
+        logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+        return run_models_cli(args)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = _settings(args)
@@ -179,10 +191,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command in ("serve", "sip"):
         from voiceagent.app import run_server
+        from voiceagent.engines.bundled import ModelNotFound
+        from voiceagent.engines.weights import ModelFileError
 
         try:
             asyncio.run(run_server(settings, sip=args.command == "sip"))
-        except ConfigError as exc:
+        except (ConfigError, ModelNotFound, ModelFileError) as exc:
             print(f"voiceagent: {exc}", file=sys.stderr)
             return 2
         except KeyboardInterrupt:

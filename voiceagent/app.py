@@ -13,7 +13,7 @@ import dataclasses
 import logging
 import signal
 
-from voiceagent import security
+from voiceagent import records, security
 from voiceagent.actions.runner import ActionRunner
 from voiceagent.actions.store import ActionStore
 from voiceagent.actions.webhook import WebhookClient
@@ -53,6 +53,7 @@ async def run_server(settings: Settings, ready: asyncio.Event | None = None, *, 
     endpoint. On a signal: stop accepting calls, give calls in progress ``shutdown_grace_s`` to finish,
     end the rest (their records are written), then exit."""
     security.check_exposure(settings)
+    records.configure_redaction(settings.redact)  # call records and log lines (see SECURITY.md)
     if not security.is_loopback(settings.host) and (settings.audiosocket_port or sip):
         log.warning("AudioSocket and SIP carry no token: restrict them to your PBX's address with a firewall")
     log.info("loading models and warming them up ...")
@@ -75,6 +76,9 @@ async def run_server(settings: Settings, ready: asyncio.Event | None = None, *, 
     log.info("budgets (%s profile): %s", settings.profile, dataclasses.asdict(settings.budgets))
     if ready is not None:
         ready.set()
+    retention = records.Retention.for_records(settings.retention_days, settings.records_dir, also={
+        "messages and past appointments": ActionStore(settings.actions_db).prune})
+    retention.start()  # now, then hourly, off the event loop; nothing when retention_days is 0
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -88,6 +92,7 @@ async def run_server(settings: Settings, ready: asyncio.Event | None = None, *, 
         ended = await board.calls.drain(settings.shutdown_grace_s)
         log.info("shutdown: %d calls ended by the server; records written", ended)
     finally:
+        await retention.stop()
         if gateway is not None:
             await gateway.stop()
         if audiosocket is not None:

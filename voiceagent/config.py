@@ -93,6 +93,8 @@ class Settings:
     persona: str = "receptionist"  # default persona (a file in prompts_dir)
     prompts_dir: str = str(DEFAULT_PROMPTS_DIR)  # folder of persona TOML files (default: the bundled ones)
     records_dir: str = "calls"  # where per-call JSON-lines records are written ("" disables them)
+    retention_days: int = 0  # delete call records, messages and past appointments older than this, hourly (0: keep)
+    redact: bool = False  # write [phone] and [name] for phone numbers and names in call records and logs
     dtmf_gap_ms: int = 800  # keypad digits pressed closer together than this become one turn
     engine_timeout_s: float = 8.0  # an engine silent this long is treated as dead: the caller hears an apology
     # Actions (bookings, messages, transfer, hanging up)
@@ -229,4 +231,6 @@ def load_settings(
         raise ConfigError("tls_cert and tls_key go together")
     if result.max_calls < 1:
         raise ConfigError("max_calls must be at least 1")
+    if result.retention_days < 0:
+        raise ConfigError("retention_days must be 0 (keep everything) or more")
     return result

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
 from pathlib import Path
 from typing import Any
 
-from voiceagent.records import read_record
+from voiceagent.records import Redactor, load_record
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -22,11 +23,13 @@ class CallSummary:
     errors: int
     duration_s: float | None
     end: str  # the end reason, or "in progress / cut off" when the record has no end (a crash)
+    unreadable: int = 0  # lines skipped as not whole entries (a torn last line: the server stopped writing)
 
 
 def summarize(path: Path) -> CallSummary:
-    """Summarise one record file."""
-    entries = read_record(path)
+    """Summarise one record file (lines that are not whole entries are skipped and counted)."""
+    record = load_record(path)
+    entries = record.entries
     start = next((e for e in entries if e.get("kind") == "start"), {})
     end = next((e for e in reversed(entries) if e.get("kind") == "end"), None)
     first_at = entries[0].get("at") if entries else None
@@ -40,13 +43,21 @@ def summarize(path: Path) -> CallSummary:
         errors=sum(1 for e in entries if e.get("kind") == "error"),
         duration_s=round(last_at - first_at, 1) if first_at is not None and last_at is not None else None,
         end=str(end.get("reason")) if end else "in progress / cut off",
+        unreadable=len(record.skipped),
     )
 
 
 def list_calls(folder: Path, limit: int = 50) -> list[CallSummary]:
-    """The most recent calls first."""
-    paths = sorted(folder.glob("*.jsonl"), key=lambda p: p.stat().st_mtime, reverse=True)[:limit]
-    return [summarize(p) for p in paths]
+    """The most recent calls first (a record deleted meanwhile, by retention, is left out)."""
+    stamped: list[tuple[float, Path]] = []
+    for path in folder.glob("*.jsonl"):
+        with contextlib.suppress(FileNotFoundError):
+            stamped.append((path.stat().st_mtime, path))
+    calls = []
+    for _, path in sorted(stamped, reverse=True)[:limit]:
+        with contextlib.suppress(FileNotFoundError):
+            calls.append(summarize(path))
+    return calls
 
 
 def format_list(calls: list[CallSummary]) -> str:
@@ -57,8 +68,22 @@ def format_list(calls: list[CallSummary]) -> str:
     for c in calls:
         started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(c.started)) if c.started else "?"
         lines.append(f"{c.call_id:<14} {started:<19} {c.transport:<11} {c.persona:<13} {c.turns:>5} {c.errors:>6} "
-                     f"{c.duration_s if c.duration_s is not None else '?':>7}  {c.end}")
+                     f"{c.duration_s if c.duration_s is not None else '?':>7}  {c.end}"
+                     + (f" ({c.unreadable} unreadable line{'s' if c.unreadable > 1 else ''} skipped)"
+                        if c.unreadable else ""))
     return "\n".join(lines)
+
+
+def show_call(path: Path, *, redact: bool = False) -> tuple[str, str]:
+    """``voiceagent calls show``: the call as a conversation, and a warning about lines that could not be
+    read ("" when none). With ``redact``, phone numbers and names are replaced as they are shown (for
+    records written before ``redact`` was turned on)."""
+    record = load_record(path)
+    entries = record.entries
+    if redact:
+        redactor = Redactor()
+        entries = [redactor.entry(e) for e in entries]
+    return format_call(entries), record.warning(path.name)
 
 
 def format_call(entries: list[dict[str, Any]]) -> str:

@@ -210,3 +210,29 @@ def test_aware_times_are_refused_plainly(store: ActionStore) -> None:
 
     with pytest.raises(ValueError, match="naive"):
         book(store, start=THURSDAY_10.replace(tzinfo=UTC))
+
+
+def test_retention_deletes_old_messages_and_past_appointments_and_keeps_the_rest(store: ActionStore) -> None:
+    """``prune(before)``: messages taken before it and appointments over before it go (cancelled ones and
+    their change log too); newer messages, and appointments still to come, stay."""
+    week_ago = NOW - timedelta(days=7)
+    old_message = store.take_message("garage", name="Old Caller", phone="5550100", text="old", now=week_ago)
+    new_message = store.take_message("garage", name="New Caller", phone="5550101", text="new", now=NOW)
+    past = store.book("garage", QUICK_LUBE, name="Past Person", start=datetime(2026, 11, 24, 10, 0),
+                      now=datetime(2026, 11, 20, 9, 0))
+    cancelled = store.book("garage", QUICK_LUBE, name="Cancelled Person", start=datetime(2026, 11, 24, 11, 0),
+                           now=datetime(2026, 11, 20, 9, 0))
+    store.cancel("garage", name="Cancelled Person", now=datetime(2026, 11, 21, 9, 0))
+    coming = book(store)  # Thursday, after NOW
+    assert store.prune(NOW - timedelta(days=3)) == 3  # the old message, the past and the cancelled booking
+    assert store.messages() == [new_message] and old_message not in store.messages()
+    assert store.appointments(include_cancelled=True) == [coming]
+    assert store.history(past.id) == [] and store.history(cancelled.id) == []
+    assert store.prune(NOW - timedelta(days=3)) == 0
+    with sqlite3.connect(store.path) as db:  # deleted text is overwritten, not left in free pages
+        assert b"Old Caller" not in store.path.read_bytes() and db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_retention_of_a_store_never_used_makes_no_file(tmp_path: Path) -> None:
+    store = ActionStore(tmp_path / "never.db")
+    assert store.prune(NOW) == 0 and not store.path.exists()

@@ -398,6 +398,30 @@ class ActionStore:
                               (persona, persona)).fetchall()
         return [_message(row) for row in rows]
 
+    # -- retention
+
+    def prune(self, before: datetime) -> int:
+        """Delete what is older than ``before`` (local time): messages taken before it, and appointments
+        (booked or cancelled) that were over before it, with their change log. Returns how many messages
+        and appointments were deleted; a file that does not exist is not made.
+
+        Deleted rows are overwritten (``secure_delete``) and the write-ahead log is checkpointed, so
+        their text does not linger in free pages of the file.
+        """
+        _naive(before)
+        if not self.path.exists():
+            return 0
+        with self._write() as db:
+            db.execute("PRAGMA secure_delete = ON")
+            over = "SELECT id FROM appointments WHERE ends < ?"
+            db.execute(f"DELETE FROM changes WHERE appointment_id IN ({over})", (_iso(before),))
+            appointments = db.execute("DELETE FROM appointments WHERE ends < ?", (_iso(before),)).rowcount
+            messages = db.execute("DELETE FROM messages WHERE created < ?", (_stamp(before),)).rowcount
+        if appointments or messages:
+            with self._read() as db:
+                db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return appointments + messages
+
     @staticmethod
     def _row(db: sqlite3.Connection, table: Literal["appointments", "messages"], persona: str,
              key: str) -> sqlite3.Row | None:

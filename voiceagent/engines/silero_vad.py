@@ -25,10 +25,10 @@ QUIET_PROB = 0.1
 
 
 def bundled_vad_path() -> Path:
-    """The Silero VAD ONNX file inside the installed faster-whisper package."""
-    import faster_whisper
+    """The Silero VAD ONNX file inside the installed faster-whisper package, checked against its pin."""
+    from voiceagent.engines import bundled
 
-    return Path(faster_whisper.__file__).parent / "assets" / "silero_vad_v6.onnx"
+    return bundled.silero_vad()
 
 
 class SileroModel:

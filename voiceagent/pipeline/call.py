@@ -62,7 +62,7 @@ class Call:
         self.transport = transport
         self.details = details or {}  # transport facts for the record (call SIDs, remote address ...)
         self.end_reason = "hangup"
-        self.record = CallRecord(settings.records_dir, call_id)
+        self.record = CallRecord(settings.records_dir, call_id, redact=settings.redact)
         self.history = History(system_prompt or persona.system, settings.history_turns)
         self.player = AudioPlayer(
             output, sample_rate, frame_ms=settings.out_frame_ms,

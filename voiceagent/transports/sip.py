@@ -35,6 +35,7 @@ from voiceagent.transports.sip_media import RATE, LinePort, SipOutput
 from voiceagent.transports.sip_transfer import TransferDesk
 
 log = logging.getLogger(__name__)
+_ONE_ENDPOINT = threading.Lock()  # held by the thread that owns this process's PJSIP Endpoint
 
 class _SipCall(pj.Call):  # type: ignore[misc]
     """One SIP call and the voiceagent :class:`Call` it carries."""
@@ -127,6 +128,19 @@ class SipGateway:
 
     # ------------------------------------------------------------ PJSIP thread
     def _run(self) -> None:
+        # PJSIP allows one Endpoint per process: a gateway started while an earlier one is still shutting
+        # down (a restart, or one test after another) waits for it instead of aborting the process.
+        if not _ONE_ENDPOINT.acquire(timeout=30):
+            self._failure = RuntimeError("an earlier SIP endpoint of this process did not shut down")
+            self._ready.set()
+            return
+        try:
+            self._serve()
+        finally:
+            gc.collect()  # the Endpoint object goes now (its destructor frees PJSIP's one instance)
+            _ONE_ENDPOINT.release()
+
+    def _serve(self) -> None:
         endpoint = pj.Endpoint()
         try:
             self._init(endpoint)
