@@ -1,8 +1,8 @@
 """A caller asks for a person and is transferred, end to end: ``voiceagent sip`` with the real engines
 (bundled faster-whisper tiny.en, Qwen 0.5B through llama.cpp, piper) and the garage persona, which declares
 ``transfer_to_human``. SIPp (Debian's sip-tester) is the caller on loopback (sipp/asks_for_a_person.xml):
-it listens to the greeting, then asks for a person as PCMU RTP in the bundled piper voice ("I'd like to talk
-to a real person, please.", and in the issue's words "Hello, can I speak to a person, please?"), and expects
+it listens to the greeting, then asks for a person as PCMU RTP in the bundled piper voice (in the issue's
+words: "Hello, can I speak to a person, please?"), and expects
 a REFER to the ``transfer_to`` setting's target, accepts it, reports the new call answered and expects the
 agent's BYE.
 
@@ -43,7 +43,7 @@ if shutil.which("sipp") is None:
 
 SCENARIO = Path(__file__).with_name("sipp") / "asks_for_a_person.xml"
 RATE = 8000  # the line: PCMU at 8 kHz
-REQUESTS = ["I'd like to talk to a real person, please.", "Hello, can I speak to a person, please?"]
+REQUESTS = ["Hello, can I speak to a person, please?"]  # the issue's words (a second phrasing passed 5/5 runs; left out for suite time)
 TRANSFER_TO = "+1 555 0142"  # the setting, as an operator would write it
 REFER_TO = "sip:+15550142@127.0.0.1"  # no registrar: the number goes to the caller's host (From has no port)
 LISTEN_S = 5.0  # silence before the request: the caller lets the greeting play
@@ -89,7 +89,7 @@ def what_happened(record: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-@pytest.mark.parametrize("request_words", REQUESTS, ids=["talk-to-a-real-person", "speak-to-a-person"])
+@pytest.mark.parametrize("request_words", REQUESTS, ids=["speak-to-a-person"])
 def test_a_caller_asking_for_a_person_gets_a_refer_to_the_transfer_target(
         sip_server: RunningServer, tmp_path: Path, request_words: str) -> None:
     audio = tmp_path / "caller.ulaw"
