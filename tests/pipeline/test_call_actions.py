@@ -53,39 +53,35 @@ async def test_a_booking_over_two_turns_is_stored_and_confirmed_from_the_store(t
     assert [(a["name"], a["outcome"]) for a in actions] == [("book_appointment", "done")]
 
 
-async def test_a_closed_day_is_refused_with_the_reason_and_another_day_asked_for(tmp_path: Path) -> None:
+async def book_then(tmp_path: Path, second: str) -> tuple[str, list[dict[str, object]], ActionStore]:
+    """A garage call: "I'd like to book an oil change." (the model calls book_appointment), then ``second``.
+    What the caller heard in reply to ``second``, the call's record, and the store."""
     store, options = store_and_runner(tmp_path)
-    stt = ScriptedStt(["I'd like to book an oil change.", "My name is John Smith, Sunday at 10 am."])
-    async with running_call(tmp_path, stt=stt, llm=ScriptedLlm([BOOK]), persona=garage(),
-                            call_options=options) as call:
-        await call.exchange(1)
-        await call.exchange(2)
-        said = " ".join(call.output.said("reply", turn=2))
-    assert "closed on Sundays" in said and "Which day" in said and "Done" not in said
-    assert store.appointments("garage") == []
-
-
-async def test_a_time_the_rules_refuse_is_refused_with_their_reason_and_nothing_is_stored(tmp_path: Path) -> None:
-    store, options = store_and_runner(tmp_path)
-    stt = ScriptedStt(["I'd like to book an oil change.", "My name is John Smith, Saturday at 3 pm."])
+    stt = ScriptedStt(["I'd like to book an oil change.", second])
     async with running_call(tmp_path, stt=stt, llm=ScriptedLlm([BOOK]), persona=garage(),
                             call_options=options) as call:
         await call.exchange(1)
         await call.exchange(2)
         said = " ".join(call.output.said("reply", turn=2))
         record = await call.end()
+    return said, record, store
+
+
+async def test_a_closed_day_is_refused_with_the_reason_and_another_day_asked_for(tmp_path: Path) -> None:
+    said, _, store = await book_then(tmp_path, "My name is John Smith, Sunday at 10 am.")
+    assert "closed on Sundays" in said and "Which day" in said and "Done" not in said
+    assert store.appointments("garage") == []
+
+
+async def test_a_time_the_rules_refuse_is_refused_with_their_reason_and_nothing_is_stored(tmp_path: Path) -> None:
+    said, record, store = await book_then(tmp_path, "My name is John Smith, Saturday at 3 pm.")
     assert "after we close" in said and "Done" not in said, said
     assert store.appointments("garage") == []
     assert [a["outcome"] for a in record if a["kind"] == "action"] == ["refused"]
 
 
 async def test_what_was_understood_is_said_back_while_asking_for_the_rest(tmp_path: Path) -> None:
-    stt = ScriptedStt(["I'd like to book an oil change.", "My name is Maria Lopez."])
-    async with running_call(tmp_path, stt=stt, llm=ScriptedLlm([BOOK]), persona=garage(),
-                            call_options=store_and_runner(tmp_path)[1]) as call:
-        await call.exchange(1)
-        await call.exchange(2)
-        said = " ".join(call.output.said("reply", turn=2))
+    said, _, _ = await book_then(tmp_path, "My name is Maria Lopez.")
     assert said == "Thanks, Maria Lopez. Could you give me the day and the time?"
 
 

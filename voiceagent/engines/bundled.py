@@ -52,14 +52,20 @@ def verified_files(name: str) -> list[Path]:
     cache = cache_dir()
     paths = []
     for pin in entry.files:
-        path = weights.location(pin, cache)
-        if path is None:
-            raise ModelNotFound(f"{entry.name}: package {pin.package} is not installed")
-        if not path.is_file():
-            raise ModelNotFound(f"{entry.name}: package {pin.package} holds no {pin.path}")
+        path = _installed(entry, pin, cache)
         weights.check(entry, pin, path, cache)
         paths.append(path)
     return paths
+
+
+def _installed(entry: BundledModel, pin: WeightFile, cache: Path) -> Path:
+    """Where the package of ``pin`` put its file; ModelNotFound when the package or the file is missing."""
+    path = weights.location(pin, cache)
+    if path is None:
+        raise ModelNotFound(f"{entry.name}: package {pin.package} is not installed")
+    if not path.is_file():
+        raise ModelNotFound(f"{entry.name}: package {pin.package} holds no {pin.path}")
+    return path
 
 
 def silero_vad() -> Path:
@@ -87,14 +93,7 @@ def _joined(entry: BundledModel) -> Path:
     cache = cache_dir()
     pin = entry.files[0]
     target = cache / pin.path
-    parts = []
-    for part in entry.parts:
-        path = weights.location(part, cache)
-        if path is None:
-            raise ModelNotFound(f"{entry.name}: package {part.package} is not installed")
-        if not path.is_file():
-            raise ModelNotFound(f"{entry.name}: package {part.package} holds no {part.path}")
-        parts.append(path)
+    parts = [_installed(entry, part, cache) for part in entry.parts]
     if target.is_file():
         if target.stat().st_size == pin.size and weights.sha256_of(target, cache) == pin.sha256:
             return target
