@@ -1,17 +1,19 @@
 """Who gets in and how much they may do, against the real server on loopback: the token (header, query,
 start message, TwiML parameter), the Origin check, the call limit (close 1013), idle and input-rate limits,
-and a crowd of callers with a slow reader among them."""
+a crowd of callers with a slow reader among them, and a caller that stops reading altogether."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import subprocess
 import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
@@ -19,6 +21,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tests.conftest import RunningServer, free_port, recording, run_server
+from voiceagent.audio.pcm import FloatAudio, float_to_pcm16
 from voiceagent.client import Caller, load_audio
 from voiceagent.config import ConfigError, load_settings
 from voiceagent.records import read_record
@@ -34,6 +37,7 @@ def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]
     settings = load_settings(env={}, overrides={
         "port": free_port(), "records_dir": str(tmp_path_factory.mktemp("guarded")), "auth_token": TOKEN,
         "max_calls": 2, "idle_timeout_s": 3.0, "temperature": 0.0,
+        "send_stall_s": 6.0, "send_buffer_bytes": 16384,  # a peer that stops reading is found in seconds
     })
     with run_server(settings) as running:
         yield running
@@ -134,6 +138,42 @@ async def test_the_call_limit_refuses_cleanly_and_a_crowd_with_a_slow_reader_sta
     assert await asyncio.to_thread(_rss_mb, guarded) - rss_before < 150  # nothing piles up for the slow reader
 
 
+async def test_a_caller_that_stops_reading_is_still_heard_then_cut_off_and_others_are_served(
+    guarded: RunningServer,
+) -> None:
+    """Receiving never waits on sending: the non-reader's words are transcribed while the agent's answer
+    to them cannot go out; after ``send_stall_s`` of a write going nowhere the call ends with
+    ``peer_not_reading`` in its record. Meanwhile another caller is answered. (What it costs the other
+    call and the server's memory is measured by scripts/bench_slow_reader.py, not asserted here.)"""
+    url = guarded.url + f"?token={TOKEN}"
+    question = load_audio(recording("one_two_three.wav"), 16000)
+    address = urlsplit(guarded.url)
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # the kernel pushes back after a few KB
+    sock.connect((address.hostname, address.port))
+    async with connect(url, sock=sock, max_queue=1) as deaf:
+        await deaf.send(json.dumps({"type": "start", "sample_rate": 16000}))
+        call_id = json.loads(await deaf.recv())["call_id"]  # the only message it ever reads
+        words = np.concatenate([np.zeros(16000, dtype=np.float32), question])  # over the greeting it cannot hear
+        talker = asyncio.create_task(_stream_silence(deaf, 16000, seconds=20, words=words))
+        async with Caller(url, 16000) as caller:
+            await caller.start()
+            await caller.wait_until_agent_quiet()
+            _, first_audio = await caller.say(question)
+        record_path = Path(guarded.settings.records_dir) / f"{call_id}.jsonl"
+        record: list[dict[str, object]] = []
+        for _ in range(300):
+            record = read_record(record_path) if record_path.exists() else []
+            if record and record[-1]["kind"] == "end":
+                break
+            await asyncio.sleep(0.1)
+        talker.cancel()
+        await asyncio.gather(talker, return_exceptions=True)
+    assert first_audio is not None, "the other call was not answered beside the caller that stopped reading"
+    assert record and record[-1]["kind"] == "end" and record[-1]["reason"] == "peer_not_reading", record[-1:]
+    assert any(e["kind"] == "transcript" and str(e["text"]).strip() for e in record)  # heard while stalled
+
+
 async def test_idle_and_too_fast_callers_are_ended_with_a_reason_in_the_record(guarded: RunningServer) -> None:
     url = guarded.url + f"?token={TOKEN}"
     async with Caller(url, 16000) as idle:
@@ -153,10 +193,12 @@ async def test_idle_and_too_fast_callers_are_ended_with_a_reason_in_the_record(g
         assert record[-1]["kind"] == "end" and record[-1]["reason"] == reason
 
 
-async def _stream_silence(ws: object, rate: int, seconds: float) -> None:
-    frame = bytes(2 * rate // 50)
-    for _ in range(int(seconds * 50)):
-        await ws.send(frame)  # type: ignore[attr-defined]
+async def _stream_silence(ws: object, rate: int, seconds: float, words: FloatAudio | None = None) -> None:
+    """Real-time caller audio in 20 ms frames: any ``words``, then ``seconds`` of silence."""
+    pcm = (float_to_pcm16(words) if words is not None else b"") + bytes(2 * int(rate * seconds))
+    step = 2 * rate // 50
+    for offset in range(0, len(pcm), step):
+        await ws.send(pcm[offset : offset + step])  # type: ignore[attr-defined]
         await asyncio.sleep(0.02)
 
 

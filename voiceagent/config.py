@@ -130,6 +130,9 @@ class Settings:
     max_frame_bytes: int = 65536  # largest binary audio frame accepted (larger ones get an error event)
     max_message_bytes: int = 1048576  # larger WebSocket messages close the connection (1009)
     inbound_queue_frames: int = 200  # caller audio frames buffered per call; the oldest are dropped past it
+    outbox_bytes: int = 262144  # what waits to be sent per connection; past it the oldest agent audio is dropped
+    send_stall_s: float = 10.0  # a peer that takes longer than this over one write has stopped reading: cut off
+    send_buffer_bytes: int = 65536  # kernel send buffer per connection (SO_SNDBUF; 0: the system's, up to 4 MB)
     # Output
     out_frame_ms: int = 20  # agent audio frame length sent to the client
     playback_lead_ms: int = 120  # how far ahead of real time agent audio is sent

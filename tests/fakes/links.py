@@ -28,6 +28,7 @@ class MemoryLink:
             self.incoming.put_nowait(message)
         self.sent: list[str | bytes] = []
         self.closed: tuple[int, str] | None = None
+        self.aborted = False
         self._authorized = authorized
 
     def hang_up(self) -> None:
@@ -46,6 +47,10 @@ class MemoryLink:
         if self.closed is None:
             self.closed = (code, reason)
             self.incoming.put_nowait(None)
+
+    def abort(self) -> None:
+        self.aborted = True
+        self.incoming.put_nowait(None)
 
     def authorized(self, token: str | None) -> bool:
         return self._authorized

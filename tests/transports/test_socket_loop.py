@@ -9,6 +9,7 @@ import json
 import pytest
 
 from tests.fakes.links import MemoryLink, Switch
+from voiceagent.events import Clear
 from voiceagent.pipeline.player import MarkingOutput
 from voiceagent.transports.audiosocket import HANGUP, AudioSocketBridge
 from voiceagent.transports.audiosocket_protocol import Kind, encode
@@ -108,6 +109,7 @@ async def test_twilio_marks_keys_and_the_marking_output() -> None:
     call = switch.calls[0]
     assert isinstance(call.output, MarkingOutput)
     await call.output.send_mark("1.2")
+    await asyncio.sleep(0.01)  # written by the connection's outbox task
     assert call.marks == ["1.1"] and call.digits == ["4"]
     assert json.loads(link.sent[-1])["mark"] == {"name": "1.2"}
     link.incoming.put_nowait('{"event": "stop"}')
@@ -124,3 +126,38 @@ async def test_audiosocket_out_of_step_ends_the_call_with_a_fatal_error_and_a_ha
     assert call.errors == [("unknown_type", True)] and call.end_reason == "unknown_type"
     assert link.sent == [HANGUP]
     assert not isinstance(call.output, MarkingOutput)
+
+
+class SlowReaderLink(MemoryLink):
+    """A peer that reads nothing until ``read_on`` is set (a stand-in for a full socket)."""
+
+    def __init__(self, *incoming: str | bytes) -> None:
+        super().__init__(*incoming)
+        self.read_on = asyncio.Event()
+
+    async def send(self, data: str | bytes) -> None:
+        await self.read_on.wait()
+        await super().send(data)
+
+
+async def test_reading_goes_on_while_the_peer_does_not_read_and_a_barge_in_drops_unread_audio() -> None:
+    link, switch = SlowReaderLink('{"type": "start", "sample_rate": 8000}', b"\x01\x00" * 80), Switch()
+    task = asyncio.create_task(SocketLoop(link, native(), switch).run())
+    await asyncio.sleep(0.05)
+    call = switch.calls[0]
+    assert call.audio == [b"\x01\x00" * 80]  # the caller's audio got through; "ready" is still unsent
+    for _ in range(3):
+        await asyncio.wait_for(call.output.send_audio(b"\x02\x00" * 160), 0.5)  # never waits on the peer
+    await call.output.send_event(Clear(turn=1, heard=""))
+    link.read_on.set()
+    await asyncio.sleep(0.05)
+    assert [m["type"] for m in link.json()] == ["ready", "clear"]
+    assert not [m for m in link.sent if isinstance(m, bytes)]  # the audio the caller cut off never went out
+    link.hang_up()
+    await asyncio.wait_for(task, 5)
+
+
+async def test_a_peer_that_stops_reading_ends_the_call_with_that_reason() -> None:
+    link, switch = SlowReaderLink('{"type": "start", "sample_rate": 8000}'), Switch()
+    await asyncio.wait_for(SocketLoop(link, native(), switch, send_stall_s=0.1).run(), 5)
+    assert link.aborted and switch.calls[0].end_reason == "peer_not_reading"

@@ -38,7 +38,8 @@ def starter(board: Switchboard, settings: Settings) -> Starter:
 
 async def _serve(link: Link, bridge: Bridge, board: Switchboard, settings: Settings,
                  control: CallControl | None = None) -> None:
-    await SocketLoop(link, bridge, starter(board, settings), control).run()
+    await SocketLoop(link, bridge, starter(board, settings), control, outbox_bytes=settings.outbox_bytes,
+                     send_stall_s=settings.send_stall_s).run()
 
 
 async def handle_native(connection: ServerConnection, board: Switchboard, settings: Settings) -> None:
@@ -66,7 +67,7 @@ async def serve_audiosocket(board: Switchboard, settings: Settings) -> asyncio.S
     """Listen for AudioSocket connections on ``settings.audiosocket_port``."""
 
     async def client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        link = StreamLink(reader, writer)
+        link = StreamLink(reader, writer, settings.send_buffer_bytes)
         bridge = AudioSocketBridge(max_payload=settings.max_frame_bytes, remote=link.remote)
         await _serve(link, bridge, board, settings, DialplanControl(board.transfers))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from typing import Protocol
 
 from websockets.asyncio.server import ServerConnection
@@ -12,6 +13,17 @@ from websockets.frames import CloseCode
 
 from voiceagent import security
 from voiceagent.config import Settings
+
+
+def bound_send_buffer(transport: asyncio.BaseTransport, size: int) -> None:
+    """Cap the kernel's send buffer of a connection (``size`` 0: leave it). Left alone, Linux lets it grow
+    to 4 MB, about two minutes of 16 kHz audio: a peer that stopped reading would go unnoticed that long
+    and hold that much memory. Audio needs little (32 KB/s at most); the outbox holds the rest."""
+    sock = transport.get_extra_info("socket")
+    if size > 0 and sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, size)
+
 
 READ_TIMEOUT_S = 30.0  # a TCP peer that sends nothing for this long is gone (AudioSocket sends every 20 ms)
 READ_BYTES = 4096
@@ -29,6 +41,9 @@ class Link(Protocol):
     async def close(self, code: int = CloseCode.NORMAL_CLOSURE, reason: str = "") -> None:
         """Close (idempotent)."""
 
+    def abort(self) -> None:
+        """Drop the connection at once, without a closing handshake (a peer that stopped reading)."""
+
     def authorized(self, token: str | None) -> bool:
         """Whether a call may start: the token from the handshake, or ``token`` from the first message."""
 
@@ -39,6 +54,7 @@ class WebSocketLink:
     def __init__(self, connection: ServerConnection, settings: Settings) -> None:
         self._connection = connection
         self._settings = settings
+        bound_send_buffer(connection.transport, settings.send_buffer_bytes)
 
     @property
     def remote(self) -> str | None:
@@ -62,6 +78,10 @@ class WebSocketLink:
         """The closing handshake with ``code`` and ``reason``."""
         await self._connection.close(code, reason)
 
+    def abort(self) -> None:
+        """Drop the TCP connection (the next receive says it has gone)."""
+        self._connection.transport.abort()
+
     def authorized(self, token: str | None) -> bool:
         """See :func:`voiceagent.security.authorized`."""
         return security.authorized(self._settings, self._connection, token)
@@ -70,9 +90,10 @@ class WebSocketLink:
 class StreamLink:
     """A TCP stream: bytes as they arrive, cut anywhere. Nothing for :data:`READ_TIMEOUT_S` is a hang-up."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, send_buffer_bytes: int = 0) -> None:
         self._reader = reader
         self._writer = writer
+        bound_send_buffer(writer.transport, send_buffer_bytes)
 
     @property
     def remote(self) -> str:
@@ -101,6 +122,10 @@ class StreamLink:
             self._writer.close()
         with contextlib.suppress(ConnectionError):
             await self._writer.wait_closed()
+
+    def abort(self) -> None:
+        """Drop the TCP connection (the next receive says it has gone)."""
+        self._writer.transport.abort()
 
     def authorized(self, token: str | None) -> bool:
         """A TCP bridge carries no token (restrict it to the PBX with a firewall)."""
