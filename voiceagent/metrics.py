@@ -37,3 +37,17 @@ ACTIONS_RECONSIDERED = Counter(
     "voiceagent_actions_reconsidered_total", "Tool calls set aside because the caller had not asked for them",
     ["action"],
 )
+OUTBOUND_DROPPED = Counter(
+    "voiceagent_outbound_dropped_frames_total", "Agent audio frames dropped before they were sent, by why (full: the "
+    "peer reads too slowly; barge_in: cut off by the caller)", ["why"],
+)
+ENGINE_QUEUE_SECONDS = Histogram(
+    "voiceagent_engine_queue_seconds", "Time an engine job waited for its engine's thread (other work ran first)",
+    ["engine"], buckets=(0.0, *_MS_BUCKETS),
+)
+ENGINE_BUSY_SECONDS = Histogram(
+    "voiceagent_engine_busy_seconds", "Time an engine job ran on its engine's thread", ["engine"], buckets=_MS_BUCKETS,
+)
+ENGINE_JOBS_SKIPPED = Counter(
+    "voiceagent_engine_jobs_skipped_total", "Engine jobs cancelled while they waited, so never run", ["engine"],
+)

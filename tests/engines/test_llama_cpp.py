@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import threading
+
 import pytest
+from prometheus_client import REGISTRY
 
 from voiceagent.engines import bundled
 from voiceagent.engines.llama_cpp import LlamaCppEngine
@@ -30,6 +35,30 @@ async def test_closing_the_stream_stops_generation(engine: LlamaCppEngine) -> No
     await stream.aclose()  # type: ignore[attr-defined]
     await engine.worker.run(lambda: None)  # wait until the generation thread has let go
     assert 1 <= engine.last_generated < 100
+
+
+async def test_a_stream_given_up_while_it_waits_for_the_model_never_evaluates_its_prompt(engine: LlamaCppEngine) -> None:
+    """Another call holds the model; a turn that is cancelled meanwhile (barge-in) must not pay for its
+    prompt once the model is free."""
+    messages = [{"role": "user", "content": "Write a long story about a lighthouse keeper."}]
+    busy = threading.Event()
+    holder = engine.worker.submit(lambda: busy.wait(10))
+    skipped = _sample("voiceagent_engine_jobs_skipped_total", engine="llm")
+    waiting = asyncio.create_task(anext(aiter(engine.stream(messages, max_tokens=400, temperature=0.0))))  # type: ignore[arg-type]
+    await asyncio.sleep(0.1)  # queued behind the holder
+    waiting.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await waiting
+    engine.last_generated = -1
+    busy.set()
+    await asyncio.wrap_future(holder)
+    await engine.worker.run(lambda: None)  # anything still queued has run by now
+    assert engine.last_generated == -1  # the generation never started
+    assert _sample("voiceagent_engine_jobs_skipped_total", engine="llm") == skipped + 1
+
+
+def _sample(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
 def test_bundled_qwen_is_joined_once_from_its_parts() -> None:

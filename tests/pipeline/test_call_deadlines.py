@@ -72,7 +72,10 @@ async def test_a_quick_turn_has_an_ordered_timeline_and_no_budget_events(tmp_pat
     assert times == sorted(times) and times[0] == 0.0
     assert metrics.turn_ms == metrics.timeline["audio_out"] < FAST_BUDGETS.turn_ms
     assert metrics.budget_events == [] and set(metrics.stages) == {
-        "endpoint_ms", "stt_ms", "llm_first_token_ms", "tts_first_audio_ms"}
+        "endpoint_ms", "stt_ms", "llm_first_token_ms", "tts_first_audio_ms",
+        "stt_queue_ms", "llm_first_token_queue_ms", "tts_first_audio_queue_ms"}
+    # the fake engines have no worker thread to wait for (the split itself: tests/engines/test_worker.py)
+    assert metrics.stages["stt_queue_ms"] == metrics.stages["llm_first_token_queue_ms"] == 0.0
 
 
 async def test_no_filler_when_the_answer_is_already_being_synthesised_at_the_deadline(tmp_path: Path) -> None:

@@ -136,6 +136,9 @@ class LlamaCppEngine:
             loop.call_soon_threadsafe(queue.put_nowait, item)
 
         def generate() -> None:
+            if stop.is_set():  # closed while it waited: the prompt is never evaluated
+                put(_DONE)
+                return
             self.last_generated = 0
             try:
                 chunks = self._llm.create_chat_completion(
@@ -159,9 +162,7 @@ class LlamaCppEngine:
             except Exception as exc:  # noqa: BLE001 - any engine failure becomes an EngineError
                 put(EngineError(f"llama.cpp failed: {exc}"))
 
-        if stop.is_set():
-            return
-        self.worker.submit(generate)
+        job = self.worker.submit(generate)
         try:
             while True:
                 item = await queue.get()
@@ -172,6 +173,7 @@ class LlamaCppEngine:
                 yield item
         finally:
             stop.set()
+            self.worker.withdraw(job)  # still queued: it never starts
 
     async def close(self) -> None:
         """Stop the worker; the model is freed with the process."""

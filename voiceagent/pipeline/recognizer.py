@@ -19,12 +19,13 @@ from voiceagent.audio.pcm import FloatAudio, pcm16_to_float
 from voiceagent.audio.resample import StreamResampler
 from voiceagent.config import Settings
 from voiceagent.engines.speech import VAD_RATE, Transcriber, VadModel
+from voiceagent.engines.worker import collect_waits
 from voiceagent.pipeline.tasks import TaskSet
 from voiceagent.stages.endpointing import Endpoint, Endpointer, SilenceStart, SpeechResume, SpeechStart
 
 PREROLL_FRAMES = 10  # 320 ms of audio kept before speech starts, so first syllables are not clipped
 
-Transcription = asyncio.Task[tuple[str, float]]  # (text, seconds the engine took)
+Transcription = asyncio.Task[tuple[str, float, float]]  # (text, seconds it took, seconds of that in the queue)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -48,11 +49,14 @@ class CallerDone:
 RecognizerEvent = CallerSpeaking | CallerTalkingOver | CallerDone
 
 
-async def transcribe_timed(stt: Transcriber, audio: FloatAudio, timeout_s: float) -> tuple[str, float]:
-    """Transcribe with a deadline; returns the text and the seconds it took. Raises TimeoutError."""
+async def transcribe_timed(stt: Transcriber, audio: FloatAudio, timeout_s: float) -> tuple[str, float, float]:
+    """Transcribe with a deadline (run it as a task of its own); returns the text, the seconds it took
+    and the seconds of that it waited for the engine. Raises TimeoutError."""
+    waits: dict[str, float] = {}
+    collect_waits(waits)
     started = time.monotonic()
     text = await asyncio.wait_for(stt.transcribe(audio), timeout_s)
-    return text, time.monotonic() - started
+    return text, time.monotonic() - started, sum(waits.values())
 
 
 class Recognizer:
@@ -132,7 +136,7 @@ class Recognizer:
         self._carried = None
         return audio, speculation or self._tasks.start(self.transcribe(audio))
 
-    async def transcribe(self, audio: FloatAudio) -> tuple[str, float]:
+    async def transcribe(self, audio: FloatAudio) -> tuple[str, float, float]:
         """Transcribe with the call's engine deadline."""
         return await transcribe_timed(self._stt, audio, self._timeout_s)
 

@@ -94,6 +94,7 @@ async def _tokens(
             now = time.monotonic()
             if timeline.mark("llm_first_token", now):
                 ctx.observer.budget_missed(timeline.stage("llm_first_token", now - started))
+                timeline.waited("llm_first_token", timeline.engine_waits.get("llm", 0.0))
             yield piece
     finally:
         aclose = getattr(iterator, "aclose", None)
@@ -147,6 +148,7 @@ async def _speak(ctx: ReplyContext, timeline: TurnTimeline, text: str, first: bo
     if first:
         timeline.mark("tts_first_audio", now)
         ctx.observer.budget_missed(timeline.stage("tts_first_audio", now - started))
+        timeline.waited("tts_first_audio", timeline.engine_waits.get("tts", 0.0))
     pcm = float_to_pcm16(resample(audio, ctx.tts.sample_rate, ctx.sample_rate))
     await ctx.observer.agent_text(timeline.turn, text)
     ctx.player.enqueue(

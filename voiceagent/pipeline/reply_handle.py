@@ -16,6 +16,7 @@ import time
 
 from voiceagent.audio.pcm import FloatAudio
 from voiceagent.engines.llm import EngineError
+from voiceagent.engines.worker import collect_waits
 from voiceagent.personas import relevant_facts
 from voiceagent.personas.model import WEEKDAYS, Weekday
 from voiceagent.pipeline.action_turn import ActionTurn
@@ -91,6 +92,7 @@ class ReplyHandle:
 
     # ----------------------------------------------------------------- the answer
     async def _run(self) -> None:
+        collect_waits(self.timeline.engine_waits)  # the model's and synthesis' queue waits of this turn
         filler = asyncio.create_task(self._filler_at_deadline())
         try:
             text = await self._caller_words()
@@ -114,12 +116,13 @@ class ReplyHandle:
         if isinstance(self._heard, str):
             return self._heard.strip()
         try:
-            text, seconds = await self._heard
+            text, seconds, waited = await self._heard
         except Exception as exc:  # noqa: BLE001 - a failed STT engine gets an apology (TimeoutError too)
             await self._apologise("stt_failed", f"speech recognition failed: {exc!r}")
             return None
         self.timeline.mark("stt_done", time.monotonic())
         self.ctx.observer.budget_missed(self.timeline.stage("stt", seconds))
+        self.timeline.waited("stt", waited)
         return text.strip()
 
     def _ground(self) -> tuple[ReplyCheck | None, str]:

@@ -2,7 +2,9 @@
 
 Marks (monotonic seconds): speech_end -> endpoint -> stt_done -> llm_first_token -> first_clause ->
 tts_first_audio -> audio_out. Stage durations are measured separately (a speculative transcription can
-finish before the endpoint). Every check against a budget happens once; a miss becomes a BudgetEvent.
+finish before the endpoint), and for the engine stages the part of it spent waiting in the engine's queue
+(``stt_queue_ms``, ``llm_first_token_queue_ms``, ``tts_first_audio_queue_ms``). Every check against a
+budget happens once; a miss becomes a BudgetEvent.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class TurnTimeline:
         self.stages: dict[str, float] = {}
         self.budget_events: list[BudgetEvent] = []
         self.reply_out: float | None = None  # first audio of the real reply (not a filler)
+        self.engine_waits: dict[str, float] = {}  # seconds this turn's engine jobs waited in queue, by engine
 
     def mark(self, name: str, at: float) -> bool:
         """Set a mark once; returns False if it was already set."""
@@ -42,6 +45,11 @@ class TurnTimeline:
         """Record a stage's duration; returns a budget event if it ran past its budget."""
         self.stages[f"{name}_ms"] = round(seconds * 1000, 1)
         return self.check(name, seconds)
+
+    def waited(self, name: str, seconds: float) -> None:
+        """How much of stage ``name`` was spent waiting for the engine's thread (``{name}_queue_ms``):
+        the rest of the stage is the engine's own time."""
+        self.stages[f"{name}_queue_ms"] = round(seconds * 1000, 1)
 
     def check(self, name: str, seconds: float) -> BudgetEvent | None:
         """Compare ``seconds`` with the stage's budget; record and return a miss."""
