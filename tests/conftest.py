@@ -88,16 +88,23 @@ def run_server(settings: Settings, *, sip: bool = False) -> Iterator[RunningServ
 def record_where(records_dir: str | Path, key: str, value: str, timeout: float = 10.0) -> list[dict[str, Any]]:
     """The call record whose ``start`` entry has ``key == value`` (transports without a call_id event),
     once its ``end`` entry is written."""
+    return records_where(records_dir, key, value, count=1, timeout=timeout)[0]
+
+
+def records_where(records_dir: str | Path, key: str, value: str, *, count: int,
+                  timeout: float = 10.0) -> list[list[dict[str, Any]]]:
+    """``count`` finished call records whose ``start`` entry has ``key == value``."""
     from voiceagent.records import read_record
 
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for path in Path(records_dir).glob("*.jsonl"):
-            entries = read_record(path)
-            if entries and entries[0].get(key) == value and entries[-1]["kind"] == "end":
-                return entries
+    while True:
+        found = [entries for path in Path(records_dir).glob("*.jsonl")
+                 if (entries := read_record(path)) and entries[0].get(key) == value and entries[-1]["kind"] == "end"]
+        if len(found) >= count:
+            return found[:count]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{len(found)} of {count} finished call records with {key}={value!r}")
         time.sleep(0.1)
-    raise AssertionError(f"no finished call record with {key}={value!r}")
 
 
 @pytest.fixture(scope="session")

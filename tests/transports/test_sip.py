@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import RunningServer, free_port, record_where, recording, run_server
+from tests.conftest import RunningServer, free_port, recording, records_where, run_server
 from tests.speech import words
 from voiceagent.audio import g711
 from voiceagent.audio.pcm import float_to_pcm16, pcm16_to_float
@@ -37,7 +37,7 @@ class RtpCapture:
     def __init__(self, port: int) -> None:
         self.port = port
         self.payload_types: list[int] = []
-        self.payload = bytearray()
+        self.streams: dict[int, bytearray] = {}  # payload by RTP stream (SSRC): one per call
         self._sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.ntohs(0x0003))
         self._sock.bind(("lo", 0))
         self._sock.settimeout(0.2)
@@ -61,7 +61,8 @@ class RtpCapture:
             rtp = ip[header + 8 :]
             if port == self.port and len(rtp) > 12 and rtp[0] >> 6 == 2:
                 self.payload_types.append(rtp[1] & 0x7F)
-                self.payload += rtp[12:]
+                ssrc = struct.unpack(">I", rtp[8:12])[0]
+                self.streams.setdefault(ssrc, bytearray()).extend(rtp[12:])
 
     def stop(self) -> None:
         self._stop.set()
@@ -92,7 +93,10 @@ def capture(port: int) -> Iterator[RtpCapture]:
         cap.stop()
 
 
-def test_sipp_calls_the_agent_and_hears_an_answer_over_rtp(sip_server: RunningServer, tmp_path: Path) -> None:
+CALLS = 3  # at once: media frames of three calls cross from PJSIP's threads to the event loop together
+
+
+def test_three_sipp_callers_at_once_each_hear_an_answer_over_rtp(sip_server: RunningServer, tmp_path: Path) -> None:
     speech = load_audio(recording("jfk.flac"), 8000)
     line = np.concatenate([np.zeros(8000 * 3, dtype=np.float32), speech])  # listen to the greeting, then speak
     audio = tmp_path / "caller.ulaw"
@@ -105,7 +109,8 @@ def test_sipp_calls_the_agent_and_hears_an_answer_over_rtp(sip_server: RunningSe
     with capture(media_port) as rtp:
         started = time.time()
         result = subprocess.run(
-            ["sipp", f"127.0.0.1:{sip_port}", "-sf", str(scenario), "-m", "1", "-i", "127.0.0.1",
+            ["sipp", f"127.0.0.1:{sip_port}", "-sf", str(scenario), "-m", str(CALLS), "-l", str(CALLS),
+             "-i", "127.0.0.1",
              "-p", str(free_port(socket.SOCK_DGRAM)), "-mi", "127.0.0.1", "-mp", str(media_port),
              "-timeout", "60", "-nostdin", "-trace_err", "-error_file", str(tmp_path / "sipp-errors.log")],
             check=False, capture_output=True, text=True, timeout=90, cwd=tmp_path,
@@ -114,10 +119,14 @@ def test_sipp_calls_the_agent_and_hears_an_answer_over_rtp(sip_server: RunningSe
     assert result.returncode == 0, f"sipp failed: {result.stdout[-2000:]}"
     assert time.time() - started > len(line) / 8000  # the call really lasted
 
-    # The agent's RTP came back: PCMU packets, speech rather than silence, and the greeting is intelligible.
+    # The agent's RTP came back on each call: PCMU packets, speech rather than silence, and the greeting
+    # (of the first call's stream) is intelligible.
     assert rtp.payload_types and set(rtp.payload_types) == {0}
-    agent = pcm16_to_float(g711.decode(bytes(rtp.payload), "ulaw"))
-    assert len(agent) > 8000 * 3 and float(np.sqrt(np.mean(agent**2))) > 0.01
+    assert len(rtp.streams) == CALLS
+    streams = [pcm16_to_float(g711.decode(bytes(p), "ulaw")) for p in rtp.streams.values()]
+    for agent in streams:
+        assert len(agent) > 8000 * 3 and float(np.sqrt(np.mean(agent**2))) > 0.01
+    agent = streams[0]
     from faster_whisper import WhisperModel
 
     from voiceagent.engines.bundled import whisper_dir
@@ -127,9 +136,10 @@ def test_sipp_calls_the_agent_and_hears_an_answer_over_rtp(sip_server: RunningSe
     heard = words(" ".join(s.text for s in segments))
     assert len({"smile", "dental", "sam", "help"} & set(heard.split())) >= 2, heard
 
-    # The call record has the caller's words, an answer, and the caller's hang-up.
-    record = record_where(sip_server.settings.records_dir, "transport", "sip", timeout=20)
-    said = words(" ".join(str(e["text"]) for e in record if e["kind"] == "transcript"))
-    assert "fellow america" in said and "your country" in said
-    assert any(e["kind"] == "reply" for e in record)
-    assert record[-1]["reason"] == "caller_hangup"
+    # Each call's record has the caller's words, an answer, and the caller's hang-up.
+    records = records_where(sip_server.settings.records_dir, "transport", "sip", count=CALLS, timeout=20)
+    for record in records:
+        said = words(" ".join(str(e["text"]) for e in record if e["kind"] == "transcript"))
+        assert "fellow america" in said and "your country" in said
+        assert any(e["kind"] == "reply" for e in record)
+        assert record[-1]["reason"] == "caller_hangup"

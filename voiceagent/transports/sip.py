@@ -7,9 +7,11 @@ RTP and jitter buffering. Its conference bridge runs at 8 kHz here, so caller au
 the line's own rate and is resampled once, by soxr, for the 16 kHz models.
 
 Threads: every pjsua2 call happens on one thread that polls PJSIP's events; the media clock calls
-:class:`LinePort` from PJSIP's own media thread every 20 ms. The asyncio side hears of calls, audio and keys
-through ``call_soon_threadsafe`` and asks for hang-ups and transfers (REFER, :mod:`sip_transfer`) through a
-queue the PJSIP thread drains. A call the agent ends (``agent_ended``, ``transferred``, a limit) is hung up
+:class:`LinePort` from PJSIP's own media thread every 20 ms. What crosses goes through one hand-off each
+way: the asyncio side hears of calls, audio and keys through ``call_soon_threadsafe`` (as plain values:
+the table of sessions is read and changed on the event loop only), agent audio waits in a locked
+:class:`~voiceagent.audio.line_buffer.LineBuffer`, and hang-ups and transfers (REFER, :mod:`sip_transfer`)
+go through a queue the PJSIP thread drains. A call the agent ends (``agent_ended``, ``transferred``, a limit) is hung up
 with a BYE.
 """
 
@@ -48,11 +50,6 @@ class _SipCall(pj.Call):  # type: ignore[misc]
         self.port: LinePort | None = None
         self.transferring = False  # a REFER was sent (PJSIP thread)
 
-    @property
-    def session(self) -> CallSession | None:
-        """The voiceagent call, once media is up (set on the event loop)."""
-        return self.gateway.sessions.get(self.sip_id)
-
     def onCallState(self, prm: Any) -> None:
         info = self.getInfo()
         if info.state == pj.PJSIP_INV_STATE_DISCONNECTED:
@@ -75,9 +72,7 @@ class _SipCall(pj.Call):  # type: ignore[misc]
         self.gateway.transfer_status(self.sip_id, prm.statusCode, prm.reason, prm.finalNotify)
 
     def onDtmfDigit(self, prm: Any) -> None:
-        session = self.session
-        if session is not None:
-            self.gateway.loop.call_soon_threadsafe(session.call.push_dtmf, str(prm.digit))
+        self.gateway.loop.call_soon_threadsafe(self.gateway.caller_key, self.sip_id, str(prm.digit))
 
 
 class _Account(pj.Account):  # type: ignore[misc]
@@ -255,10 +250,8 @@ class SipGateway:
         call.answer(param)
 
     def caller_audio(self, call_id: int, pcm: bytes) -> None:
-        """Caller audio from the media thread, handed to the call on the event loop."""
-        session = self.sessions.get(call_id)
-        if session is not None:
-            self.loop.call_soon_threadsafe(session.call.push_audio, pcm)
+        """Caller audio from the media thread, handed as it is to the event loop."""
+        self.loop.call_soon_threadsafe(self._caller_audio, call_id, pcm)
 
     def media_ready(self, call: _SipCall, info: Any) -> None:
         """RTP flows: start the voiceagent call on the event loop."""
@@ -274,6 +267,17 @@ class SipGateway:
             self._graveyard.append((time.monotonic(), call))
 
     # ------------------------------------------------------------ event-loop side
+    def _caller_audio(self, call_id: int, pcm: bytes) -> None:
+        session = self.sessions.get(call_id)
+        if session is not None:
+            session.call.push_audio(pcm)
+
+    def caller_key(self, call_id: int, digit: str) -> None:
+        """A keypad press for the call (event loop)."""
+        session = self.sessions.get(call_id)
+        if session is not None:
+            session.call.push_dtmf(digit)
+
     def _start_session(self, call_id: int, output: SipOutput, details: dict[str, str]) -> None:
         async def hang_up(_: str) -> None:  # the call ended here (a limit, a failure, shutdown)
             self._commands.put(("hangup", call_id, ""))
