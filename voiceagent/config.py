@@ -66,6 +66,7 @@ class Settings:
     llm_seed: int = 7  # sampling seed, so a conversation gets the same reply (openai: if the server honours it)
     llm_top_k: int = 40  # llama_cpp, ollama: sample from the k likeliest tokens only (0 = all)
     llm_state_cache_mb: int = 64  # llama_cpp: RAM for saved prompt states (each persona's and call's prefix); 0: none
+    llm_saved_prompts: bool = True  # llama_cpp: keep warmed persona prompts' states in the cache folder for the next start
     llm_keep_alive: str = "30m"  # ollama: how long the server keeps the model loaded after a request
     max_reply_tokens: int = 64  # longest reply, in tokens: phone answers are short
     max_reply_sentences: int = 2  # the reply is cut after this many sentences (small models ramble)

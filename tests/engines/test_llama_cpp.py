@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+from pathlib import Path
 
 import pytest
 from prometheus_client import REGISTRY
@@ -91,14 +92,7 @@ async def _tokens_evaluated_for_first_persona_after_the_second(engine: LlamaCppE
     first = "You answer the phone for a dental practice. Be brief and friendly, and never invent facts."
     second = "You answer the phone for a garage that fixes cars. Be brief and friendly."
     await engine.warm([first, second])
-    evaluated: list[int] = []
-    original = engine._llm.eval
-
-    def counting(tokens: list[int]) -> None:
-        evaluated.append(len(tokens))
-        original(tokens)
-
-    engine._llm.eval = counting  # type: ignore[method-assign]
+    evaluated = _count_evaluated(engine)
     messages = [{"role": "system", "content": first}, {"role": "user", "content": "Open on Sunday?"}]
     async for _ in engine.stream(messages, max_tokens=1, temperature=0.0):  # type: ignore[arg-type]
         pass
@@ -131,3 +125,47 @@ async def test_saved_states_leave_out_the_logits_buffer_and_replies_do_not_chang
     state = cached._llm.save_state()
     assert state.scores.nbytes <= cached._llm.n_vocab() * 4  # one row of logits at most
     assert replied == expected
+
+
+async def test_a_restart_loads_the_warmed_prompts_instead_of_evaluating_them(tmp_path: Path) -> None:
+    """The second engine (a restarted server) evaluates nothing to warm the same persona, starts later
+    requests from the loaded state, and replies exactly as a model that evaluated everything."""
+    path = bundled.smollm2_gguf()
+    prompt = "You answer the phone for a dental practice. Be brief and friendly, and never invent facts."
+    messages: list[Message] = [{"role": "system", "content": prompt}, {"role": "user", "content": "Name three colours."}]
+    first = LlamaCppEngine(path, threads=2, context=512, label="smollm2", saved_prompts=tmp_path)
+    await first.warm([prompt])
+    expected = "".join([p async for p in first.stream(messages, max_tokens=12, temperature=0.0)])
+    [saved] = tmp_path.glob("*.npz")
+
+    restarted = LlamaCppEngine(path, threads=2, context=512, label="smollm2", state_cache_mb=64, saved_prompts=tmp_path)
+    evaluated = _count_evaluated(restarted)
+    await restarted.warm([prompt])
+    assert evaluated == []  # loaded, not evaluated
+    replied = "".join([p async for p in restarted.stream(messages, max_tokens=12, temperature=0.0)])
+    assert replied == expected
+    assert evaluated[0] < len(restarted._llm.tokenize(prompt.encode()))  # the new words, not the persona's prompt
+
+    # another model (or a changed prompt, context size, llama-cpp version) never loads it: a new name
+    other = LlamaCppEngine(path, threads=2, context=1024, label="smollm2", saved_prompts=tmp_path)
+    await other.warm([prompt])
+    assert len(list(tmp_path.glob("*.npz"))) == 2
+
+    # a damaged file is set aside with a warning, and the prompt evaluated again
+    saved.write_bytes(saved.read_bytes()[:1000])
+    damaged = LlamaCppEngine(path, threads=2, context=512, label="smollm2", saved_prompts=tmp_path)
+    evaluated = _count_evaluated(damaged)
+    await damaged.warm([prompt])
+    assert sum(evaluated) > 20 and saved.stat().st_size > 1000  # evaluated, and saved whole again
+
+
+def _count_evaluated(engine: LlamaCppEngine) -> list[int]:
+    evaluated: list[int] = []
+    original = engine._llm.eval
+
+    def counting(tokens: list[int]) -> None:
+        evaluated.append(len(tokens))
+        original(tokens)
+
+    engine._llm.eval = counting  # type: ignore[method-assign]
+    return evaluated

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import logging
 import threading
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from pathlib import Path
@@ -19,12 +21,14 @@ from typing import Any
 from llama_cpp.llama_cache import LlamaRAMCache
 from llama_cpp.llama_grammar import LlamaGrammar
 
+from voiceagent.engines import prompt_states
 from voiceagent.engines.llama_state import LeanStateLlama
 from voiceagent.engines.llm import EngineError, Message, Tool
 from voiceagent.engines.tool_grammar import tool_grammar
 from voiceagent.engines.worker import EngineWorker
 
 _DONE = object()
+log = logging.getLogger(__name__)
 
 
 class LlamaCppEngine:
@@ -41,11 +45,15 @@ class LlamaCppEngine:
         seed: int = 7,
         top_k: int = 40,
         state_cache_mb: int = 0,
+        saved_prompts: Path | None = None,
     ) -> None:
         """``threads`` generate tokens, ``batch_threads`` (0: as many as ``threads``) evaluate prompts;
         ``seed`` and ``top_k`` fix the sampling, so a conversation always gets the same reply;
-        ``state_cache_mb`` (0: none) keeps evaluated prompt states in RAM."""
+        ``state_cache_mb`` (0: none) keeps evaluated prompt states in RAM; ``saved_prompts`` (a folder, or
+        None) keeps the warmed system prompts' states on disk for the next start (:mod:`prompt_states`)."""
         self.label = label
+        self._model_path = model_path
+        self._saved_prompts = saved_prompts
         self._llm = LeanStateLlama(
             model_path=str(model_path),
             n_ctx=context,
@@ -62,11 +70,42 @@ class LlamaCppEngine:
         self._grammars: dict[str, LlamaGrammar] = {}  # tool grammars, by their text
 
     async def warm(self, system_prompts: Sequence[str]) -> None:
-        """Evaluate each system prompt once (the last one stays in the KV cache)."""
+        """Evaluate each system prompt once (the last one stays in the KV cache), or load its state
+        saved by an earlier start."""
         for prompt in system_prompts:
             messages: list[Message] = [{"role": "system", "content": prompt}, {"role": "user", "content": "Hi"}]
+            saved = self._saved_state_path(messages)
+            if saved is not None and await self.worker.run(self._load_state, saved):
+                continue
             async for _ in self.stream(messages, max_tokens=2, temperature=0.0):
                 pass
+            if saved is not None:
+                await self.worker.run(self._save_state, saved)
+
+    def _saved_state_path(self, messages: list[Message]) -> Path | None:
+        if self._saved_prompts is None:
+            return None
+        name = prompt_states.state_name(self._model_path, self._llm.n_ctx(), json.dumps(messages))
+        return self._saved_prompts / name
+
+    def _save_state(self, path: Path) -> None:
+        prompt_states.save(path, self._llm.save_state())
+
+    def _load_state(self, path: Path) -> bool:
+        """Load a saved prompt state into the model and the RAM cache (worker thread); False if none."""
+        state = prompt_states.load(path, self._llm.n_vocab())
+        if state is None:
+            return False
+        try:
+            self._llm.load_state(state)
+        except RuntimeError as exc:  # llama.cpp refused it: evaluate the prompt as if there were none
+            log.warning("saved prompt state %s did not load (%s): evaluating the prompt again", path.name, exc)
+            self._llm.reset()  # type: ignore[no-untyped-call]
+            path.unlink(missing_ok=True)
+            return False
+        if self._llm.cache is not None:
+            self._llm.cache[state.input_ids[: state.n_tokens].tolist()] = state
+        return True
 
     async def prefill(self, messages: Sequence[Message]) -> None:
         """Evaluate the conversation so far into the KV cache (one token is generated and dropped)."""

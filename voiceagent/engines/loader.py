@@ -75,7 +75,8 @@ def _embedded(settings: Settings, model: str) -> ChatEngine:
     label = f"llama_cpp:{model or bundled.DEFAULT_LLM}"
     return LlamaCppEngine(path, threads=settings.llm_threads, context=settings.llm_context, label=label,
                           batch_threads=settings.llm_batch_threads, seed=settings.llm_seed, top_k=settings.llm_top_k,
-                          state_cache_mb=settings.llm_state_cache_mb)
+                          state_cache_mb=settings.llm_state_cache_mb,
+                          saved_prompts=bundled.cache_dir() / "prompt-states" if settings.llm_saved_prompts else None)
 
 
 async def load_engines(settings: Settings, system_prompts: list[str]) -> Engines:
