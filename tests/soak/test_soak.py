@@ -28,8 +28,8 @@ async def test_a_short_soak_reports_what_the_callers_and_the_server_saw(server: 
     json.dumps(report)  # JSON-ready
 
     # structure
-    for key in ("machine", "server", "plan", "turn_ms", "stages_ms", "steps", "windows", "memory", "thresholds",
-                "budget_misses", "errors", "dropped_calls", "turns_per_s"):
+    for key in ("machine", "server", "plan", "reply_ms", "filler_rate", "turn_ms", "stages_ms", "steps", "windows",
+                "memory", "thresholds", "budget_misses", "errors", "dropped_calls", "turns_per_s"):
         assert key in report
     assert report["server"]["models"]["stt"] == "tiny.en"
     assert lines and "p95" in lines[0]
@@ -46,6 +46,19 @@ async def test_a_short_soak_reports_what_the_callers_and_the_server_saw(server: 
     assert {t.transport for t in turns} == {"native", "twilio"}
     assert report["barge_ins"] == sum(t.barged for t in turns)
     assert all(t.active <= 2 for t in turns)
+
+    # the headline is the real reply: a filler is not an answer (only native callers can tell them apart)
+    native = [t for t in turns if t.transport == "native" and t.turn_ms is not None]
+    known = [t for t in native if t.filler is not None]  # all but a turn cut off by the end of the step
+    assert native and len(known) >= len(native) - 2
+    for t in known:
+        if t.reply_ms is not None:
+            assert t.reply_ms == t.turn_ms if not t.filler else t.reply_ms >= t.turn_ms  # type: ignore[operator]
+    assert all(t.reply_ms is None and t.filler is None for t in turns if t.transport == "twilio")
+    replies = [t.reply_ms for t in turns if t.reply_ms is not None]
+    assert report["reply_ms"]["count"] == len(replies) > 0
+    assert report["reply_ms"]["p50"] == pytest.approx(float(np.percentile(replies, 50)), abs=0.1)
+    assert report["filler_rate"] == pytest.approx(sum(bool(t.filler) for t in known) / len(known), abs=0.001)
 
     # consistent with what the server recorded for the native calls
     answered_in_records = []

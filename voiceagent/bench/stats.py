@@ -32,3 +32,15 @@ def slope_per_hour(times_s: Sequence[float], values: Sequence[float]) -> float |
         return None
     slope = float(np.polyfit(np.asarray(times_s, dtype=np.float64), np.asarray(values, dtype=np.float64), 1)[0])
     return round(slope * 3600, 2)
+
+
+def real_reply_ms(first_audio_ms: float | None, *, filler: bool, server_turn_ms: float | None,
+                  server_reply_ms: float | None) -> float | None:
+    """Client-side time to the first audio of the real reply (a filler is not an answer): the first audio
+    the caller received, plus the server's own gap between its first audio (a filler, when one played)
+    and the reply's first audio. None when no real reply was heard."""
+    if first_audio_ms is None or server_reply_ms is None:
+        return None
+    if filler and server_turn_ms is not None:
+        return first_audio_ms + max(0.0, server_reply_ms - server_turn_ms)
+    return first_audio_ms

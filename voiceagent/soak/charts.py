@@ -32,10 +32,11 @@ def write_charts(report: dict[str, Any], folder: Path, budget_ms: float = 1000.0
     windows = [w for w in report["windows"] if w["p50"] is not None]
     percentiles("latency_over_time.png", [w["t"] for w in windows], [w["p50"] for w in windows],
                 [w["p95"] for w in windows], "time (s)", "over the run")
-    steps = [s["callers"] for s in report["steps"] if s["turn_ms"]["p95"] is not None]
-    stats = [s["turn_ms"] for s in report["steps"] if s["turn_ms"]["p95"] is not None]
+    key = "reply_ms" if report["reply_ms"]["count"] else "turn_ms"  # the real reply, where callers can tell
+    steps = [s["callers"] for s in report["steps"] if s[key]["p95"] is not None]
+    stats = [s[key] for s in report["steps"] if s[key]["p95"] is not None]
     percentiles("latency_vs_concurrency.png", steps, [t["p50"] for t in stats], [t["p95"] for t in stats],
-                "concurrent calls", "against concurrency")
+                "concurrent calls", "against concurrency (real reply)" if key == "reply_ms" else "against concurrency")
 
     fig, ax = plt.subplots(figsize=(8, 4))
     samples = report["memory"]["samples"]

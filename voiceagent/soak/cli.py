@@ -77,18 +77,25 @@ def run(args: argparse.Namespace) -> int:
 def print_summary(report: dict[str, object]) -> None:
     """A readable summary on stdout."""
     r: Any = report
-    t = r["turn_ms"]
+    t, a = r["reply_ms"], r["turn_ms"]
     print(f"\n{r['machine']['cpu']}, {r['machine']['cores']} cores; models {r['server'].get('models')}")
     print(f"{r['calls']} calls, {r['turns']} turns in {r['duration_s']} s ({r['turns_per_s']}/s), "
           f"{r['unanswered']} unanswered, {r['dropped_calls']} dropped, errors {r['errors']}")
-    print(f"turn time at the caller: p50 {t['p50']} p95 {t['p95']} p99 {t['p99']} max {t['max']} ms")
-    print("concurrency | turns | p50 ms | p95 ms | p99 ms")
+    print(f"real reply at the caller: p50 {t['p50']} p95 {t['p95']} p99 {t['p99']} max {t['max']} ms "
+          f"({t['count']} native turns); fillers on {_percent(r['filler_rate'])} of turns")
+    print(f"first agent audio (a filler counts): p50 {a['p50']} p95 {a['p95']} ms")
+    print("concurrency | turns | reply p50 ms | reply p95 ms | fillers | first audio p95 ms")
     for step in r["steps"]:
-        s = step["turn_ms"]
-        print(f"{step['callers']:>11} | {step['turns']:>5} | {s['p50']} | {s['p95']} | {s['p99']}")
+        s = step["reply_ms"]
+        print(f"{step['callers']:>11} | {step['turns']:>5} | {s['p50']} | {s['p95']} | {_percent(step['filler_rate'])} "
+              f"| {step['turn_ms']['p95']}")
     for stage, s in r["stages_ms"].items():
         print(f"  {stage}: p50 {s['p50']} p95 {s['p95']}")
     print(f"budget misses {r['budget_misses']}; fillers {r['fillers']}")
     m = r["memory"]
     print(f"server memory {m['start_mb']} -> {m['end_mb']} MB (max {m['max_mb']}), slope {m['slope_mb_per_hour']} MB/h")
     print(f"largest concurrency with p95 under 1 s: {max_calls_under(r)}")
+
+
+def _percent(rate: float | None) -> str:
+    return "-" if rate is None else f"{rate:.0%}"

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from voiceagent.audio.pcm import FloatAudio
-from voiceagent.bench.stats import percentile
+from voiceagent.bench.stats import percentile, real_reply_ms
 from voiceagent.client import Caller, load_audio, speech_end
 from voiceagent.soak import server_probe
 from voiceagent.twilio_client import TwilioCaller
@@ -53,8 +53,10 @@ class TurnSample:
     callers: int  # the step's concurrency
     active: int  # calls connected at that moment
     transport: str
-    turn_ms: float | None  # end of speech -> first agent audio; None: unanswered
+    turn_ms: float | None  # end of speech -> first agent audio (a filler counts); None: unanswered
     barged: bool = False
+    reply_ms: float | None = None  # end of speech -> first audio of the real reply; None: none, or unknown
+    filler: bool | None = None  # a filler played first; None: the transport does not say (Twilio)
 
 
 @dataclasses.dataclass(slots=True)
@@ -180,12 +182,14 @@ class Soak:
     async def _turn(self, caller: Caller, transport: str, rng: random.Random) -> None:
         path = rng.choice(self.plan.audio)
         speech = self._voices.get(path, caller.rate)
+        metrics_before = len(caller.received.of_type("turn_metrics"))
         spoke_end, first = await caller.say(speech, answer_timeout=self.plan.answer_timeout_s)
         barged = first is not None and rng.random() < self.plan.barge_in
-        self.result.turns.append(TurnSample(
+        sample = TurnSample(
             at=round(spoke_end - self.result.started, 3), callers=self._step_callers, active=self._active,
             transport=transport, turn_ms=None if first is None else round((first - spoke_end) * 1000, 1),
-            barged=barged))
+            barged=barged)
+        self.result.turns.append(sample)
         if first is None:
             self.result.error("unanswered_turn")
         if barged:  # talk over the answer with another recording
@@ -193,6 +197,8 @@ class Soak:
             await caller.speak(self._voices.get(rng.choice(self.plan.audio), caller.rate))
         with contextlib.suppress(TimeoutError):
             await caller.wait_until_agent_quiet(timeout=30)
+        if transport == "native":  # the server's turn_metrics say whether a filler went first
+            _real_reply(sample, caller.received.of_type("turn_metrics")[metrics_before:])
         await caller.silence(rng.uniform(*self.plan.pause_s))
 
     def _collect(self, caller: Caller) -> None:
@@ -215,10 +221,23 @@ class Soak:
             await asyncio.sleep(5)
             if self._progress is None:
                 continue
-            recent = [t.turn_ms for t in self.result.turns[-200:]]
+            recent = [t.reply_ms for t in self.result.turns[-200:]]
             p50, p95 = percentile(recent, 50), percentile(recent, 95)
             errors = sum(self.result.errors.values())
             rss = self.result.memory[-1][1].get("rss_mb", float("nan")) if self.result.memory else float("nan")
             self._progress(f"[{self._now():6.0f} s] step {self._step_callers} callers | active {self._active} | "
-                           f"calls {self.result.calls} | turns {len(self.result.turns)} | p50 {p50} ms "
+                           f"calls {self.result.calls} | turns {len(self.result.turns)} | real reply p50 {p50} ms "
                            f"p95 {p95} ms | errors {errors} | rss {rss:.0f} MB")
+
+
+def _real_reply(sample: TurnSample, metrics: list[dict[str, Any]]) -> None:
+    """Fill in the real reply of a native caller's turn from the server's ``turn_metrics`` of it."""
+    answered = [m for m in metrics if m.get("reply_ms") is not None]
+    sample.filler = any(bool(m.get("filler")) for m in metrics)
+    if not answered:
+        return
+    last = answered[-1]
+    sample.reply_ms = real_reply_ms(sample.turn_ms, filler=sample.filler, server_turn_ms=last.get("turn_ms"),
+                                    server_reply_ms=last["reply_ms"])
+    if sample.reply_ms is not None:
+        sample.reply_ms = round(sample.reply_ms, 1)

@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from voiceagent.bench import stats
+
 Timed = tuple[float, dict[str, Any]]
 FINAL_OUTCOMES = ("answered", "apology", "empty", "interrupted")
 
@@ -86,11 +88,6 @@ def turn_heard(events: list[Timed], start: float, end: float) -> TurnHeard:
 
 
 def real_reply_ms(first_audio_ms: float | None, heard: TurnHeard) -> float | None:
-    """Client-side time to the first audio of the real reply: the first audio the caller received, plus
-    the server's own gap between its first audio (a filler, when one played) and the reply's first audio.
-    None when no real reply was heard."""
-    if first_audio_ms is None or heard.reply_ms is None:
-        return None
-    if heard.filler and heard.turn_ms is not None:
-        return first_audio_ms + max(0.0, heard.reply_ms - heard.turn_ms)
-    return first_audio_ms
+    """Client-side time to the first audio of the real reply (see :func:`voiceagent.bench.stats.real_reply_ms`)."""
+    return stats.real_reply_ms(first_audio_ms, filler=heard.filler, server_turn_ms=heard.turn_ms,
+                               server_reply_ms=heard.reply_ms)
