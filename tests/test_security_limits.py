@@ -127,6 +127,13 @@ async def test_the_call_limit_refuses_cleanly_and_a_crowd_with_a_slow_reader_sta
                         await asyncio.wait_for(extra.recv(), 5)
                     assert closed.value.rcvd is not None and closed.value.rcvd.code == 1013
                     refused += 1
+            # readiness says so too (a load balancer sends new calls elsewhere); liveness does not
+            with pytest.raises(urllib.error.HTTPError) as not_ready:
+                await asyncio.to_thread(urllib.request.urlopen, guarded.http + "/readyz", timeout=5)
+            status = json.loads(not_ready.value.read())
+            assert not_ready.value.code == 503 and status["ready"] is False and status["active"] == 2
+            health = json.loads(await asyncio.to_thread(lambda: urllib.request.urlopen(guarded.http + "/healthz").read()))
+            assert health["calls"]["spare"] == 0 and health["calls"]["max_calls"] == 2
             # meanwhile the slow reader keeps streaming, and the well-behaved caller is answered
             pacer = asyncio.create_task(_stream_silence(slow, 16000, seconds=8))
             await caller.wait_until_agent_quiet()

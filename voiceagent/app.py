@@ -22,6 +22,7 @@ from voiceagent.engines.loader import load_engines
 from voiceagent.personas import load_personas
 from voiceagent.pipeline.phrases import PhraseBank
 from voiceagent.server import VoiceAgentServer
+from voiceagent.stages.reply_load import ReplyLoad
 from voiceagent.transports.endpoints import serve_audiosocket
 from voiceagent.transports.registry import CallRegistry
 from voiceagent.transports.session import Switchboard
@@ -39,7 +40,7 @@ async def build_switchboard(settings: Settings) -> Switchboard:
     order = sorted(personas.values(), key=lambda p: p.name == settings.persona)
     engines = await load_engines(settings, [p.system for p in order])
     phrases = await PhraseBank.build(engines.tts, personas.values())
-    return Switchboard(settings, engines, phrases, personas, CallRegistry(settings.max_calls), actions=make_runner(settings))
+    return Switchboard(settings, engines, phrases, personas, CallRegistry(settings.max_calls, ReplyLoad(limit_ms=settings.admit_reply_p95_ms)), actions=make_runner(settings))
 
 
 def make_runner(settings: Settings) -> ActionRunner:

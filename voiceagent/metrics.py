@@ -23,7 +23,8 @@ ERRORS = Counter("voiceagent_errors_total", "Error events sent to clients", ["co
 CALLS_ACTIVE = Gauge("voiceagent_calls_active", "Calls in progress")
 CALLS = Counter("voiceagent_calls_total", "Calls started")
 DROPPED_AUDIO = Counter("voiceagent_dropped_audio_frames_total", "Caller frames dropped because a call fell behind")
-REFUSED_CALLS = Counter("voiceagent_refused_calls_total", "Calls refused because the server was at max_calls")
+REFUSED_CALLS = Counter("voiceagent_refused_calls_total", "Calls refused, by why: max_calls (the limit), load (the "
+                        "last minute's replies were too slow)", ["why"])
 AUTH_FAILURES = Counter("voiceagent_auth_failures_total", "Connections refused for a missing or wrong token or origin")
 LLM_FALLBACKS = Counter("voiceagent_llm_fallbacks_total", "Times the model server failed and the embedded model took over")
 REPLIES_CORRECTED = Counter(

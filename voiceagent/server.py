@@ -1,4 +1,4 @@
-"""One websockets server: ``/ws`` (native protocol), plus ``/healthz``, ``/metrics`` and the transfer lookup
+"""One websockets server: ``/ws`` (native protocol), plus ``/healthz``, ``/readyz``, ``/metrics`` and the transfer lookup
 of Asterisk dialplans (``/calls/<key>/transfer``) over plain HTTP."""
 
 from __future__ import annotations
@@ -62,9 +62,14 @@ class VoiceAgentServer:
     def process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         """HTTP endpoints; ``None`` lets a WebSocket handshake on a known route go ahead."""
         path = request.path.split("?", 1)[0]
-        if path == "/healthz":
-            body = json.dumps({"status": "ok", "version": __version__, "models": self.board.models()})
+        if path == "/healthz":  # alive (liveness): always 200 while the server runs
+            body = json.dumps({"status": "ok", "version": __version__, "models": self.board.models(),
+                               "calls": self.board.calls.status()})
             return _response(http.HTTPStatus.OK, body.encode(), "application/json")
+        if path == "/readyz":  # takes one more call now (readiness): 503 when full, too slow or draining
+            status = self.board.calls.status()
+            code = http.HTTPStatus.OK if status["ready"] else http.HTTPStatus.SERVICE_UNAVAILABLE
+            return _response(code, json.dumps(status).encode(), "application/json")
         if path == "/metrics":
             refusal = security.check_request(self.settings, connection, request, token_later=False)
             if refusal is not None:

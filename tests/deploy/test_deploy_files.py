@@ -176,6 +176,7 @@ def test_kubernetes_manifests_drain_gracefully_and_probe_health() -> None:
     container = pod["containers"][0]
     env = {e["name"]: e for e in container["env"]}
     assert pod["terminationGracePeriodSeconds"] > float(env["VOICEAGENT_SHUTDOWN_GRACE_S"]["value"])
-    assert container["readinessProbe"]["httpGet"]["path"] == "/healthz"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"  # 503 when full: calls go elsewhere
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"  # never 503 for being busy
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert "secretKeyRef" in env["VOICEAGENT_AUTH_TOKEN"]["valueFrom"]

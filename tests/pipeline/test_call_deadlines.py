@@ -95,3 +95,12 @@ async def test_a_reply_queued_behind_a_filler_is_timed_when_it_is_heard(tmp_path
         metrics = await call.turn_over(1)
     assert metrics.filler is True and metrics.turn_ms is not None and metrics.reply_ms is not None
     assert metrics.reply_ms >= metrics.turn_ms + 0.5 * 1000 * tts.seconds(PERSONA.fillers[0])
+
+
+async def test_each_answered_turn_reports_its_real_reply_time_to_the_servers_load_window(tmp_path: Path) -> None:
+    heard: list[float] = []
+    async with running_call(tmp_path, stt=ScriptedStt(["hi", "and you"]), llm=ScriptedLlm(["Hi.", "Fine."]),
+                            call_options={"on_reply": heard.append}) as call:
+        first = await call.exchange(1)
+        second = await call.exchange(2)
+    assert heard == [first.reply_ms, second.reply_ms] and all(ms > 0 for ms in heard)

@@ -15,6 +15,7 @@ import contextlib
 import dataclasses
 import logging
 import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -53,8 +54,9 @@ class Call:
         self, *, call_id: str, engines: Engines, phrases: PhraseBank, settings: Settings, persona: Persona,
         sample_rate: int, output: CallOutput, system_prompt: str | None = None, transport: str = "native",
         details: dict[str, str] | None = None, playback_lead_ms: int | None = None,
-        runner: ActionRunner | None = None,
+        runner: ActionRunner | None = None, on_reply: Callable[[float], None] | None = None,
     ) -> None:
+        """``on_reply`` hears each answered turn's real-reply time in ms (the server's load window)."""
         self.call_id = call_id
         self.settings = settings
         self.persona = persona
@@ -69,7 +71,7 @@ class Call:
             lead_ms=settings.playback_lead_ms if playback_lead_ms is None else playback_lead_ms,
         )
         self._tasks = TaskSet()
-        self.observer = CallObserver(output, self.record, self._tasks)
+        self.observer = CallObserver(output, self.record, self._tasks, on_reply)
         self.ctx = CallContext(call_id, settings, engines, phrases, persona, sample_rate, self.history, self.player,
                                self.observer, self._tasks, ActionDesk(persona if system_prompt is None else
                                dataclasses.replace(persona, actions=())), runner, self.hang_up)

@@ -4,6 +4,7 @@ the Prometheus metrics. The parts of a call report what happened here and know n
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from voiceagent import metrics
@@ -27,10 +28,12 @@ log = logging.getLogger(__name__)
 class CallObserver:
     """Turns call happenings into protocol events, record entries and metrics."""
 
-    def __init__(self, output: CallOutput, record: CallRecord, tasks: TaskSet) -> None:
+    def __init__(self, output: CallOutput, record: CallRecord, tasks: TaskSet,
+                 on_reply: Callable[[float], None] | None = None) -> None:
         self.output = output
         self.record = record
         self._tasks = tasks
+        self._on_reply = on_reply
 
     # ----------------------------------------------------------------- the call as a whole
     def call_started(self, **fields: Any) -> None:
@@ -131,6 +134,8 @@ class CallObserver:
             metrics.TURN_SECONDS.observe(event.turn_ms / 1000)
         if event.reply_ms is not None:
             metrics.REPLY_SECONDS.observe(event.reply_ms / 1000)
+            if self._on_reply is not None:
+                self._on_reply(event.reply_ms)
         metrics.TURNS.labels(event.outcome).inc()
         self.record.write("turn_metrics", **event.to_dict())
         await self.output.send_event(event)

@@ -116,5 +116,6 @@ def start_call(
         details=details,
         playback_lead_ms=playback_lead_ms,
         runner=board.actions,
+        on_reply=board.calls.load.add,
     )
     return CallSession(call, board.calls, on_own_end)
