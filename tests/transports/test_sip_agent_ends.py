@@ -187,3 +187,15 @@ async def test_an_unusable_target_sends_no_refer_records_the_failure_and_hangs_u
     errors = [e for e in record if e["kind"] == "error"]
     assert [e["code"] for e in errors] == ["transfer_failed"] and "not a usable SIP URI" in errors[0]["message"]
     assert record[-1]["reason"] == "transferred"
+
+
+async def test_a_call_the_server_cannot_take_gets_486_busy_here(tmp_path: Path) -> None:
+    """Admission is decided on the event loop (which owns the table of calls), not on PJSIP's thread."""
+    async with gateway(tmp_path / "calls") as sip, Caller(sip, tmp_path, "refused_busy.xml") as caller:
+        sip.board.calls.accepting = False  # what draining, a full server and a slow one have in common
+        assert caller.process is None
+        caller.process = await asyncio.create_subprocess_exec(
+            *caller.args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, cwd=tmp_path)
+        report = await caller.finish()
+        assert not report, report  # SIPp got its 486 (a 200 would fail the scenario)
+    assert not sip.sessions and not list((tmp_path / "calls").glob("*.jsonl"))

@@ -18,6 +18,7 @@ with a BYE.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import functools
 import gc
@@ -241,13 +242,16 @@ class SipGateway:
         call = _SipCall(self, account, call_id)
         self._calls[call_id] = call
         param = pj.CallOpParam()
-        try:
-            self.board.calls.admit()
-            param.statusCode = pj.PJSIP_SC_OK
-        except TooManyCalls as exc:
-            log.warning("sip: refusing a call: %s", exc)
-            param.statusCode = pj.PJSIP_SC_BUSY_HERE
+        param.statusCode = pj.PJSIP_SC_OK if self._admitted() else pj.PJSIP_SC_BUSY_HERE
         call.answer(param)
+
+    def _admitted(self) -> bool:
+        """Whether one more call is taken: asked of the event loop, which owns the registry (PJSIP thread;
+        a loop that does not answer within 2 s means no)."""
+        try:
+            return asyncio.run_coroutine_threadsafe(self._admit(), self.loop).result(timeout=2)
+        except (concurrent.futures.TimeoutError, RuntimeError):
+            return False
 
     def caller_audio(self, call_id: int, pcm: bytes) -> None:
         """Caller audio from the media thread, handed as it is to the event loop."""
@@ -267,6 +271,14 @@ class SipGateway:
             self._graveyard.append((time.monotonic(), call))
 
     # ------------------------------------------------------------ event-loop side
+    async def _admit(self) -> bool:
+        try:
+            self.board.calls.admit()
+        except TooManyCalls as exc:
+            log.warning("sip: refusing a call: %s", exc)
+            return False
+        return True
+
     def _caller_audio(self, call_id: int, pcm: bytes) -> None:
         session = self.sessions.get(call_id)
         if session is not None:
