@@ -108,12 +108,14 @@ class LlamaCppEngine:
         return True
 
     async def prefill(self, messages: Sequence[Message]) -> None:
-        """Evaluate the conversation so far into the KV cache (one token is generated and dropped)."""
+        """Evaluate the conversation so far into the KV cache (one token is generated and dropped).
+        Speculative: any caller's real turn goes first, and it is skipped (:class:`JobSkipped`) when real
+        turns keep the model busy."""
 
         def evaluate() -> None:
             self._llm.create_chat_completion(messages=list(messages), max_tokens=1)  # type: ignore[arg-type]
 
-        await self.worker.run(evaluate)
+        await self.worker.run_speculative(evaluate)  # a caller's real turn goes first; skipped under load
 
     def stream(
         self, messages: Sequence[Message], *, max_tokens: int, temperature: float, tools: Sequence[Tool] = (),

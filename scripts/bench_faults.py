@@ -1,0 +1,196 @@
+#!/usr/bin/env python3
+"""Faults during load (issue 17): a soak whose language model hangs, then fails, for a few seconds each
+while calls run, with every call checked afterwards.
+
+Real parts only: llama-cpp-python's own OpenAI-compatible server (``python -m llama_cpp.server``) serves
+the bundled Qwen model; ``voiceagent serve`` uses it through the ``openai`` backend; between them a TCP
+proxy is the fault: ``hang`` holds new connections without a byte, ``fail`` resets them at once. The
+soak's callers (the checkout's recordings of real people) talk throughout.
+
+Printed: the turns inside each fault window and how they ended (the apology, an answer, or silence,
+which must never happen), whether every call's next turn after a window was answered again, the real
+reply before and after, errors, calls left open and the server's memory.
+
+    .venv/bin/python scripts/bench_faults.py [--seconds 150]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+from voiceagent.bench.callers import default_callers
+from voiceagent.bench.calls.server import free_port, serving
+from voiceagent.bench.stats import summary
+from voiceagent.engines import bundled
+from voiceagent.records import read_record
+from voiceagent.soak import server_probe
+from voiceagent.soak.runner import Soak, SoakPlan
+
+ENGINE_TIMEOUT_S = 3.0  # the server's engine deadline in this run (the apology comes after it)
+
+
+class FaultProxy:
+    """A TCP proxy to the model server that can hang or fail new connections on command."""
+
+    def __init__(self, target_port: int, loop: asyncio.AbstractEventLoop) -> None:
+        self.target_port = target_port
+        self.mode = "pass"  # read and written on the proxy's own loop only (see :meth:`switch`)
+        self._loop = loop
+        self._held: list[asyncio.StreamWriter] = []
+
+    def switch(self, mode: str) -> None:
+        """Change the mode from another thread; back to ``pass`` drops the connections a hang held."""
+        self._loop.call_soon_threadsafe(self._switch, mode)
+
+    def _switch(self, mode: str) -> None:
+        self.mode = mode
+        if mode == "pass":
+            for writer in self._held:
+                writer.transport.abort()
+            self._held.clear()
+
+    async def serve(self, port: int) -> asyncio.Server:
+        return await asyncio.start_server(self._client, "127.0.0.1", port)
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self.mode == "fail":
+            writer.transport.abort()
+            return
+        if self.mode == "hang":
+            self._held.append(writer)  # accepted, never answered (until the end of the window)
+            return
+        upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        await asyncio.gather(_pipe(reader, upstream_writer), _pipe(upstream_reader, writer), return_exceptions=True)
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    finally:
+        writer.close()
+
+
+@contextlib.contextmanager
+def model_server() -> Iterator[int]:
+    """llama_cpp.server with the bundled Qwen 0.5B on a free loopback port."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(bundled.qwen_gguf()), "--host", "127.0.0.1",
+         "--port", str(port), "--n_ctx", "2048", "--n_threads", "2", "--model_alias", "qwen2.5-0.5b"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=1)
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("llama_cpp.server did not start") from None
+                time.sleep(0.5)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+async def faults(proxy: FaultProxy, soak: Soak, schedule: list[tuple[float, str, float]],
+                 windows: list[tuple[str, float, float]]) -> None:
+    """Switch the proxy per ``schedule`` (at seconds into the soak, mode, for seconds); note the windows."""
+    for at, mode, seconds in schedule:
+        await asyncio.sleep(max(0.0, soak.result.started + at - time.monotonic()))
+        proxy.switch(mode)
+        windows.append((mode, at, at + seconds))
+        print(f"[{at:5.0f} s] model {mode} for {seconds:g} s", flush=True)
+        await asyncio.sleep(seconds)
+        proxy.switch("pass")
+
+
+async def run(url: str, proxy: FaultProxy, seconds: float) -> tuple[Soak, list[tuple[str, float, float]]]:
+    plan = SoakPlan(url=url, callers=(2,), step_s=seconds, audio=default_callers(), barge_in=0.0)
+    soak = Soak(plan)
+    windows: list[tuple[str, float, float]] = []
+    third = seconds / 3
+    schedule = [(third, "hang", 8.0), (2 * third, "fail", 8.0)]
+    runner = asyncio.create_task(soak.run())
+    await asyncio.sleep(3)  # the soak has started its clock
+    await asyncio.gather(runner, faults(proxy, soak, schedule, windows))
+    return soak, windows
+
+
+def judge(soak: Soak, windows: list[tuple[str, float, float]], records: Path) -> dict[str, object]:
+    """How the turns in and after each window ended, from the callers' side and the server's records."""
+    turns = soak.result.turns
+    outcomes: dict[str, list[str]] = {}
+    for call_id in soak.result.call_ids:
+        for entry in read_record(records / f"{call_id}.jsonl"):
+            if entry["kind"] == "turn_metrics":
+                outcomes.setdefault(call_id, []).append(entry["outcome"])
+    report: dict[str, object] = {"turns": len(turns), "silent_turns": sum(t.turn_ms is None for t in turns),
+                                 "errors": soak.result.errors, "dropped_calls": soak.result.dropped_calls}
+    for mode, start, end in windows:
+        # a turn is hit when the model was asked while the window was open (the answer comes up to the
+        # engine deadline later)
+        hit = [t for t in turns if start - 1.0 <= t.at <= end]
+        after = [t for t in turns if t.at > end + ENGINE_TIMEOUT_S][:4]
+        report[mode] = {
+            "window_s": [round(start, 1), round(end, 1)], "turns_hit": len(hit),
+            "hit_heard_something": sum(t.turn_ms is not None for t in hit),
+            "next_turns_answered": f"{sum(t.reply_ms is not None for t in after)} of {len(after)}",
+        }
+    all_outcomes = [o for os_ in outcomes.values() for o in os_]
+    report["server_outcomes"] = {o: all_outcomes.count(o) for o in sorted(set(all_outcomes))}
+    quiet = [t.reply_ms for t in turns if t.reply_ms is not None
+             and not any(s - 1 <= t.at <= e + ENGINE_TIMEOUT_S for _, s, e in windows)]
+    report["real_reply_outside_faults_ms"] = {k: summary(quiet)[k] for k in ("count", "p50", "p95")}
+    return report
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=150.0)
+    args = parser.parse_args()
+    with model_server() as model_port, tempfile.TemporaryDirectory() as tmp:
+        proxy_loop = asyncio.new_event_loop()  # the proxy runs on its own thread: serving() blocks this one
+        threading.Thread(target=proxy_loop.run_forever, daemon=True).start()
+        proxy = FaultProxy(model_port, proxy_loop)
+        proxy_port = free_port()
+        asyncio.run_coroutine_threadsafe(proxy.serve(proxy_port), proxy_loop).result(10)
+        env = {"VOICEAGENT_LLM": "openai", "VOICEAGENT_LLM_URL": f"http://127.0.0.1:{proxy_port}/v1",
+               "VOICEAGENT_MODEL": "qwen2.5-0.5b", "VOICEAGENT_ENGINE_TIMEOUT_S": str(ENGINE_TIMEOUT_S)}
+        records = Path(tmp) / "records"
+        with serving(records, env=env) as server:
+            print(f"models: {server['health'].get('models')} (the model behind the fault proxy)", flush=True)
+            report = asyncio.run(measure(f"{server['url']}/ws", proxy, args.seconds, records))
+        print(json.dumps(report, indent=2), flush=True)
+        proxy_loop.call_soon_threadsafe(proxy_loop.stop)
+    return 0
+
+
+async def measure(url: str, proxy: FaultProxy, seconds: float, records: Path) -> dict[str, object]:
+    base = server_probe.http_base(url)
+    before = await server_probe.sample(base)
+    soak, windows = await run(url, proxy, seconds)
+    await asyncio.sleep(2)
+    after = await server_probe.sample(base)
+    report = judge(soak, windows, records)
+    report["calls_active_at_end"] = after.get("calls_active")
+    report["rss_mb"] = [round(before["rss_mb"]), round(after["rss_mb"])]
+    return report
+
+
+if __name__ == "__main__":
+    sys.exit(main())
