@@ -55,7 +55,7 @@ async def test_queue_wait_and_engine_time_are_split_and_the_wait_goes_to_the_tas
     await asyncio.create_task(turn(others))
     assert others["test-wait"] < mine["test-wait"]  # the second asker found the engine free
     assert _sample("voiceagent_engine_queue_seconds_count", "test-wait") == 3
-    assert _sample("voiceagent_engine_busy_seconds_sum", "test-wait") >= 0.2 + 0.1
+    assert _sample("voiceagent_engine_busy_seconds_sum", "test-wait") >= 0.1 + 0.05 + 0.05  # the holder, two jobs
     worker.close()
 
 

@@ -54,17 +54,19 @@ class _Job:
 
 
 class EngineWorker:
-    """Runs blocking calls of one engine, one at a time, on its own thread: real work first, in order."""
+    """Runs blocking calls of one engine, one at a time, on its own thread: real work first, in order.
+
+    The thread is a one-worker ``ThreadPoolExecutor`` (so a job still running at exit is waited for);
+    each submitted job queues one "run the next job" call on it, which takes the first real job waiting,
+    or else the first speculative one."""
 
     def __init__(self, name: str, *, speculative_wait_s: float = 1.0) -> None:
         self.name = name
         self.speculative_wait_s = speculative_wait_s
-        self._ready = threading.Condition()  # guards the two queues and _closed
+        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+        self._lock = threading.Lock()  # guards the two queues (submitters on the loop, the engine thread)
         self._real: collections.deque[_Job] = collections.deque()
         self._speculative: collections.deque[_Job] = collections.deque()
-        self._closed = False
-        self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
-        self._thread.start()
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run ``fn`` on the engine's thread. Cancelling the await before the job starts means it never
@@ -91,12 +93,12 @@ class EngineWorker:
             loop = None
         future: concurrent.futures.Future[T] = concurrent.futures.Future()
         job = _Job(fn, future, time.monotonic(), loop, _WAITS.get())
-        with self._ready:
-            if self._closed:
-                future.cancel()
-                return future
+        with self._lock:
             (self._speculative if speculative else self._real).append(job)
-            self._ready.notify()
+        try:
+            self._pool.submit(self._run_next)
+        except RuntimeError:  # closed
+            future.cancel()
         return future
 
     def withdraw(self, future: concurrent.futures.Future[T]) -> bool:
@@ -108,26 +110,22 @@ class EngineWorker:
 
     def close(self) -> None:
         """Stop accepting work; queued jobs are cancelled, a running one finishes in the background."""
-        with self._ready:
-            self._closed = True
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
             for job in (*self._real, *self._speculative):
                 job.future.cancel()
             self._real.clear()
             self._speculative.clear()
-            self._ready.notify()
 
-    def _serve(self) -> None:
-        while True:
-            with self._ready:
-                while not (self._real or self._speculative or self._closed):
-                    self._ready.wait()
-                if self._closed:
-                    return
-                if self._real:
-                    job, speculative = self._real.popleft(), False
-                else:
-                    job, speculative = self._speculative.popleft(), True
-            self._run(job, stale=speculative and time.monotonic() - job.queued > self.speculative_wait_s)
+    def _run_next(self) -> None:
+        with self._lock:
+            if self._real:
+                job, speculative = self._real.popleft(), False
+            elif self._speculative:
+                job, speculative = self._speculative.popleft(), True
+            else:
+                return
+        self._run(job, stale=speculative and time.monotonic() - job.queued > self.speculative_wait_s)
 
     def _run(self, job: _Job, *, stale: bool) -> None:
         if not job.future.set_running_or_notify_cancel():
