@@ -4,7 +4,7 @@ while calls run, with every call checked afterwards.
 
 Real parts only: llama-cpp-python's own OpenAI-compatible server (``python -m llama_cpp.server``) serves
 the bundled Qwen model; ``voiceagent serve`` uses it through the ``openai`` backend; between them a TCP
-proxy is the fault: ``hang`` holds new connections without a byte, ``fail`` resets them at once. The
+proxy is the fault: ``hang`` stops every byte (on open connections too), ``fail`` resets every connection. The
 soak's callers (the checkout's recordings of real people) talk throughout.
 
 Printed: the turns inside each fault window and how they ended (the apology, an answer, or silence,
@@ -41,46 +41,58 @@ ENGINE_TIMEOUT_S = 3.0  # the server's engine deadline in this run (the apology 
 
 
 class FaultProxy:
-    """A TCP proxy to the model server that can hang or fail new connections on command."""
+    """A TCP proxy to the model server that can hang or fail, on command, every connection: new ones and
+    those already open (the engine's HTTP client keeps connections alive). Lives on its own loop."""
 
     def __init__(self, target_port: int, loop: asyncio.AbstractEventLoop) -> None:
         self.target_port = target_port
-        self.mode = "pass"  # read and written on the proxy's own loop only (see :meth:`switch`)
+        self.mode = "pass"  # read and changed on the proxy's own loop only (see :meth:`switch`)
         self._loop = loop
-        self._held: list[asyncio.StreamWriter] = []
+        self._open: set[asyncio.StreamWriter] = set()
+        self._flowing: asyncio.Event | None = None
+
+    async def serve(self, port: int) -> asyncio.Server:
+        self._flowing = asyncio.Event()
+        self._flowing.set()
+        return await asyncio.start_server(self._client, "127.0.0.1", port)
 
     def switch(self, mode: str) -> None:
-        """Change the mode from another thread; back to ``pass`` drops the connections a hang held."""
+        """Change the mode from another thread: ``hang`` stops every byte, ``fail`` resets every
+        connection (and each new one), ``pass`` lets everything flow again."""
         self._loop.call_soon_threadsafe(self._switch, mode)
 
     def _switch(self, mode: str) -> None:
+        assert self._flowing is not None
         self.mode = mode
-        if mode == "pass":
-            for writer in self._held:
+        if mode == "hang":
+            self._flowing.clear()
+            return
+        if mode == "fail":
+            for writer in list(self._open):
                 writer.transport.abort()
-            self._held.clear()
-
-    async def serve(self, port: int) -> asyncio.Server:
-        return await asyncio.start_server(self._client, "127.0.0.1", port)
+        self._flowing.set()
 
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if self.mode == "fail":
             writer.transport.abort()
             return
-        if self.mode == "hang":
-            self._held.append(writer)  # accepted, never answered (until the end of the window)
-            return
         upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
-        await asyncio.gather(_pipe(reader, upstream_writer), _pipe(upstream_reader, writer), return_exceptions=True)
+        self._open.update((writer, upstream_writer))
+        try:
+            await asyncio.gather(self._pipe(reader, upstream_writer), self._pipe(upstream_reader, writer),
+                                 return_exceptions=True)
+        finally:
+            self._open.difference_update((writer, upstream_writer))
 
-
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    try:
-        while data := await reader.read(65536):
-            writer.write(data)
-            await writer.drain()
-    finally:
-        writer.close()
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        assert self._flowing is not None
+        try:
+            while data := await reader.read(65536):
+                await self._flowing.wait()  # a hang holds the bytes here
+                writer.write(data)
+                await writer.drain()
+        finally:
+            writer.close()
 
 
 @contextlib.contextmanager

@@ -131,6 +131,7 @@ class Settings:
     shutdown_grace_s: float = 30.0  # on SIGTERM, calls in progress get this long to finish
     max_frame_bytes: int = 65536  # largest binary audio frame accepted (larger ones get an error event)
     max_message_bytes: int = 1048576  # larger WebSocket messages close the connection (1009)
+    trim_memory: bool = True  # after each call, give the memory it freed back to the system (glibc malloc_trim)
     inbound_queue_frames: int = 200  # caller audio frames buffered per call; the oldest are dropped past it
     outbox_bytes: int = 262144  # what waits to be sent per connection; past it the oldest agent audio is dropped
     send_stall_s: float = 10.0  # a peer that takes longer than this over one write has stopped reading: cut off

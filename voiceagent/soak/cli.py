@@ -80,7 +80,7 @@ def print_summary(report: dict[str, object]) -> None:
     t, a = r["reply_ms"], r["turn_ms"]
     print(f"\n{r['machine']['cpu']}, {r['machine']['cores']} cores; models {r['server'].get('models')}")
     print(f"{r['calls']} calls, {r['turns']} turns in {r['duration_s']} s ({r['turns_per_s']}/s), "
-          f"{r['unanswered']} unanswered, {r['dropped_calls']} dropped, errors {r['errors']}")
+          f"{r['unanswered']} unanswered, {r['dropped_calls']} dropped, {r['ended_by_agent']} ended by the agent, errors {r['errors']}")
     print(f"real reply at the caller: p50 {t['p50']} p95 {t['p95']} p99 {t['p99']} max {t['max']} ms "
           f"({t['count']} native turns); fillers on {_percent(r['filler_rate'])} of turns")
     print(f"first agent audio (a filler counts): p50 {a['p50']} p95 {a['p95']} ms")

@@ -46,6 +46,7 @@ def build_report(result: SoakResult, thresholds: Thresholds) -> dict[str, Any]:
         "errors": dict(sorted(result.errors.items())),
         "error_rate": round(error_rate, 4),
         "dropped_calls": result.dropped_calls,
+        "ended_by_agent": result.ended_by_agent,
         "steps": _steps(result),
         "windows": _windows(result, duration),
         "memory": _memory(result),

@@ -18,6 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from websockets.exceptions import ConnectionClosed
+
 from voiceagent.audio.pcm import FloatAudio
 from voiceagent.bench.stats import percentile, real_reply_ms
 from voiceagent.client import Caller, load_audio, speech_end
@@ -71,7 +73,8 @@ class SoakResult:
     memory: list[tuple[float, dict[str, float]]] = dataclasses.field(default_factory=list)
     errors: dict[str, int] = dataclasses.field(default_factory=dict)
     calls: int = 0
-    dropped_calls: int = 0  # calls that ended without the caller hanging up
+    dropped_calls: int = 0  # calls that ended without the caller hanging up (and not by the agent's choice)
+    ended_by_agent: int = 0  # calls the agent ended itself (a goodbye, a transfer): not failures
     call_ids: list[str] = dataclasses.field(default_factory=list)
     health: dict[str, Any] = dataclasses.field(default_factory=dict)
 
@@ -147,7 +150,7 @@ class Soak:
         while time.monotonic() < deadline - 5:
             try:
                 await asyncio.wait_for(self._one_call(deadline, twilio, rng), deadline - time.monotonic() + 60)
-            except (OSError, TimeoutError, ConnectionError) as exc:
+            except (OSError, TimeoutError, ConnectionError, ConnectionClosed) as exc:
                 self.result.dropped_calls += 1
                 self.result.error(type(exc).__name__)
                 log.warning("soak caller: %r", exc)
@@ -175,6 +178,10 @@ class Soak:
                     await caller.stop()
                 else:
                     await caller.send_json({"type": "stop"})
+            except (ConnectionError, ConnectionClosed) as exc:
+                if not _ended_by_agent(caller, exc):
+                    raise
+                self.result.ended_by_agent += 1  # the agent said goodbye (or transferred): a call's normal end
             finally:
                 self._active -= 1
                 self._collect(caller)
@@ -241,3 +248,14 @@ def _real_reply(sample: TurnSample, metrics: list[dict[str, Any]]) -> None:
                                     server_reply_ms=last["reply_ms"])
     if sample.reply_ms is not None:
         sample.reply_ms = round(sample.reply_ms, 1)
+
+
+AGENT_ENDS = ("agent_ended", "transferred")  # the server's end reasons for a call the agent chose to end
+
+
+def _ended_by_agent(caller: Caller, exc: Exception) -> bool:
+    """Whether the call was ended by the agent (its ``ended`` event, or the close frame, says so)."""
+    if any(e.get("reason") in AGENT_ENDS for e in caller.received.of_type("ended")):
+        return True
+    received = exc.rcvd if isinstance(exc, ConnectionClosed) else None
+    return received is not None and received.reason in AGENT_ENDS

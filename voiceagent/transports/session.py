@@ -11,6 +11,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 
+from voiceagent import memory
 from voiceagent.actions.runner import ActionRunner
 from voiceagent.config import Settings
 from voiceagent.engines.loader import Engines
@@ -118,4 +119,7 @@ def start_call(
         runner=board.actions,
         on_reply=board.calls.load.add,
     )
-    return CallSession(call, board.calls, on_own_end)
+    session = CallSession(call, board.calls, on_own_end)
+    if settings.trim_memory:  # what the call freed goes back to the system (see voiceagent.memory)
+        session.task.add_done_callback(lambda _: asyncio.get_running_loop().run_in_executor(None, memory.trim_now))
+    return session

@@ -1,0 +1,36 @@
+"""Freed memory goes back to the system: glibc keeps what a program frees inside its heap when a live
+allocation sits above it, until ``malloc_trim`` returns the free pages (what the server does after each call)."""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+
+import pytest
+
+from voiceagent import memory
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+@pytest.mark.skipif(not memory.available(), reason="not glibc: nothing to trim")
+def test_memory_freed_under_a_live_allocation_is_returned_by_a_trim() -> None:
+    libc = ctypes.CDLL(ctypes.util.find_library("c"))
+    libc.malloc.restype = ctypes.c_void_p
+    libc.malloc.argtypes = [ctypes.c_size_t]
+    libc.free.argtypes = [ctypes.c_void_p]
+    chunks = [libc.malloc(64 * 1024) for _ in range(3000)]  # below the mmap threshold: from the heap
+    for chunk in chunks:
+        ctypes.memset(chunk, 1, 64 * 1024)  # touched: resident
+    pin = chunks.pop()  # the last one stays live: above the others, it keeps the heap from shrinking by itself
+    for chunk in chunks:
+        libc.free(chunk)
+    before = _rss_mb()
+    assert memory.trim_now()
+    after = _rss_mb()
+    libc.free(pin)
+    assert before - after > 100, (before, after)  # about 190 MB were free but still resident
