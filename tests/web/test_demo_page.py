@@ -75,7 +75,7 @@ def test_a_call_from_the_page(browser: Any, server: RunningServer) -> None:
     )
     stats = page.evaluate("window.voiceagent")
     said = " ".join(stats["transcripts"]).lower()
-    assert "american" in said or "country" in said
+    assert "america" in said or "country" in said  # tiny.en hears "Americans" as "America" at times
     assert page.locator(".bubble.caller").count() >= 1
     assert page.locator(".bubble.agent").count() >= 2  # greeting and a reply
     assert page.locator(".metrics .timing i").count() >= 3
