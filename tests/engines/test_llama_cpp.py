@@ -110,6 +110,29 @@ async def test_the_state_cache_keeps_each_persona_prefix() -> None:
     assert with_cache < without / 2, (with_cache, without)
 
 
+async def test_a_persona_prompt_stays_cached_however_many_turns_other_calls_take() -> None:
+    """The personas' warmed states are pinned: a cache that holds about one call's state, filled with
+    another persona's turns, still starts the first persona's call from its prompt, and the reply is the
+    one a model that evaluated everything gives."""
+    path = bundled.smollm2_gguf()
+    first = ("You answer the phone for a dental practice. Be brief and friendly, and never invent facts. We are "
+             "open Monday to Friday 8 am to 6 pm and Saturday 9 am to 1 pm; closed on Sundays. A check-up is 60 "
+             "dollars, teeth whitening 250 dollars. The practice is at 12 Harbour Street.")
+    second = "You answer the phone for a garage that fixes cars. Be brief and friendly."
+    engine = LlamaCppEngine(path, threads=2, context=512, label="smollm2", state_cache_mb=1)
+    await engine.warm([first, second])
+    for question in ("Open on Sunday?", "How much is an oil change?", "Do you fix brakes?", "Where are you?"):
+        messages = [{"role": "system", "content": second}, {"role": "user", "content": question}]
+        async for _ in engine.stream(messages, max_tokens=8, temperature=0.0):  # type: ignore[arg-type]
+            pass
+    evaluated = _count_evaluated(engine)
+    asked: list[Message] = [{"role": "system", "content": first}, {"role": "user", "content": "Name three colours."}]
+    replied = "".join([p async for p in engine.stream(asked, max_tokens=8, temperature=0.0)])
+    assert evaluated[0] < len(engine._llm.tokenize(first.encode())) / 2  # the new words, not the prompt
+    fresh = LlamaCppEngine(path, threads=2, context=512, label="smollm2")
+    assert replied == "".join([p async for p in fresh.stream(asked, max_tokens=8, temperature=0.0)])
+
+
 async def test_saved_states_leave_out_the_logits_buffer_and_replies_do_not_change() -> None:
     """A saved state holds the KV cache and tokens, not llama-cpp-python's n_batch x n_vocab logits (311 MB
     per state for Qwen2.5); a reply that starts from a saved state is the reply a fresh model gives."""

@@ -2,9 +2,11 @@
 
 The model's KV cache keeps the longest common token prefix between requests, so once a persona's system
 prompt has been evaluated (at warm-up) each turn only evaluates the conversation after it. With a state
-cache (``state_cache_mb``), the evaluated state after every request is also kept in RAM (llama-cpp-python's
-LlamaRAMCache, least recently used first out), and a request starts from the saved state with the longest
-common prefix: calls of different personas, and calls that take turns on the model, keep their prefixes.
+cache (``state_cache_mb``), the evaluated state after every request is also kept in RAM (least recently
+used out first), and a request starts from the saved state with the longest common prefix:
+calls of different personas, and calls that take turns on the model, keep their prefixes. Each persona's
+warmed prompt is pinned in that cache (:mod:`voiceagent.engines.state_cache`), so no number of other
+turns pushes it out.
 """
 
 from __future__ import annotations
@@ -18,12 +20,12 @@ from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from llama_cpp.llama_cache import LlamaRAMCache
 from llama_cpp.llama_grammar import LlamaGrammar
 
 from voiceagent.engines import prompt_states
 from voiceagent.engines.llama_state import LeanStateLlama
 from voiceagent.engines.llm import EngineError, Message, Tool
+from voiceagent.engines.state_cache import PromptStateCache
 from voiceagent.engines.tool_grammar import tool_grammar
 from voiceagent.engines.worker import EngineWorker
 
@@ -61,8 +63,9 @@ class LlamaCppEngine:
             n_threads_batch=batch_threads or threads,
             verbose=False,
         )
-        if state_cache_mb > 0:
-            self._llm.set_cache(LlamaRAMCache(capacity_bytes=state_cache_mb << 20))
+        self._states = PromptStateCache(state_cache_mb << 20) if state_cache_mb > 0 else None
+        if self._states is not None:
+            self._llm.set_cache(self._states)
         self.seed = seed
         self.top_k = top_k
         self.worker = EngineWorker("llm")
@@ -71,7 +74,8 @@ class LlamaCppEngine:
 
     async def warm(self, system_prompts: Sequence[str]) -> None:
         """Evaluate each system prompt once (the last one stays in the KV cache), or load its state
-        saved by an earlier start."""
+        saved by an earlier start. With a state cache, each persona's state is pinned in it, so calls of
+        every persona start from their prompt however many turns other calls took since."""
         for prompt in system_prompts:
             messages: list[Message] = [{"role": "system", "content": prompt}, {"role": "user", "content": "Hi"}]
             saved = self._saved_state_path(messages)
@@ -79,17 +83,23 @@ class LlamaCppEngine:
                 continue
             async for _ in self.stream(messages, max_tokens=2, temperature=0.0):
                 pass
-            if saved is not None:
-                await self.worker.run(self._save_state, saved)
+            await self.worker.run(self._keep_state, saved)
+
+    def _keep_state(self, saved: Path | None) -> None:
+        """Pin the warmed prompt's state in the RAM cache and save it for the next start (worker thread)."""
+        if self._states is None and saved is None:
+            return
+        state = self._llm.save_state()
+        if self._states is not None:
+            self._states.pin(state)
+        if saved is not None:
+            prompt_states.save(saved, state)
 
     def _saved_state_path(self, messages: list[Message]) -> Path | None:
         if self._saved_prompts is None:
             return None
         name = prompt_states.state_name(self._model_path, self._llm.n_ctx(), json.dumps(messages))
         return self._saved_prompts / name
-
-    def _save_state(self, path: Path) -> None:
-        prompt_states.save(path, self._llm.save_state())
 
     def _load_state(self, path: Path) -> bool:
         """Load a saved prompt state into the model and the RAM cache (worker thread); False if none."""
@@ -103,8 +113,8 @@ class LlamaCppEngine:
             self._llm.reset()  # type: ignore[no-untyped-call]
             path.unlink(missing_ok=True)
             return False
-        if self._llm.cache is not None:
-            self._llm.cache[state.input_ids[: state.n_tokens].tolist()] = state
+        if self._states is not None:
+            self._states.pin(state)
         return True
 
     async def prefill(self, messages: Sequence[Message]) -> None:
