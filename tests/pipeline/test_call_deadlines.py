@@ -3,6 +3,7 @@ past its budget is reported in ``turn_metrics`` (and the call record)."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from tests.fakes.call import FAST_BUDGETS, PERSONA, running_call
@@ -85,6 +86,30 @@ async def test_no_filler_when_the_answer_is_already_being_synthesised_at_the_dea
         metrics = await call.exchange(1)
         assert call.output.said(turn=1) == ["Sure."]
         assert metrics.filler is False
+
+
+SLOW_CLAUSE = "We open at nine tomorrow morning."  # one clause of six pieces: it is ready at its full stop
+WIDE_BUDGETS = dataclasses.replace(FAST_BUDGETS, turn_ms=300)
+
+
+async def test_no_filler_at_the_deadline_while_the_model_is_writing_the_answer(tmp_path: Path) -> None:
+    """The model began before the deadline; its first clause comes after it. A filler then would hold the
+    answer back by its own length: it waits ``filler_grace_ms`` more, and the answer comes first."""
+    llm = ScriptedLlm([SLOW_CLAUSE], first_token_s=0.05, token_s=0.06)
+    async with running_call(tmp_path, stt=ScriptedStt(["when"]), llm=llm, budgets=WIDE_BUDGETS) as call:
+        metrics = await call.exchange(1)
+        assert metrics.timeline["llm_first_token"] < WIDE_BUDGETS.turn_ms < metrics.timeline["first_clause"]
+        assert metrics.filler is False and call.output.said(turn=1) == [SLOW_CLAUSE]
+
+
+async def test_a_filler_still_plays_when_the_writing_model_takes_longer_than_the_grace(tmp_path: Path) -> None:
+    llm = ScriptedLlm([SLOW_CLAUSE], first_token_s=0.05, token_s=0.1)
+    async with running_call(tmp_path, stt=ScriptedStt(["when"]), llm=llm, budgets=WIDE_BUDGETS,
+                            filler_grace_ms=100) as call:
+        metrics = await call.exchange(1)
+        assert metrics.filler is True and metrics.turn_ms is not None
+        assert metrics.turn_ms >= WIDE_BUDGETS.turn_ms + 100  # at the deadline plus the grace
+        assert call.output.said(turn=1) == [PERSONA.fillers[0], SLOW_CLAUSE]
 
 
 async def test_a_reply_queued_behind_a_filler_is_timed_when_it_is_heard(tmp_path: Path) -> None:
