@@ -122,3 +122,15 @@ def test_a_generic_line_may_be_said_again_but_a_claim_may_not(garage: Business) 
     claim = ReplyCheck(garage, "Do you sell gift cards?", earlier_replies=earlier)
     problem = claim.clause("Yes, we are open Saturday from 8 am.")
     assert problem is not None and problem.kind in ("repeat", "unsupported_yes")
+
+
+@pytest.mark.parametrize("clause", ["60", "60.", "45,"])
+def test_a_number_alone_is_not_an_answer(garage: Business, clause: str) -> None:
+    """A small model copies a number from its facts or its last reply to the next question, whatever it is."""
+    problem = ReplyCheck(garage, "Can I order a large pizza?").clause(clause)
+    assert problem is not None and problem.kind == "bare_number"
+
+
+def test_a_number_with_what_it_is_passes(garage: Business) -> None:
+    said = "How much is an oil change?"
+    assert ReplyCheck(garage, said, facts=relevant_facts(garage, said)).clause("45 dollars.") is None

@@ -12,7 +12,9 @@ the conversation before it goes to speech synthesis:
   question no fact of the persona answers (a small model says yes to whatever it is asked);
 - ``echo``: the first clause repeats the caller's sentence back instead of answering it;
 - ``repeat``: the reply opens with the same words as an earlier reply of this call (or a worked example
-  of the persona), to a different question (a small model copies its own history and its examples).
+  of the persona), to a different question (a small model copies its own history and its examples);
+- ``bare_number``: the reply opens with a number alone ("60"), which a caller cannot place: a small
+  model copies a number from its facts or its last reply to whatever it is asked next.
 
 Pure logic: no engine, no I/O. A failed check makes the reply stop there; the call then says a
 fact-based answer instead (see :func:`fallback_reply`).
@@ -34,9 +36,10 @@ from voiceagent.personas.render import fact_lines
 from voiceagent.personas.words import Heard, tokens
 
 ProblemKind = Literal["call_as_words", "claims_action", "invented_number", "closed_day", "open_day", "wrong_price", "unsupported_yes", "echo",
-                      "repeat"]
+                      "repeat", "bare_number"]
 
 _NUMBER = re.compile(r"\d+")
+_BARE_NUMBER = re.compile(r"\W*\d+(?:[.,]\d+)?\W*")
 _OPEN_WORDS = re.compile(
     r"\b(open|available|come in|come by|drop (it |your \w+ )?(off|in)|see you|book(ed)?|works|fine|free|slot|"
     r"appointment|schedule[d]?)\b")
@@ -94,6 +97,8 @@ class ReplyCheck:
         while its first sentence lasts (the first clause may be a lone "Sure,")."""
         first = self._clauses == 0
         self._clauses += 1
+        if first and _BARE_NUMBER.fullmatch(text):
+            return Problem("bare_number", "a number alone, with nothing to say what it is")
         if not self._opening_done:
             self._opening = f"{self._opening} {text}".strip()
             self._opening_done = bool(re.search(r"[.!?][\"')\]]*$", text))
