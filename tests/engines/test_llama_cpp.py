@@ -192,3 +192,18 @@ def _count_evaluated(engine: LlamaCppEngine) -> list[int]:
 
     engine._llm.eval = counting  # type: ignore[method-assign]
     return evaluated
+
+
+async def test_a_request_with_slow_first_words_is_logged_with_what_its_prompt_cost(
+    engine: LlamaCppEngine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:
+    import voiceagent.engines.llama_cpp as module
+
+    messages: list[Message] = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi there"}]
+    monkeypatch.setattr(module, "SLOW_FIRST_PIECE_S", 0.0)
+    with caplog.at_level("WARNING", logger="voiceagent.engines.llama_cpp"):
+        async for _ in engine.stream(messages, max_tokens=2, temperature=0.0):
+            pass
+    [logged] = [r.getMessage() for r in caplog.records if "first words after" in r.getMessage()]
+    evaluated = int(logged.split(";")[1].split()[0])
+    assert 0 < evaluated <= len(engine._llm.tokenize(b"<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi there<|im_end|>\n<|im_start|>assistant\n")) + 2

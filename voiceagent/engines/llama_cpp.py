@@ -16,6 +16,7 @@ import contextlib
 import json
 import logging
 import threading
+import time
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from voiceagent.engines.tool_grammar import tool_grammar
 from voiceagent.engines.worker import EngineWorker
 
 _DONE = object()
+SLOW_FIRST_PIECE_S = 2.0  # a request whose first words take this long is logged with what its prompt cost
 log = logging.getLogger(__name__)
 
 
@@ -191,6 +193,7 @@ class LlamaCppEngine:
                 put(_DONE)
                 return
             self.last_generated = 0
+            started, evaluated = time.monotonic(), self._llm.evaluated
             try:
                 chunks = self._llm.create_chat_completion(
                     messages=messages,  # type: ignore[arg-type]
@@ -207,6 +210,8 @@ class LlamaCppEngine:
                     delta: Any = chunk["choices"][0]["delta"]  # type: ignore[index]
                     text = delta.get("content")
                     if text:
+                        if not self.last_generated:
+                            self._note_first_piece(time.monotonic() - started, evaluated, grammar is not None)
                         self.last_generated += 1
                         put(text)
                 put(_DONE)
@@ -225,6 +230,13 @@ class LlamaCppEngine:
         finally:
             stop.set()
             self.worker.withdraw(job)  # still queued: it never starts
+
+    def _note_first_piece(self, seconds: float, evaluated_before: int, grammar: bool) -> None:
+        """Log a request whose first words were slow, with what its prompt cost (worker thread)."""
+        if seconds >= SLOW_FIRST_PIECE_S:
+            log.warning("llama.cpp: first words after %.1f s; %d prompt tokens evaluated (cached prefix reused "
+                        "for the rest); grammar %s", seconds, self._llm.evaluated - evaluated_before,
+                        "on" if grammar else "off")
 
     async def close(self) -> None:
         """Stop the worker; the model is freed with the process."""

@@ -12,6 +12,7 @@ token again, which writes the logits it samples from. Here a state keeps one zer
 from __future__ import annotations
 
 import ctypes
+from collections.abc import Sequence
 
 import llama_cpp
 import numpy as np
@@ -20,7 +21,15 @@ from llama_cpp.llama import LlamaState
 
 
 class LeanStateLlama(Llama):
-    """:class:`llama_cpp.Llama` whose saved states leave out the logits buffer."""
+    """:class:`llama_cpp.Llama` whose saved states leave out the logits buffer, and which counts the
+    tokens it evaluates (``evaluated``: what a request's prompt really cost, after any cached prefix)."""
+
+    evaluated = 0
+
+    def eval(self, tokens: Sequence[int]) -> None:
+        """Evaluate ``tokens`` (counted in :attr:`evaluated`)."""
+        self.evaluated += len(tokens)
+        super().eval(tokens)
 
     def save_state(self) -> LlamaState:
         """The llama.cpp state (KV cache and tokens) and the input ids; logits as one zero row."""
