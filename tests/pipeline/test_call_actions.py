@@ -11,13 +11,13 @@ from pathlib import Path
 
 from tests.actions.test_webhook import SECRET, Answer, StartHook
 from tests.fakes.call import FAST_BUDGETS, running_call
-from tests.fakes.engines import ScriptedStt
-from tests.fakes.llm import ScriptedLlm
+from tests.fakes.engines import ScriptedStt, seconds_of
+from tests.fakes.llm import Reply, ScriptedLlm
 from voiceagent.actions.runner import FAILED, ActionRunner
 from voiceagent.actions.store import ActionStore
 from voiceagent.actions.webhook import WebhookClient
 from voiceagent.actions.when import resolve_day
-from voiceagent.events import Transfer
+from voiceagent.events import Transcript, Transfer
 from voiceagent.personas import Persona, load_persona
 
 GARAGE = Path(__file__).resolve().parents[2] / "voiceagent" / "prompts" / "garage.toml"
@@ -281,3 +281,28 @@ async def test_a_call_written_where_words_were_asked_for_is_never_read_out(tmp_p
         await call.exchange(1)
         said = " ".join(call.output.said("reply", turn=1))
     assert "{" not in said and "tow_appointment" not in said and "We do not do towing" in said, said
+
+
+async def test_a_sentence_the_caller_went_on_with_answers_the_waiting_action_whole(tmp_path: Path) -> None:
+    """Asked for name and day, the caller says "Yes." and, after a pause, the rest. The fragment's turn
+    is taken back, so the waiting booking is as it was before it and the whole sentence completes it."""
+    store, options = store_and_runner(tmp_path)
+    fragment, whole = "Yes.", "Yes, John Smith, Tuesday at 10 am."
+    said = iter(["I'd like to book an oil change."])
+
+    def heard(audio: object) -> str:
+        first = next(said, None)
+        return first if first is not None else (fragment if seconds_of(audio) < 0.8 else whole)  # type: ignore[arg-type]
+
+    llm = ScriptedLlm([BOOK, Reply("Not heard.", first_token_s=0.3)])
+    async with running_call(tmp_path, stt=ScriptedStt(heard), llm=llm, persona=garage(), call_options=options) as call:
+        await call.exchange(1)
+        await call.say()
+        await call.output.wait_for(Transcript, lambda t: t.turn == 2)  # the fragment is being answered
+        await call.say()
+        assert (await call.turn_over(2)).outcome == "continued"
+        await call.turn_over(3)
+        await call.output.until_quiet()
+        await call.end()
+    [booked] = store.appointments("garage")
+    assert booked.name == "John Smith"

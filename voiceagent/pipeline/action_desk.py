@@ -82,7 +82,9 @@ Decision = Say | Run | Reconsider
 
 
 @dataclasses.dataclass(slots=True)
-class _Pending:
+class PendingAction:
+    """An action waiting for arguments (or a yes): what is known of it so far."""
+
     spec: ActionSpec
     arguments: dict[str, str]
     confirming: bool = False  # read back; waiting for a yes
@@ -93,7 +95,7 @@ class ActionDesk:
 
     def __init__(self, persona: Persona) -> None:
         self.persona = persona
-        self._pending: _Pending | None = None
+        self._pending: PendingAction | None = None
 
     @property
     def pending(self) -> str | None:
@@ -108,6 +110,16 @@ class ActionDesk:
         """The actions whose arguments the desk reads from the caller's words itself (the built-ins): the
         model need only name them."""
         return frozenset(a.name for a in self.persona.actions if a.builtin)
+
+    def checkpoint(self) -> PendingAction | None:
+        """The desk's state now (a copy), to go back to with :meth:`rewind`."""
+        pending = self._pending
+        return None if pending is None else dataclasses.replace(pending, arguments=dict(pending.arguments))
+
+    def rewind(self, state: PendingAction | None) -> None:
+        """Go back to ``state`` (from :meth:`checkpoint`): the turn that changed the desk since was taken
+        back (the caller was not finished), and its whole sentence is read again in the next turn."""
+        self._pending = None if state is None else dataclasses.replace(state, arguments=dict(state.arguments))
 
     def before_model(self, turn: str, today: datetime.date) -> Decision | None:
         """A caller turn while an action waits: its missing arguments read from ``turn``, or the yes or no
@@ -150,13 +162,13 @@ class ActionDesk:
             return Reconsider(f"the caller's words do not ask for {name}")
         kept = {arg: str(value).strip() for arg, value in arguments.items()
                 if grounded(arg, str(value), turn, self.persona.business, today)}
-        pending = _Pending(spec, kept)
+        pending = PendingAction(spec, kept)
         for arg in self._missing(pending):  # the model may have left out what the caller did say
             if not is_free_text(arg) and (value := value_from_words(arg, self.persona.business, turn, today)):
                 pending.arguments[arg] = value
         return self._next_step(pending, dict(pending.arguments), today)
 
-    def _next_step(self, pending: _Pending, found: dict[str, str], today: datetime.date) -> Decision:
+    def _next_step(self, pending: PendingAction, found: dict[str, str], today: datetime.date) -> Decision:
         """Ask for what is still missing (saying back what was just understood), read back before an
         action that needs a yes, or run it."""
         closed = self._closed_day(pending, today)
@@ -175,7 +187,7 @@ class ActionDesk:
         self._pending = None
         return Run(pending.spec, pending.arguments)
 
-    def _closed_day(self, pending: _Pending, today: datetime.date) -> str:
+    def _closed_day(self, pending: PendingAction, today: datetime.date) -> str:
         """When the day asked for is one the business never opens: why, and the day is asked again."""
         business, day_arg = self.persona.business, next((a for a in pending.spec.argument_names if a in DAY_ARGS), "")
         day = resolve_day(pending.arguments.get(day_arg, ""), today) if day_arg else None
@@ -186,7 +198,7 @@ class ActionDesk:
                 f"Which day would suit you?")
 
     @staticmethod
-    def _missing(pending: _Pending) -> list[str]:
+    def _missing(pending: PendingAction) -> list[str]:
         return [arg for arg in pending.spec.argument_names if not pending.arguments.get(arg)]
 
     def _read(self, arg: str, turn: str, today: datetime.date) -> str:

@@ -41,6 +41,7 @@ class ActionTurn:
         self.turn = turn  # what the caller said this turn
         self.messages = messages
         self._play_filler = play_filler  # plays a filler unless audio of this turn is already out
+        self.ran = False  # an action was started: it happened, whatever becomes of the turn
 
     @property
     def number(self) -> int:
@@ -68,6 +69,7 @@ class ActionTurn:
 
     async def _run(self, decision: Run, now: datetime.datetime) -> str:
         spec, ctx = decision.spec, self.ctx
+        self.ran = True
         if spec.name == "end_call":
             ctx.observer.action(self.number, spec.name, {}, "done", 0.0, {})
             text = await say_text(self.reply_ctx, self.timeline, GOODBYE)

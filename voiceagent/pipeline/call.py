@@ -247,6 +247,8 @@ class Call:
         self._recognizer.carry(reply.audio)
         if reply.user_text:
             self.history.retract_user(reply.user_text)
+        if not reply.acted:  # "Yes." then "Yes, my name is ...": the whole sentence answers the desk
+            self.ctx.desk.rewind(reply.desk_before)
         reply.outcome = "continued"
         await reply.report(interrupted=False)
 

@@ -54,6 +54,8 @@ class ReplyHandle:
         self._audio_out = asyncio.Event()  # the first agent audio of this turn left (reply or filler)
         self._reply_out = asyncio.Event()  # the first audio of the real reply left (after any filler)
         self._task: asyncio.Task[None] | None = None
+        self.desk_before = ctx.desk.checkpoint()  # what the call's actions waited for before this turn
+        self._acting: ActionTurn | None = None
 
     def start(self) -> None:
         """Begin answering (in a task of its own)."""
@@ -63,6 +65,11 @@ class ReplyHandle:
     def running(self) -> bool:
         """True while the answer is being worked out (transcribing, generating or synthesising)."""
         return self._task is not None and not self._task.done()
+
+    @property
+    def acted(self) -> bool:
+        """True once this turn started an action (it happened, even if the turn is taken back)."""
+        return self._acting is not None and self._acting.ran
 
     @property
     def reply_heard(self) -> bool:
@@ -152,7 +159,7 @@ class ReplyHandle:
             check=check, fallback=fallback, tools=tuple(ctx.desk.tools()), named_only=ctx.desk.named_only(),
         )
         messages = ctx.history.messages()
-        acting = ActionTurn(ctx, self.timeline, reply_ctx, turn, messages, self._play_filler)
+        acting = self._acting = ActionTurn(ctx, self.timeline, reply_ctx, turn, messages, self._play_filler)
         now = datetime.datetime.now()
         try:
             decision = ctx.desk.before_model(turn, now.date())
