@@ -101,3 +101,21 @@ def test_a_question_to_the_agent_drops_the_waiting_action(desk: ActionDesk) -> N
     desk.on_call("book_appointment", {}, first, TODAY)
     assert desk.before_model("What time do you open on Saturday?", TODAY) is None  # the model answers it
     assert desk.pending is None
+
+
+def test_a_number_too_short_to_be_one_is_said_back_and_asked_for_once_more(desk: ActionDesk) -> None:
+    desk.on_call("take_message", {"name": "", "phone": "", "text": ""}, "Can I leave a message?", TODAY)
+    assert isinstance(desk.before_model("My name is Raj Patel.", TODAY), Say)
+    again = desk.before_model("0 1 9 9", TODAY)  # the phone line lost the first digits
+    assert isinstance(again, Say) and "0 1 9 9" in again.text and "number again" in again.text
+    assert desk.pending == "take_message"
+    asked = desk.before_model("5 5 5 0 1 9 9", TODAY)
+    assert isinstance(asked, Say) and "your message" in asked.text
+    assert desk.before_model("It's about the noise after the repair.", TODAY) is not None
+
+
+def test_a_short_number_is_asked_for_again_only_once(desk: ActionDesk) -> None:
+    desk.on_call("take_message", {"name": "", "phone": "", "text": ""}, "Can I leave a message?", TODAY)
+    desk.before_model("My name is Raj Patel.", TODAY)
+    assert isinstance(desk.before_model("0 1 9 9", TODAY), Say)
+    assert desk.before_model("1 9 9 5", TODAY) is None and desk.pending is None

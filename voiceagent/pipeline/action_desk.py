@@ -17,7 +17,9 @@ import jsonschema
 from voiceagent.actions.slots import (
     DAY_ARGS,
     NAME_ARGS,
+    PHONE_ARGS,
     TIME_ARGS,
+    digits,
     grounded,
     is_free_text,
     message_text,
@@ -88,6 +90,7 @@ class PendingAction:
     spec: ActionSpec
     arguments: dict[str, str]
     confirming: bool = False  # read back; waiting for a yes
+    asked_again: bool = False  # a number too short to be one was heard, and asked for again
 
 
 class ActionDesk:
@@ -141,8 +144,7 @@ class ActionDesk:
         if found or not _QUESTION.search(turn):  # a question is not a message; it is asked of the agent
             found |= {arg: value for arg in missing if is_free_text(arg) and (value := self._read(arg, turn, today))}
         if not found:
-            self._pending = None
-            return None
+            return self._short_number(pending, missing, turn)
         pending.arguments.update(found)
         return self._next_step(pending, found, today)
 
@@ -196,6 +198,16 @@ class ActionDesk:
         pending.arguments.pop(day_arg)
         return (f"Sorry, we're closed on {WEEKDAYS[day.weekday()].title()}s. {week_sentence(business, closed_days=False)} "
                 f"Which day would suit you?")
+
+    def _short_number(self, pending: PendingAction, missing: list[str], turn: str) -> Decision | None:
+        """Asked for a number, the caller's answer held a few digits but too few for one (the phone line
+        lost some): say what was heard and ask once more. Any other answer drops the action (None)."""
+        heard = digits(turn)
+        if pending.asked_again or not heard or not any(arg in PHONE_ARGS for arg in missing):
+            self._pending = None
+            return None
+        pending.asked_again = True
+        return Say(f"Sorry, I only caught {' '.join(heard)}. Could you say the whole number again?")
 
     @staticmethod
     def _missing(pending: PendingAction) -> list[str]:
