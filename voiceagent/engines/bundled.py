@@ -73,6 +73,17 @@ def silero_vad() -> Path:
     return verified_files("silero_vad_v6")[0]
 
 
+def turn_end_model(name: str) -> Path:
+    """The end-of-turn ONNX model: ``smart-turn-v3.2`` is bundled (the data file of the pipecat-ai package,
+    never imported), anything else is a path to an ONNX file with the same input and output."""
+    if name == "smart-turn-v3.2":
+        return verified_files("smart-turn-v3.2")[0]
+    path = Path(name).expanduser()
+    if not path.is_file():
+        raise ModelNotFound(f"end-of-turn model {name!r}: not bundled and no such file")
+    return path
+
+
 def qwen_gguf() -> Path:
     """Qwen2.5-Coder-0.5B-Instruct Q4_K_M, joined once from its six package parts into the cache."""
     return _joined(weights.model("qwen2.5-0.5b"))
