@@ -73,11 +73,14 @@ def silero_vad() -> Path:
     return verified_files("silero_vad_v6")[0]
 
 
+DEFAULT_TURN_MODEL = "smart-turn-v3.2"
+
+
 def turn_end_model(name: str) -> Path:
     """The end-of-turn ONNX model: ``smart-turn-v3.2`` is bundled (the data file of the pipecat-ai package,
     never imported), anything else is a path to an ONNX file with the same input and output."""
-    if name == "smart-turn-v3.2":
-        return verified_files("smart-turn-v3.2")[0]
+    if name == DEFAULT_TURN_MODEL:
+        return verified_files(DEFAULT_TURN_MODEL)[0]
     path = Path(name).expanduser()
     if not path.is_file():
         raise ModelNotFound(f"end-of-turn model {name!r}: not bundled and no such file")
