@@ -56,3 +56,8 @@ elif [ "${VOICEAGENT_LOCKED:-0}" = 1 ]; then
 else
   .venv/bin/python -m pip install --quiet -e .
 fi
+# The end-of-turn model (Smart Turn v3.2 ONNX) is a data file of the pipecat package: installed without its
+# dependencies and never imported (the locks hold it with its hashes; its file's SHA-256 is in weights.py).
+if [ "${VOICEAGENT_LOCKED:-0}" != 1 ]; then
+  .venv/bin/python -m pip install --quiet --no-deps pipecat-ai==1.14.0
+fi

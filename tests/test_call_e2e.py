@@ -84,6 +84,8 @@ async def test_a_real_caller_is_answered_with_speech_and_metrics(server: Running
     reply = [e for e in caller.received.of_type("agent_text") if e["turn"] == metrics["turn"]]
     assert reply and all(e["text"].strip() for e in reply)
     assert metrics["outcome"] == "answered" and not metrics["interrupted"]
+    # the bundled end-of-turn model is on by default: it was asked, and its answer (or the wait) ended the turn
+    assert metrics["end_of_turn"]["reason"] in ("model", "max_silence") and metrics["end_of_turn"]["turn_prob"] is not None
     assert STAGES <= set(metrics["stages"])
     for stage in ("stt", "llm_first_token", "tts_first_audio"):  # the part spent waiting for the engine
         assert 0.0 <= metrics["stages"][f"{stage}_queue_ms"] <= metrics["stages"][f"{stage}_ms"]

@@ -85,7 +85,12 @@ class Settings:
     # Voice activity and turn taking
     vad_threshold: float = 0.5  # speech probability that counts as speech
     min_speech_ms: int = 96  # speech this long starts a caller turn
-    endpoint_silence_ms: int = 256  # silence this long ends a caller turn
+    endpoint_silence_ms: int = 256  # silence this long ends a caller turn (without an end-of-turn model, or when it fails)
+    turn_model: str = "smart-turn-v3.2"  # end of turn by meaning: "smart-turn-v3.2" (bundled), an ONNX path, "" = off
+    turn_min_silence_ms: int = 128  # silence this long asks the end-of-turn model whether the caller has finished
+    turn_max_silence_ms: int = 800  # judged unfinished (or no answer yet): the turn ends after this much silence anyway
+    turn_complete_threshold: float = 0.5  # the model's probability of "finished" at or above which the turn ends at once
+    turn_threads: int = 1  # CPU threads for the end-of-turn model
     speculate_after_ms: int = 64  # silence this long starts a speculative transcription
     barge_in_ms: int = 192  # caller speech this long while the agent talks interrupts it
     max_utterance_s: float = 20.0  # a caller turn is cut here and answered
@@ -238,6 +243,8 @@ def load_settings(
         raise ConfigError("tls_cert and tls_key go together")
     if result.max_calls < 1:
         raise ConfigError("max_calls must be at least 1")
+    if result.turn_model and not 0 < result.turn_min_silence_ms <= result.turn_max_silence_ms:
+        raise ConfigError("turn_min_silence_ms must be above 0 and at most turn_max_silence_ms")
     if result.retention_days < 0:
         raise ConfigError("retention_days must be 0 (keep everything) or more")
     return result

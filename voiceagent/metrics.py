@@ -52,3 +52,14 @@ ENGINE_BUSY_SECONDS = Histogram(
 ENGINE_JOBS_SKIPPED = Counter(
     "voiceagent_engine_jobs_skipped_total", "Engine jobs cancelled while they waited, so never run", ["engine"],
 )
+TURN_ENDS = Counter(
+    "voiceagent_turn_ends_total", "Caller turns by what ended them: silence (the fixed wait), model (judged finished), "
+    "max_silence (judged unfinished, or no answer, and the longest wait ran out), max_length", ["reason"],
+)
+TURN_END_PROBABILITY = Histogram(
+    "voiceagent_turn_end_probability", "The end-of-turn model's probability that a caller had finished, per question",
+    buckets=(0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95),
+)
+TURN_END_FAILURES = Counter(
+    "voiceagent_turn_end_failures_total", "Questions to the end-of-turn model that failed or timed out (silence decided)",
+)

@@ -1,15 +1,21 @@
 """The engine constants come from the settings: what ``make_llm`` builds carries the configured seed,
-top_k, keep-alive and threads (the defaults are the values that used to be written into the engines)."""
+top_k, keep-alive and threads (the defaults are the values that used to be written into the engines), and
+``make_turn_model`` builds the end-of-turn model the settings name, or none."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from voiceagent.config import Settings
+from voiceagent.config import ConfigError, Settings, load_settings
+from voiceagent.engines import bundled
+from voiceagent.engines.bundled import ModelNotFound
 from voiceagent.engines.llama_cpp import LlamaCppEngine
-from voiceagent.engines.loader import make_llm
+from voiceagent.engines.loader import make_llm, make_turn_model
 from voiceagent.engines.ollama_chat import OllamaEngine
 from voiceagent.engines.openai_chat import OpenAIEngine
+from voiceagent.engines.turn_end import SmartTurnModel
 
 
 async def test_server_backends_get_the_configured_sampling() -> None:
@@ -40,3 +46,26 @@ async def test_the_embedded_model_gets_the_configured_threads_and_sampling() -> 
         assert (params.n_threads, params.n_threads_batch) == (2, 1)
     finally:
         await engine.close()
+
+
+def test_the_end_of_turn_model_follows_its_settings(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    assert make_turn_model(Settings(turn_model="")) is None  # off: silence alone ends a turn
+    model = make_turn_model(Settings(turn_threads=2))
+    try:
+        assert isinstance(model, SmartTurnModel) and model.label == "smart-turn-v3.2"
+        assert model._session.get_session_options().intra_op_num_threads == 2
+    finally:
+        assert model is not None
+        model.close()
+    with pytest.raises(ModelNotFound):  # an operator's own file that is not there is an error
+        make_turn_model(Settings(turn_model="/no/such/turn.onnx"))
+
+    def missing(name: str) -> Path:
+        raise ModelNotFound("smart-turn-v3.2: package pipecat-ai is not installed")
+
+    monkeypatch.setattr(bundled, "turn_end_model", missing)  # an install from before the model was bundled
+    assert make_turn_model(Settings()) is None
+    assert "pip install --no-deps pipecat-ai==1.14.0" in caplog.text
+    with pytest.raises(ConfigError, match="turn_min_silence_ms"):
+        load_settings(env={}, overrides={"turn_min_silence_ms": 900, "turn_max_silence_ms": 800})

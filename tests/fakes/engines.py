@@ -129,6 +129,39 @@ class ScriptedStt:
         self.closed = True
 
 
+class ScriptedTurnModel:
+    """A :class:`~voiceagent.engines.speech.TurnEndModel` answering from a script: each question takes the
+    next entry (a probability, an exception instance or :data:`HANG`; the last entry once it runs out),
+    after ``delay_s``. It records the audio of every question."""
+
+    label = "scripted_turn"
+
+    def __init__(self, script: Sequence[float | Fault] = (0.9,), *, delay_s: float = 0.0) -> None:
+        self._script = list(script)
+        self.delay_s = delay_s
+        self.calls: list[FloatAudio] = []
+        self.cancelled = 0
+        self.closed = False
+
+    async def complete_probability(self, audio: FloatAudio) -> float:
+        """The scripted probability that the turn is finished (or the scripted fault)."""
+        entry = self._script[min(len(self.calls), len(self._script) - 1)]
+        self.calls.append(audio)
+        try:
+            await pause(self.delay_s)
+            if not isinstance(entry, float):
+                await act(entry)
+        except asyncio.CancelledError:
+            self.cancelled += 1
+            raise
+        assert isinstance(entry, float)
+        return entry
+
+    def close(self) -> None:
+        """Mark the engine closed."""
+        self.closed = True
+
+
 class FakeTts:
     """A :class:`~voiceagent.engines.speech.Synthesizer` whose audio is a tone ``seconds_per_char`` long
     per character of text, after ``delay_s``. ``fault`` (raised, or :data:`HANG`) applies to every

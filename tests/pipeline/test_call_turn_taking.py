@@ -1,5 +1,6 @@
 """Turn taking on fake engines: a caller who goes on after a pause continues their turn (one answer to
-all of it), and speculative transcription is reused at the endpoint or dropped when the caller resumes."""
+all of it), speculative transcription is reused at the endpoint or dropped when the caller resumes, and an
+end-of-turn model that calls a turn finished ends it before the silence wait (its evidence in the record)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import asyncio
 from pathlib import Path
 
 from tests.fakes.call import running_call
-from tests.fakes.engines import FakeVad, ScriptedStt, seconds_of
+from tests.fakes.engines import FakeVad, ScriptedStt, ScriptedTurnModel, seconds_of
 from tests.fakes.llm import Reply, ScriptedLlm
 from voiceagent.audio.pcm import FloatAudio
 from voiceagent.events import Clear, Transcript
@@ -68,3 +69,19 @@ async def test_quiet_noise_is_not_speech(tmp_path: Path) -> None:
         await call.say()
         await call.output.until_quiet()
         assert call.output.types() == ["agent_text"] and call.fakes.stt.calls == []
+
+
+async def test_a_turn_the_end_of_turn_model_calls_finished_is_answered_before_the_silence_wait(tmp_path: Path) -> None:
+    turn = ScriptedTurnModel([0.9])
+    async with running_call(tmp_path, turn=turn, stt=ScriptedStt(["Book me in."]), llm=ScriptedLlm(["Sure."]),
+                            endpoint_silence_ms=2000, turn_min_silence_ms=64, turn_max_silence_ms=3000) as call:
+        await call.say(silence=0.5)  # far short of the 2 s silence wait (and of the 3 s longest one)
+        metrics = await call.turn_over(1)
+        await call.output.until_quiet()
+        record = await call.end()
+    assert metrics.end_of_turn["reason"] == "model" and metrics.end_of_turn["turn_prob"] == 0.9
+    assert metrics.end_of_turn["silence_ms"] < 500 and len(turn.calls) == 1
+    assert call.output.said(turn=1) == ["Sure."]
+    [logged] = [e for e in record if e["kind"] == "turn_metrics"]
+    assert logged["end_of_turn"] == metrics.end_of_turn
+    assert call.call.ctx.engines.models()["turn"] == "scripted_turn"

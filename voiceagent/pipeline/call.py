@@ -78,7 +78,7 @@ class Call:
         self._inlet = AudioInlet(sample_rate, max_frames=settings.inbound_queue_frames,
                                  burst_s=settings.input_burst_s, abuse_s=settings.input_abuse_s)
         self._recognizer = Recognizer(sample_rate=sample_rate, vad=engines.vad, stt=engines.stt, settings=settings,
-                                      agent_busy=self._agent_busy)
+                                      agent_busy=self._agent_busy, turn=engines.turn)
         self._keypad = Keypad(settings.dtmf_gap_ms, self._on_keyed_turn)
         self._reply: ReplyHandle | None = None
         self._carried: ReplyHandle | None = None  # a turn the caller went on with before any reply was heard
@@ -194,6 +194,7 @@ class Call:
             await self._cancel_reply()
             audio, heard = self._recognizer.take_turn(event)
             timeline = self._new_timeline(event.speech_end, now)
+            timeline.ended(event.reason, event.silence_ms, event.turn_prob)
             self.observer.budget_missed(timeline.stage("endpoint", now - event.speech_end))
             revises = self._carried.number if self._carried is not None else None
             self._carried = None

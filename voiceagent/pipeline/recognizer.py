@@ -4,24 +4,42 @@ Resamples to 16 kHz, runs voice activity detection and the endpointer, keeps a l
 before speech starts (so first syllables are not clipped), transcribes speculatively as soon as silence
 begins (inside the endpointing wait) and notices when the caller talks over the agent (barge-in).
 An unanswered turn the caller went on with is *carried*: its audio is put in front of the next turn's.
+
+With an end-of-turn model, a short pause asks it (off the event loop) whether the turn so far, carried
+fragment included, sounds finished; the answer is handed to the endpointer as the next caller audio comes
+in (phone transports send a piece every 20 ms). A model that fails or hangs never holds a turn open: the
+endpointer falls back to silence (see :mod:`voiceagent.stages.endpointing`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import time
 from collections.abc import Callable, Iterator
 
 import numpy as np
 
+from voiceagent import metrics
 from voiceagent.audio.pcm import FloatAudio, pcm16_to_float
 from voiceagent.audio.resample import StreamResampler
 from voiceagent.config import Settings
-from voiceagent.engines.speech import VAD_RATE, Transcriber, VadModel
+from voiceagent.engines.speech import VAD_RATE, Transcriber, TurnEndModel, VadModel
 from voiceagent.engines.worker import collect_waits
 from voiceagent.pipeline.tasks import TaskSet
-from voiceagent.stages.endpointing import Endpoint, Endpointer, SilenceStart, SpeechResume, SpeechStart
+from voiceagent.stages.endpointing import (
+    Endpoint,
+    Endpointer,
+    EndpointEvent,
+    EndReason,
+    SilenceStart,
+    SpeechResume,
+    SpeechStart,
+    TurnCheck,
+)
+
+log = logging.getLogger(__name__)
 
 PREROLL_FRAMES = 10  # 320 ms of audio kept before speech starts, so first syllables are not clipped
 
@@ -44,6 +62,9 @@ class CallerDone:
 
     speech_end: float  # arrival time of its last voiced frame (monotonic seconds)
     frames: int
+    reason: EndReason = "silence"  # what ended it (see :class:`~voiceagent.stages.endpointing.Endpoint`)
+    silence_ms: float = 0.0  # the silence after its last voiced frame when it ended
+    turn_prob: float | None = None  # the end-of-turn model's probability that it was finished
 
 
 RecognizerEvent = CallerSpeaking | CallerTalkingOver | CallerDone
@@ -64,10 +85,13 @@ class Recognizer:
 
     def __init__(
         self, *, sample_rate: int, vad: VadModel, stt: Transcriber, settings: Settings,
-        agent_busy: Callable[[], bool],
+        agent_busy: Callable[[], bool], turn: TurnEndModel | None = None,
     ) -> None:
+        """``turn``: the end-of-turn model (None: silence alone ends a turn)."""
         self._stt = stt
+        self._turn = turn
         self._timeout_s = settings.engine_timeout_s
+        self._turn_timeout_s = settings.turn_max_silence_ms / 1000  # past it the answer is of no use
         self._barge_in_ms = settings.barge_in_ms
         self._agent_busy = agent_busy
         self._resampler = StreamResampler(sample_rate, VAD_RATE)
@@ -78,17 +102,23 @@ class Recognizer:
             speculate_after_ms=settings.speculate_after_ms if settings.overlap else None,
             endpoint_silence_ms=settings.endpoint_silence_ms,
             max_utterance_s=settings.max_utterance_s,
+            turn_min_silence_ms=settings.turn_min_silence_ms if turn is not None else None,
+            turn_max_silence_ms=settings.turn_max_silence_ms,
+            turn_complete_threshold=settings.turn_complete_threshold,
         )
         self._preroll: list[FloatAudio] = []
         self._utterance: list[FloatAudio] = []
         self._carried: FloatAudio | None = None
         self._speculation: tuple[int, Transcription] | None = None
+        self._question: tuple[int, asyncio.Task[float | None]] | None = None  # to the end-of-turn model
+        self._turn_failed = False  # logged once per call
         self._talked_over = False
         self._tasks = TaskSet()
 
     def feed(self, pcm: bytes, arrived: float) -> Iterator[RecognizerEvent]:
         """Process caller audio that arrived at ``arrived``; yields events frame by frame (handle each
         before asking for the next: what the caller does next depends on it)."""
+        yield from self._answered()
         audio = self._resampler.process(pcm16_to_float(pcm))
         for frame, prob in self._vad.feed(audio):
             if self._endpointer.in_turn:
@@ -97,17 +127,7 @@ class Recognizer:
                 self._preroll.append(frame)
                 del self._preroll[:-PREROLL_FRAMES]
             for event in self._endpointer.feed(prob, arrived):
-                if isinstance(event, SpeechStart):
-                    self._utterance = [*self._preroll, *self._utterance]
-                    self._preroll = []
-                    self._talked_over = False
-                    yield CallerSpeaking()
-                elif isinstance(event, SilenceStart):
-                    self._speculate(event.frames)
-                elif isinstance(event, SpeechResume):
-                    self.drop_speculation()
-                elif isinstance(event, Endpoint):
-                    yield CallerDone(event.speech_end, event.frames)
+                yield from self._on_endpointer(event)
             if (
                 self._endpointer.in_turn
                 and not self._talked_over
@@ -116,6 +136,58 @@ class Recognizer:
             ):
                 self._talked_over = True
                 yield CallerTalkingOver()
+
+    def _on_endpointer(self, event: EndpointEvent) -> Iterator[RecognizerEvent]:
+        if isinstance(event, SpeechStart):
+            self._utterance = [*self._preroll, *self._utterance]
+            self._preroll = []
+            self._talked_over = False
+            yield CallerSpeaking()
+        elif isinstance(event, SilenceStart):
+            self._speculate(event.frames)
+        elif isinstance(event, TurnCheck):
+            self._ask(event.check)
+        elif isinstance(event, SpeechResume):
+            self.drop_speculation()
+            self._drop_question()
+        elif isinstance(event, Endpoint):
+            self._drop_question()
+            metrics.TURN_ENDS.labels(event.reason).inc()
+            yield CallerDone(event.speech_end, event.frames, event.reason, event.silence_ms, event.turn_prob)
+
+    def _answered(self) -> Iterator[RecognizerEvent]:
+        """Hand the end-of-turn model's answer, once it has come, to the endpointer."""
+        if self._question is None or not self._question[1].done():
+            return
+        check, task = self._question
+        self._question = None
+        if task.cancelled():
+            return
+        for event in self._endpointer.judge(check, task.result()):
+            yield from self._on_endpointer(event)
+
+    def _ask(self, check: int) -> None:
+        self._drop_question()
+        if self._turn is not None:
+            self._question = (check, self._tasks.start(self._judge(self._turn, self._turn_audio())))
+
+    async def _judge(self, turn: TurnEndModel, audio: FloatAudio) -> float | None:
+        """The model's probability that the turn is finished; None when it failed or took too long."""
+        try:
+            prob = await asyncio.wait_for(turn.complete_probability(audio), self._turn_timeout_s)
+        except Exception as exc:  # noqa: BLE001 - any failure: the silence wait decides instead
+            metrics.TURN_END_FAILURES.inc()
+            if not self._turn_failed:
+                self._turn_failed = True
+                log.warning("end-of-turn model %s failed (%r): this turn ends by silence", turn.label, exc)
+            return None
+        metrics.TURN_END_PROBABILITY.observe(prob)
+        return prob
+
+    def _drop_question(self) -> None:
+        if self._question is not None:
+            self._question[1].cancel()
+            self._question = None
 
     def carry(self, audio: FloatAudio | None) -> None:
         """The caller went on before hearing any reply to ``audio``: it opens the next turn (a
@@ -147,8 +219,9 @@ class Recognizer:
             self._speculation = None
 
     def close(self) -> None:
-        """Stop any transcription this listener started."""
+        """Stop any transcription (and question to the end-of-turn model) this listener started."""
         self.drop_speculation()
+        self._drop_question()
         self._tasks.cancel_all()
 
     def _speculate(self, frames: int) -> None:

@@ -9,6 +9,8 @@ budget happens once; a miss becomes a BudgetEvent.
 
 from __future__ import annotations
 
+from typing import Any
+
 from voiceagent.config import Budgets
 from voiceagent.events import BudgetEvent, TurnMetrics
 
@@ -33,6 +35,13 @@ class TurnTimeline:
         self.budget_events: list[BudgetEvent] = []
         self.reply_out: float | None = None  # first audio of the real reply (not a filler)
         self.engine_waits: dict[str, float] = {}  # seconds this turn's engine jobs waited in queue, by engine
+        self.end_of_turn: dict[str, Any] = {}  # what ended the caller's turn (see TurnMetrics.end_of_turn)
+
+    def ended(self, reason: str, silence_ms: float, turn_prob: float | None) -> None:
+        """Record what ended the caller's turn: the endpointer's ``reason``, the silence then, and the
+        end-of-turn model's probability (None when it was not asked or failed)."""
+        self.end_of_turn = {"reason": reason, "silence_ms": round(silence_ms, 1),
+                            "turn_prob": None if turn_prob is None else round(turn_prob, 3)}
 
     def mark(self, name: str, at: float) -> bool:
         """Set a mark once; returns False if it was already set."""
@@ -76,4 +85,5 @@ class TurnTimeline:
             filler=filler,
             interrupted=interrupted,
             outcome=outcome,
+            end_of_turn=dict(self.end_of_turn),
         )

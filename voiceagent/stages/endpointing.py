@@ -4,6 +4,13 @@ Events, in order, for one caller turn: ``SpeechStart``; then, once silence has l
 ``speculate_after_ms``, ``SilenceStart`` (a good moment to start transcribing speculatively);
 ``SpeechResume`` if the caller goes on (the speculation is void); finally ``Endpoint`` once silence
 has lasted ``endpoint_silence_ms`` (or the turn hit its maximum length).
+
+End of turn by meaning (``turn_min_silence_ms`` set): once silence has lasted that long the endpointer
+emits ``TurnCheck``; whoever drives it asks an end-of-turn model whether the turn sounds finished and
+hands the answer back with :meth:`Endpointer.judge`. Finished (probability at or above
+``turn_complete_threshold``) ends the turn at once; unfinished (or no answer yet) waits on, up to
+``turn_max_silence_ms`` of silence; a failed model (``judge(check, None)``) falls back to
+``endpoint_silence_ms``. An answer to a pause the caller has since spoken after is ignored.
 Times are the wall-clock arrival times of frames, injected by the caller of :meth:`Endpointer.feed`.
 """
 
@@ -11,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+from typing import Literal
 
 from voiceagent.engines.speech import VAD_FRAME_MS as FRAME_MS
 
@@ -32,19 +40,39 @@ class SilenceStart:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class SpeechResume:
-    """The caller went on after a pause: any speculation is void."""
+    """The caller went on after a pause: any speculation, and any question to the end-of-turn model, is void."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TurnCheck:
+    """Silence after speech reached ``turn_min_silence_ms``: ask whether the turn is finished and hand the
+    answer to :meth:`Endpointer.judge` with this ``check``."""
+
+    speech_end: float
+    frames: int
+    check: int  # identifies the question: an answer to any other is ignored
+
+
+EndReason = Literal["silence", "model", "max_silence", "max_length"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Endpoint:
-    """The caller's turn is over; ``speech_end`` is the arrival time of its last voiced frame."""
+    """The caller's turn is over; ``speech_end`` is the arrival time of its last voiced frame.
+
+    ``reason``: ``silence`` (the fixed silence wait: no end-of-turn model, or it failed), ``model`` (the
+    model judged the turn finished), ``max_silence`` (judged unfinished, or not answered in time, and the
+    longest wait ran out) or ``max_length`` (cut at the maximum turn length)."""
 
     speech_end: float
     frames: int
     forced: bool = False  # cut at the maximum turn length
+    reason: EndReason = "silence"
+    silence_ms: float = 0.0  # silence after the last voiced frame when the turn ended
+    turn_prob: float | None = None  # the end-of-turn model's probability that the turn was finished
 
 
-EndpointEvent = SpeechStart | SilenceStart | SpeechResume | Endpoint
+EndpointEvent = SpeechStart | SilenceStart | SpeechResume | TurnCheck | Endpoint
 
 
 class _State(enum.Enum):
@@ -53,7 +81,7 @@ class _State(enum.Enum):
 
 
 class Endpointer:
-    """Hysteresis on speech probability plus silence timers."""
+    """Hysteresis on speech probability plus silence timers (and, optionally, an end-of-turn model's answers)."""
 
     def __init__(
         self,
@@ -63,16 +91,26 @@ class Endpointer:
         speculate_after_ms: float | None = 64,
         endpoint_silence_ms: float = 256,
         max_utterance_s: float = 20.0,
+        turn_min_silence_ms: float | None = None,
+        turn_max_silence_ms: float = 800,
+        turn_complete_threshold: float = 0.5,
     ) -> None:
+        """``turn_min_silence_ms`` None: no end-of-turn model, silence alone ends a turn."""
         self.threshold = threshold
         self.neg_threshold = max(threshold - 0.15, 0.01)
+        self.turn_complete_threshold = turn_complete_threshold
         self._min_speech = max(1, round(min_speech_ms / FRAME_MS))
         self._endpoint = max(1, round(endpoint_silence_ms / FRAME_MS))
+        self._turn_min = max(1, round(turn_min_silence_ms / FRAME_MS)) if turn_min_silence_ms is not None else None
+        self._turn_max = max(1, round(turn_max_silence_ms / FRAME_MS))
+        # the silence that ends a turn before any answer: the fixed wait, or with a model the longest one
+        self._wait = self._endpoint if self._turn_min is None else max(self._turn_max, self._turn_min)
         # no speculation when switched off (None) or when it could not start before the endpoint
         self._speculate = (
-            max(1, round(speculate_after_ms / FRAME_MS)) if speculate_after_ms is not None else self._endpoint + 1
+            max(1, round(speculate_after_ms / FRAME_MS)) if speculate_after_ms is not None else self._wait + 1
         )
         self._max_frames = int(max_utterance_s * 1000 / FRAME_MS)
+        self._check = 0  # questions asked so far (never reset: a late answer cannot match a new question)
         self.reset()
 
     def reset(self) -> None:
@@ -80,10 +118,18 @@ class Endpointer:
         self._state = _State.IDLE
         self._voiced_run = 0
         self._first_voiced_at = 0.0
-        self._silence_run = 0
         self._frames = 0  # frames since the turn started
         self._speech_end = 0.0
         self._speech_frames = 0  # frames up to the last voiced one
+        self._new_pause()
+
+    def _new_pause(self) -> None:
+        self._silence_run = 0
+        self._limit = self._wait  # silence frames that end the turn
+        self._reason: EndReason = "silence" if self._turn_min is None else "max_silence"
+        self._announced = False  # SilenceStart or TurnCheck went out in this pause
+        self._pending = False  # a TurnCheck of this pause awaits its answer
+        self._prob: float | None = None
 
     @property
     def in_turn(self) -> bool:
@@ -97,39 +143,65 @@ class Endpointer:
 
     def feed(self, prob: float, now: float) -> list[EndpointEvent]:
         """Advance by one 32 ms frame with speech probability ``prob`` that arrived at ``now``."""
-        events: list[EndpointEvent] = []
         if self._state is _State.IDLE:
-            if prob >= self.threshold:
-                if self._voiced_run == 0:
-                    self._first_voiced_at = now
-                self._voiced_run += 1
-                if self._voiced_run >= self._min_speech:
-                    self._state = _State.SPEAKING
-                    self._frames = self._voiced_run
-                    self._speech_frames = self._frames
-                    self._speech_end = now
-                    self._silence_run = 0
-                    events.append(SpeechStart(at=self._first_voiced_at))
-            elif prob < self.neg_threshold:
-                self._voiced_run = 0
-            return events
-
+            return self._feed_idle(prob, now)
+        events: list[EndpointEvent] = []
         self._frames += 1
         if prob >= self.threshold or (prob >= self.neg_threshold and self._silence_run == 0):
-            if self._speculate <= self._silence_run < self._endpoint:
+            if self._announced:
                 events.append(SpeechResume())
-            self._silence_run = 0
+            self._new_pause()
             self._speech_end = now
             self._speech_frames = self._frames
         else:
             self._silence_run += 1
-            if self._silence_run == self._speculate and self._speculate < self._endpoint:
+            if self._silence_run == self._speculate and self._speculate < self._limit:
+                self._announced = True
                 events.append(SilenceStart(speech_end=self._speech_end, frames=self._speech_frames))
-            if self._silence_run >= self._endpoint:
-                events.append(Endpoint(speech_end=self._speech_end, frames=self._speech_frames))
-                self.reset()
+            if self._silence_run == self._turn_min:
+                self._check += 1
+                self._announced = self._pending = True
+                events.append(TurnCheck(speech_end=self._speech_end, frames=self._speech_frames, check=self._check))
+            if self._silence_run >= self._limit:
+                events.append(self._end(self._reason))
                 return events
         if self._frames >= self._max_frames:
-            events.append(Endpoint(speech_end=self._speech_end, frames=self._speech_frames, forced=True))
-            self.reset()
+            events.append(self._end("max_length"))
         return events
+
+    def judge(self, check: int, prob: float | None) -> list[EndpointEvent]:
+        """The end-of-turn model's answer to :class:`TurnCheck` ``check``: the probability that the turn is
+        finished, or None when the model failed (the fixed silence wait decides instead). Returns the
+        ``Endpoint`` when it ends the turn now; nothing when the question is stale (the caller went on)."""
+        if self._state is not _State.SPEAKING or not self._pending or check != self._check:
+            return []
+        self._pending = False
+        if prob is None:
+            self._limit, self._reason = self._endpoint, "silence"
+        else:
+            self._prob = prob
+            if prob >= self.turn_complete_threshold:
+                self._limit, self._reason = self._silence_run, "model"
+        return [self._end(self._reason)] if self._silence_run >= self._limit else []
+
+    def _feed_idle(self, prob: float, now: float) -> list[EndpointEvent]:
+        if prob >= self.threshold:
+            if self._voiced_run == 0:
+                self._first_voiced_at = now
+            self._voiced_run += 1
+            if self._voiced_run >= self._min_speech:
+                self._state = _State.SPEAKING
+                self._frames = self._voiced_run
+                self._speech_frames = self._frames
+                self._speech_end = now
+                self._new_pause()
+                return [SpeechStart(at=self._first_voiced_at)]
+        elif prob < self.neg_threshold:
+            self._voiced_run = 0
+        return []
+
+    def _end(self, reason: EndReason) -> Endpoint:
+        end = Endpoint(speech_end=self._speech_end, frames=self._speech_frames, forced=reason == "max_length",
+                       reason=reason, silence_ms=self._silence_run * FRAME_MS, turn_prob=self._prob)
+        self.reset()
+        return end
