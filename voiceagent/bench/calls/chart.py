@@ -37,7 +37,7 @@ def write_chart(report: dict[str, Any], path: Path) -> None:
     cuts.axhline(0.02, color="grey", linestyle="--", linewidth=1, label="goal 2%")
     cuts.set_ylim(0, max(0.1, *(1.2 * (g.get("cut_in_rate") or 0.0) for g in groups)))
     cuts.set_ylabel("share of paused turns")
-    cuts.set_title("Agent audio while the caller was mid-sentence")
+    cuts.set_title("False cut-ins on paused turns")
     for axis in (left, right, cuts):
         axis.set_xticks(list(xs))
         axis.set_xticklabels(names, rotation=30, ha="right", fontsize=8)
