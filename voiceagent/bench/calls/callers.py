@@ -18,11 +18,12 @@ from voiceagent.bench.calls.events import (
     Timed,
     TurnHeard,
     find_record,
-    finished_turns,
+    last_turn_finished,
     record_events,
     turn_heard,
 )
 from voiceagent.bench.calls.line import line_noise, phone_speech, set_level
+from voiceagent.bench.calls.pauses import Sentence, cut_in, pause_window
 from voiceagent.client import Caller
 from voiceagent.twilio_client import TwilioCaller
 
@@ -71,6 +72,7 @@ class SpokenTurn:
 
     heard: TurnHeard
     first_audio_ms: float | None  # end of the caller's speech -> first agent audio received
+    cut_in: bool | None = None  # a paused turn: agent audio arrived while the caller was mid-sentence
 
 
 class CallSession:
@@ -89,24 +91,26 @@ class CallSession:
             self._record = find_record(self.records, self.caller.call_sid)
         return [] if self._record is None else record_events(self._record)
 
-    async def turn(self, audio: FloatAudio) -> SpokenTurn:
-        """Speak ``audio``, wait until the server has finished the turn and the agent is quiet."""
+    async def turn(self, sentence: Sentence) -> SpokenTurn:
+        """Speak ``sentence``, wait until the server has finished the turn and the agent is quiet."""
         start = time.monotonic()
-        spoke_end, first = await self.caller.say(audio, answer_timeout=ANSWER_TIMEOUT_S)
+        spoke_end, first = await self.caller.say(sentence.audio, answer_timeout=ANSWER_TIMEOUT_S)
         deadline = time.monotonic() + TURN_TIMEOUT_S
         while time.monotonic() < deadline and not self.caller.closed.is_set():
             with contextlib.suppress(TimeoutError):
                 await self.caller.wait_until_agent_quiet(timeout=max(1.0, deadline - time.monotonic()))
-            if first is None or finished_turns(self.events(), start) > 0:
+            if first is None or last_turn_finished(self.events(), start):
                 break
         with contextlib.suppress(TimeoutError):
             await self.caller.wait_until_agent_quiet(timeout=max(1.0, deadline - time.monotonic()))
         heard = turn_heard(self.events(), start, time.monotonic())
         first_ms = None if first is None else round((first - spoke_end) * 1000, 1)
-        return SpokenTurn(heard, first_ms)
+        window = pause_window(sentence, spoke_end)
+        cut = None if window is None else cut_in((at for at, _ in self.caller.received.audio), window)
+        return SpokenTurn(heard, first_ms, cut)
 
 
-async def run_call(caller: Caller, persona: str, records: Path, sentences: list[FloatAudio],
+async def run_call(caller: Caller, persona: str, records: Path, sentences: list[Sentence],
                    on_turn: Callable[[int, SpokenTurn], None]) -> None:
     """Call, hear the greeting out, speak every sentence in order, hang up."""
     async with caller:
@@ -114,10 +118,10 @@ async def run_call(caller: Caller, persona: str, records: Path, sentences: list[
         with contextlib.suppress(TimeoutError):
             await caller.wait_until_agent_quiet(timeout=30)
         session = CallSession(caller, records)
-        for index, audio in enumerate(sentences):
+        for index, sentence in enumerate(sentences):
             if caller.closed.is_set():
                 raise ConnectionError("the server closed the call")
-            on_turn(index, await session.turn(audio))
+            on_turn(index, await session.turn(sentence))
         if isinstance(caller, TwilioCaller):
             await caller.stop()
         else:

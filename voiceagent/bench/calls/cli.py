@@ -30,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help="the server's language model (passed to voiceagent serve --model)")
     parser.add_argument("--voices", type=_names,
                         help="comma list of caller voices or kinds (neural, formant); default: all usable")
-    parser.add_argument("--seed", type=int, default=7, help="seed of the background noise")
+    parser.add_argument("--seed", type=int, default=7, help="seed of the background noise and of the pause lengths")
     parser.add_argument("--log-level", default="WARNING")
 
 
@@ -40,13 +40,15 @@ def _progress(result: dict[str, Any], where: str) -> None:
         return
     latency = "   - ms" if result["real_reply_ms"] is None else f"{result['real_reply_ms']:5.0f} ms"
     mark = "ok  " if result["ok"] else "FAIL"
-    print(f"  {result['persona']:12s} {result['path']:11s} {where:40s} {mark} {latency}{' F' if result['filler'] else '  '} "
+    cut = {None: "   ", False: " P ", True: " CI"}[result.get("cut_in")]  # paused turn; the agent cut in
+    print(f"  {result['persona']:12s} {result['path']:11s} {where:40s} {mark} {latency}{' F' if result['filler'] else '  '}{cut} "
           f"{result['voice']:18s} heard {result['transcript'][:40]!r} -> {result['heard'][:70]!r}", flush=True)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the benchmark; returns a process exit code."""
     from voiceagent.bench.calls.chart import write_chart
+    from voiceagent.bench.calls.pauses import PAUSE_RANGE_MS
     from voiceagent.bench.calls.report import build_report, format_table
     from voiceagent.bench.calls.runner import Plan, run_plan
     from voiceagent.bench.calls.server import serving
@@ -82,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     meta = {"machine": found, "models": server["health"].get("models"), "version": server["health"].get("version"),
             "personas": [s.persona for s in plan.scripts], "skipped_personas": missing, "paths": paths,
             "quick": args.quick, "max_turns": args.max_turns, "voices": [v.name for v in voices],
-            "real_voices": [v.name for v in real], "seed": args.seed,
+            "real_voices": [v.name for v in real], "seed": args.seed, "pause_range_ms": list(PAUSE_RANGE_MS),
             "started": round(started), "duration_s": round(time.time() - started, 1)}
     report = build_report(rows, meta)
     (out / "report.json").write_text(json.dumps(report, indent=2), encoding="utf-8")

@@ -26,6 +26,12 @@ class TurnHeard:
     turn_ms: float | None  # server: end of speech -> first agent audio (a filler counts)
     reply_ms: float | None  # server: end of speech -> first audio of the real reply
     outcome: str | None
+    pieces: int = 0  # server turns the sentence was cut into (more than 1: it ended a turn mid-sentence)
+
+    @property
+    def split(self) -> bool:
+        """True when the server cut the sentence into more than one turn (continued or answered apart)."""
+        return self.pieces > 1
 
 
 def find_record(folder: Path, call_sid: str) -> Path | None:
@@ -60,18 +66,25 @@ def record_events(path: Path) -> list[Timed]:
     return events
 
 
-def finished_turns(events: list[Timed], since: float) -> int:
-    """Turns the server finished (metrics with a final outcome) after ``since``."""
-    return sum(1 for at, e in events if at >= since and e.get("type") == "turn_metrics"
-               and e.get("outcome") in FINAL_OUTCOMES)
+def last_turn_finished(events: list[Timed], since: float) -> bool:
+    """True when the server's latest turn since ``since`` (the last piece of a sentence it may have cut
+    in two) has metrics with a final outcome: a finished first piece alone does not end the wait."""
+    window = [e for at, e in events if at >= since and e.get("type") in ("transcript", "turn_metrics")]
+    if not window:
+        return False
+    latest = max(int(e.get("turn", -1)) for e in window)
+    return any(e.get("type") == "turn_metrics" and e.get("outcome") in FINAL_OUTCOMES
+               and int(e.get("turn", -1)) == latest for e in window)
 
 
 def turn_heard(events: list[Timed], start: float, end: float) -> TurnHeard:
     """Everything of one caller turn: events in [start, end)."""
     window = [e for at, e in events if start <= at < end]
     final: dict[int, str] = {}
+    pieces: set[int] = set()
     for e in window:
         if e.get("type") == "transcript":
+            pieces.add(int(e["turn"]))
             if e.get("revises") is not None:
                 final.pop(int(e["revises"]), None)
             final[int(e["turn"])] = str(e["text"])
@@ -83,7 +96,7 @@ def turn_heard(events: list[Timed], start: float, end: float) -> TurnHeard:
         transcript=" ".join(final[k] for k in sorted(final)),
         heard=" ".join(r.strip() for r in replies if r.strip()),
         filler=any(bool(m.get("filler")) for m in metrics),
-        turn_ms=last.get("turn_ms"), reply_ms=last.get("reply_ms"), outcome=last.get("outcome"),
+        turn_ms=last.get("turn_ms"), reply_ms=last.get("reply_ms"), outcome=last.get("outcome"), pieces=len(pieces),
     )
 
 

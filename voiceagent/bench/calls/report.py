@@ -1,6 +1,6 @@
 """Figures from the judged turns: per path and persona, recognition errors (WER, key-word error rate),
-relevance (overall, by category, by position in the call, by kind of voice), real-reply latency and
-filler rate; the JSON report and the terminal table."""
+relevance (overall, by category, by position in the call, by kind of voice), real-reply latency,
+filler rate and false cut-ins on paused turns; the JSON report and the terminal table."""
 
 from __future__ import annotations
 
@@ -44,6 +44,7 @@ def summarize(rows: Sequence[Row]) -> dict[str, Any]:
         "filler_rate": _share(rows, lambda r: bool(r["filler"])),
         "repeat_rate": _share(rows, lambda r: bool(r["repeats_earlier"])),
         "unanswered": sum(1 for r in rows if r["real_reply_ms"] is None),
+        **cut_ins(rows),
     }
     summary["by_voice_kind"] = {
         kind: {"turns": len(sub), "relevance": _share(sub, lambda r: bool(r["ok"])),
@@ -53,6 +54,15 @@ def summarize(rows: Sequence[Row]) -> dict[str, Any]:
         for kind in VOICE_KINDS if (sub := [r for r in rows if r["voice_kind"] == kind])
     }
     return summary
+
+
+def cut_ins(rows: Sequence[Row]) -> dict[str, Any]:
+    """False cut-ins: over the paused turns that were played (a failed call measured none), how many
+    there were, the share where agent audio reached the caller mid-sentence, and the share the server
+    cut into more than one turn."""
+    paused = [r for r in rows if r.get("cut_in") is not None]
+    return {"paused_turns": len(paused), "cut_in_rate": _share(paused, lambda r: bool(r["cut_in"])),
+            "paused_split_rate": _share(paused, lambda r: bool(r.get("split")))}
 
 
 def mark_repeats(rows: Sequence[Row]) -> None:
@@ -86,7 +96,8 @@ def _fmt(value: Any, pct: bool = False) -> str:
 
 
 HEADER = (f"{'persona/path':28s}{'turns':>6s}{'WER':>6s}{'KER':>6s}{'relev':>7s}{'fact':>6s}{'oos':>6s}"
-          f"{'unk':>6s}{'dlg':>6s}{'1-5':>6s}{'6+':>6s}{'p50':>7s}{'p95':>7s}{'filler':>7s}{'repeat':>7s}")
+          f"{'unk':>6s}{'dlg':>6s}{'1-5':>6s}{'6+':>6s}{'p50':>7s}{'p95':>7s}{'filler':>7s}{'repeat':>7s}"
+          f"{'paused':>7s}{'cut-in':>7s}")
 
 
 def table_line(name: str, s: dict[str, Any]) -> str:
@@ -97,7 +108,7 @@ def table_line(name: str, s: dict[str, Any]) -> str:
             f"{_fmt(cat['unknown_fact'], True):>6s}{_fmt(cat['dialogue'], True):>6s}"
             f"{_fmt(s['relevance_first_5'], True):>6s}{_fmt(s['relevance_later'], True):>6s}"
             f"{_fmt(s['real_reply_p50_ms']):>7s}{_fmt(s['real_reply_p95_ms']):>7s}{_fmt(s['filler_rate'], True):>7s}"
-            f"{_fmt(s['repeat_rate'], True):>7s}")
+            f"{_fmt(s['repeat_rate'], True):>7s}{s['paused_turns']:>7d}{_fmt(s['cut_in_rate'], True):>7s}")
 
 
 def format_table(report: dict[str, Any]) -> str:
@@ -114,5 +125,6 @@ def format_table(report: dict[str, Any]) -> str:
     lines.append("WER, KER: speech recognition; relev: share of turns passing every rule (fact, oos = out of scope, "
                  "unk = unknown fact, dlg = dialogue step; 1-5 / 6+: position in the call); p50/p95: real reply "
                  "at the client, ms; filler: share of turns with a filler; repeat: share of replies the caller had "
-                 "already heard in the call, word for word")
+                 "already heard in the call, word for word; paused: turns spoken with a mid-sentence pause; cut-in: "
+                 "share of those where agent audio reached the caller before they finished the sentence")
     return "\n".join(lines)

@@ -11,9 +11,10 @@ from typing import Any
 from voiceagent.bench.calls.callers import PATHS, SpokenTurn, make_caller, path_audio, run_call
 from voiceagent.bench.calls.events import TurnHeard, real_reply_ms
 from voiceagent.bench.calls.judge import judge
+from voiceagent.bench.calls.pauses import Sentence, pause_ms, paused_speech
 from voiceagent.bench.calls.report import EARLY_TURNS
-from voiceagent.bench.calls.script import CallSpec, Script
-from voiceagent.bench.calls.voices import Voice, VoiceBank
+from voiceagent.bench.calls.script import CallSpec, Script, TurnSpec
+from voiceagent.bench.calls.voices import RATE, Voice, VoiceBank
 from voiceagent.bench.calls.wer import keywords_missed
 
 
@@ -56,7 +57,27 @@ def call_voices(calls: list[CallSpec], voices: list[Voice], real: list[Voice]) -
     return [(voices[i % len(voices)], real[i % len(real)] if real else None) for i in range(len(calls))]
 
 
-def _result(script: Script, path: str, call: CallSpec, index: int, voice: Voice, spoken: SpokenTurn) -> dict[str, Any]:
+def sentence_for(bank: VoiceBank, voice: Voice, turn: TurnSpec, pause: int) -> Sentence:
+    """The turn's speech in ``voice``: the whole sentence, or for a paused turn its two parts (each
+    synthesised on its own) with ``pause`` ms of silence between them."""
+    if turn.parts is None:
+        return Sentence(bank.speech(voice, turn.say))
+    return paused_speech(bank.speech(voice, turn.parts[0]), bank.speech(voice, turn.parts[1]), pause, RATE)
+
+
+def call_sentences(script: Script, path: str, call: CallSpec, speakers: list[Voice], bank: VoiceBank,
+                   seed: int) -> list[Sentence]:
+    """Every sentence of one call as ``path`` carries it; pauses drawn per call and position (the same on
+    every path)."""
+    out = []
+    for position, (voice, turn) in enumerate(zip(speakers, call.turns, strict=True), start=1):
+        spoken = sentence_for(bank, voice, turn, pause_ms(seed, script.persona, call.name, position))
+        out.append(dataclasses.replace(spoken, audio=path_audio(path, spoken.audio)))
+    return out
+
+
+def _result(script: Script, path: str, call: CallSpec, index: int, voice: Voice, spoken: SpokenTurn,
+            pause: int | None) -> dict[str, Any]:
     spec = call.turns[index]
     heard = spoken.heard
     verdict = judge(spec, heard.heard, persona_numbers=script.numbers,
@@ -69,12 +90,13 @@ def _result(script: Script, path: str, call: CallSpec, index: int, voice: Voice,
         "heard": heard.heard, "ok": verdict.ok, "failed": list(verdict.failed), "passed": list(verdict.passed),
         "first_audio_ms": spoken.first_audio_ms, "real_reply_ms": real_reply_ms(spoken.first_audio_ms, heard),
         "filler": heard.filler, "server_turn_ms": heard.turn_ms, "server_reply_ms": heard.reply_ms,
-        "outcome": heard.outcome,
+        "outcome": heard.outcome, "paused": spec.paused, "pause_ms": pause, "cut_in": spoken.cut_in,
+        "server_turns": heard.pieces, "split": heard.split,
     }
 
 
 async def _play_call(script: Script, path: str, url: str, records: Path, call: CallSpec, seed: int,
-                     sentences: list[Any], report: Callable[[int, SpokenTurn], None]) -> None:
+                     sentences: list[Sentence], report: Callable[[int, SpokenTurn], None]) -> None:
     """One call; turns a failed call (the server hung up, a socket error) into unanswered turns."""
     done = 0
 
@@ -104,18 +126,18 @@ async def run_plan(plan: Plan, url: str, records: Path, bank: VoiceBank, voices:
                                                                      strict=True), start=1):
                 speakers = [real_voice if (t.real and real_voice) else voice for t in call.turns]
                 where = f"call {number}/{len(calls)} {call.name}"
-                await _play_call(script, path, url, records, call, plan.seed * 1000 + number,
-                                 [path_audio(path, bank.speech(v, t.say)) for v, t in zip(speakers, call.turns, strict=True)],
-                                 _collector(script, path, call, speakers, where, results, progress))
+                sentences = call_sentences(script, path, call, speakers, bank, plan.seed)
+                await _play_call(script, path, url, records, call, plan.seed * 1000 + number, sentences,
+                                 _collector(script, path, call, speakers, sentences, where, results, progress))
     return results
 
 
-def _collector(script: Script, path: str, call: CallSpec, speakers: list[Voice], where: str,
-               results: list[dict[str, Any]], progress: Callable[[dict[str, Any], str], None],
+def _collector(script: Script, path: str, call: CallSpec, speakers: list[Voice], sentences: list[Sentence],
+               where: str, results: list[dict[str, Any]], progress: Callable[[dict[str, Any], str], None],
                ) -> Callable[[int, SpokenTurn], None]:
     """Judges each turn of one call as it comes back, keeps it and reports progress."""
     def report(index: int, spoken: SpokenTurn) -> None:
-        result = _result(script, path, call, index, speakers[index], spoken)
+        result = _result(script, path, call, index, speakers[index], spoken, sentences[index].pause_ms)
         results.append(result)
         progress(result, f"{where} turn {index + 1}/{len(call.turns)}")
 

@@ -14,6 +14,7 @@ DATA_DIR = Path(__file__).resolve().parent
 CATEGORIES = ("fact", "out_of_scope", "unknown_fact", "dialogue")
 CALL_KINDS = ("short", "long")
 REAL_KINDS = ("digits",)
+PAUSE_MARK = "|"  # in ``say``: the caller pauses here, mid-sentence
 
 
 class ScriptError(ValueError):
@@ -32,6 +33,12 @@ class TurnSpec:
     forbid: tuple[str, ...] = ()
     allow_numbers: tuple[str, ...] = ()
     real: str | None = None
+    parts: tuple[str, str] | None = None  # a paused turn: ``say`` in two parts, a pause between them
+
+    @property
+    def paused(self) -> bool:
+        """True when the caller pauses mid-sentence (``say`` had a ``|``)."""
+        return self.parts is not None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -103,9 +110,7 @@ def _turn(tid: str, item: Any, groups: dict[str, tuple[str, ...]], where: str) -
     unknown = set(item) - {"say", "category", "keywords", "expect", "forbid", "allow_numbers", "real"}
     if unknown:
         raise ScriptError(f"{where}: unknown keys {sorted(unknown)}")
-    say = item.get("say")
-    if not isinstance(say, str) or not say.strip():
-        raise ScriptError(f"{where}.say: the caller's sentence is required")
+    say, parts = _say(item.get("say"), f"{where}.say")
     category = item.get("category")
     if category not in CATEGORIES:
         raise ScriptError(f"{where}.category: {category!r} is not one of {CATEGORIES}")
@@ -117,10 +122,23 @@ def _turn(tid: str, item: Any, groups: dict[str, tuple[str, ...]], where: str) -
         raise ScriptError(f"{where}.real: {real!r} is not one of {REAL_KINDS}")
     if real == "digits" and not all(w in _DIGIT_WORDS for w in say.lower().split()):
         raise ScriptError(f"{where}.say: a `real: digits` turn must be digit words only")
-    return TurnSpec(id=tid, say=say.strip(), category=category,
+    return TurnSpec(id=tid, say=say, category=category,
                     keywords=_strings(item.get("keywords"), f"{where}.keywords"), expect=expect,
                     forbid=_strings(item.get("forbid"), f"{where}.forbid"),
-                    allow_numbers=_strings(item.get("allow_numbers"), f"{where}.allow_numbers"), real=real)
+                    allow_numbers=_strings(item.get("allow_numbers"), f"{where}.allow_numbers"), real=real,
+                    parts=parts)
+
+
+def _say(value: Any, where: str) -> tuple[str, tuple[str, str] | None]:
+    """The whole sentence, and its two parts when one ``|`` marks a mid-sentence pause."""
+    if not isinstance(value, str) or not value.strip():
+        raise ScriptError(f"{where}: the caller's sentence is required")
+    pieces = [p.strip() for p in value.split(PAUSE_MARK)]
+    if len(pieces) == 1:
+        return pieces[0], None
+    if len(pieces) != 2 or not all(pieces):
+        raise ScriptError(f"{where}: one {PAUSE_MARK!r} with words on both sides marks a pause")
+    return " ".join(pieces), (pieces[0], pieces[1])
 
 
 _DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")

@@ -1,0 +1,76 @@
+"""Paused turns and false cut-ins. A paused turn is a caller sentence spoken in two parts with a natural
+mid-sentence pause between them (``say`` with a ``|`` in the data files); the pause length is drawn,
+seeded, per call and position. The agent cut in falsely when any of its audio (a filler or a reply)
+reached the caller after the first part's speech ended and before the whole sentence ended: during the
+pause, or after the caller went on but before they finished."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from collections.abc import Iterable
+
+import numpy as np
+
+from voiceagent.audio.pcm import FloatAudio
+
+PAUSE_RANGE_MS = (300, 900)  # natural mid-sentence pauses: longer than the endpointer's silence, up to ~1 s
+SILENCE_DB = -40.0  # a 10 ms frame this far below the loudest one is the synthesiser's lead-in or tail
+_FRAME_S = 0.01
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Sentence:
+    """One caller sentence as it will be spoken. For a paused turn, ``pause_ms`` is the silence between
+    the parts and ``tail_s`` the seconds from the end of the first part's speech to the end of the audio
+    (the pause and the second part), which resampling for the phone line leaves unchanged."""
+
+    audio: FloatAudio
+    pause_ms: int | None = None
+    tail_s: float | None = None
+
+
+def pause_ms(seed: int, persona: str, call: str, position: int) -> int:
+    """The pause of the turn at ``position`` (1-based) of ``call``, in ms within :data:`PAUSE_RANGE_MS`:
+    the same for a given seed on every path and in every run (a call cut short by ``--max-turns`` keeps
+    its name's draws)."""
+    base = call.split("[", 1)[0]
+    return random.Random(f"{seed}/{persona}/{base}/{position}").randint(*PAUSE_RANGE_MS)
+
+
+def trim_silence(audio: FloatAudio, rate: int) -> FloatAudio:
+    """``audio`` without its leading and trailing near-silence (10 ms frames :data:`SILENCE_DB` below the
+    loudest), so that the pause put between two parts is the silence the caller makes."""
+    frame = max(1, int(rate * _FRAME_S))
+    count = len(audio) // frame
+    if count == 0:
+        return audio
+    rms = np.sqrt(np.mean(audio[: count * frame].astype(np.float64).reshape(count, frame) ** 2, axis=1))
+    loud = np.flatnonzero(rms >= rms.max() * 10 ** (SILENCE_DB / 20)) if rms.max() > 0 else np.array([], int)
+    if len(loud) == 0:
+        return audio[:0]
+    return audio[int(loud[0]) * frame : (int(loud[-1]) + 1) * frame]
+
+
+def paused_speech(first: FloatAudio, second: FloatAudio, pause: int, rate: int) -> Sentence:
+    """The two parts of a paused turn, each trimmed of silence, with exactly ``pause`` ms of silence
+    between them."""
+    head, rest = trim_silence(first, rate), trim_silence(second, rate)
+    gap = np.zeros(round(rate * pause / 1000), dtype=np.float32)
+    audio = np.concatenate([head, gap, rest]).astype(np.float32)
+    return Sentence(audio=audio, pause_ms=pause, tail_s=(len(gap) + len(rest)) / rate)
+
+
+def pause_window(sentence: Sentence, spoke_end: float) -> tuple[float, float] | None:
+    """When the caller was mid-sentence, on the clock of ``spoke_end`` (when the last voiced sample of the
+    whole sentence was sent): from the end of the first part to the end of the sentence. None for a
+    sentence without a pause."""
+    if sentence.tail_s is None:
+        return None
+    return spoke_end - sentence.tail_s, spoke_end
+
+
+def cut_in(arrivals: Iterable[float], window: tuple[float, float]) -> bool:
+    """True when any agent audio frame arrived inside ``window`` (start inclusive, end exclusive)."""
+    start, end = window
+    return any(start <= at < end for at in arrivals)
