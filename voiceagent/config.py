@@ -79,6 +79,7 @@ class Settings:
     stt_device: str = "cpu"  # cpu or cuda
     stt_compute_type: str = "int8"  # CTranslate2 compute type (int8, int8_float32, float16 ...)
     stt_threads: int = 2  # CPU threads for whisper
+    stt_retry_loops: bool = True  # decode once more (sampled) when whisper's text loops ("no, no, no, ...")
     # Text-to-speech
     tts_voice: str = "en_US-joe-medium"  # bundled voice name, or a piper .onnx path
     tts_threads: int = 1  # CPU threads for piper

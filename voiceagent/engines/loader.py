@@ -116,6 +116,7 @@ async def load_engines(settings: Settings, system_prompts: list[str]) -> Engines
             compute_type=settings.stt_compute_type,
             threads=settings.stt_threads,
             label=settings.stt_model,
+            retry_loops=settings.stt_retry_loops,
         )
         tts = PiperSynthesizer(onnx, config, threads=settings.tts_threads, label=settings.tts_voice)
         return Engines(vad=SileroModel(), stt=stt, llm=make_llm(settings), tts=tts, turn=make_turn_model(settings))
