@@ -13,7 +13,7 @@ import dataclasses
 import logging
 import signal
 
-from voiceagent import records, security
+from voiceagent import memory, records, security
 from voiceagent.actions.runner import ActionRunner
 from voiceagent.actions.store import ActionStore
 from voiceagent.actions.webhook import WebhookClient
@@ -55,6 +55,8 @@ async def run_server(settings: Settings, ready: asyncio.Event | None = None, *, 
     end the rest (their records are written), then exit."""
     security.check_exposure(settings)
     records.configure_redaction(settings.redact)  # call records and log lines (see SECURITY.md)
+    if settings.malloc_mmap_threshold_kb or settings.malloc_arena_max:  # before the engines' threads start
+        memory.tune_malloc(settings.malloc_mmap_threshold_kb, settings.malloc_arena_max)
     if not security.is_loopback(settings.host) and (settings.audiosocket_port or sip):
         log.warning("AudioSocket and SIP carry no token: restrict them to your PBX's address with a firewall")
     log.info("loading models and warming them up ...")

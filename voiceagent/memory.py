@@ -6,6 +6,11 @@ pieces too scattered for glibc to return by itself: over hours the server's resi
 with no object alive to account for it. ``malloc_trim(0)`` walks every arena and returns the free pages.
 It runs on the event loop's executor once a call has ended (it takes milliseconds), one at a time.
 Elsewhere than glibc (musl, macOS) there is nothing to call and this does nothing.
+
+:func:`tune_malloc` sets two of glibc's allocator limits at start (``mallopt``): a fixed size from which
+allocations get a mapping of their own, given back when freed (glibc otherwise raises that size each time
+such a block is freed, up to 32 MB, so audio buffers and model outputs end up scattered in the heaps), and
+a cap on the number of arenas (by default eight per core, one claimed by each busy thread).
 """
 
 from __future__ import annotations
@@ -15,21 +20,25 @@ import ctypes.util
 import threading
 from collections.abc import Callable
 
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameters (malloc.h)
+M_ARENA_MAX = -8
 
-def _find_trim() -> Callable[[int], int] | None:
-    name = ctypes.util.find_library("c")
-    if name is None:
+
+def _libc_function(name: str, argtypes: list[type]) -> Callable[..., int] | None:
+    library = ctypes.util.find_library("c")
+    if library is None:
         return None
     try:
-        trim = ctypes.CDLL(name).malloc_trim
+        function = getattr(ctypes.CDLL(library), name)
     except (OSError, AttributeError):
         return None
-    trim.argtypes = [ctypes.c_size_t]
-    trim.restype = ctypes.c_int
-    return trim  # type: ignore[no-any-return]
+    function.argtypes = argtypes
+    function.restype = ctypes.c_int
+    return function  # type: ignore[no-any-return]
 
 
-_TRIM = _find_trim()
+_TRIM = _libc_function("malloc_trim", [ctypes.c_size_t])
+_MALLOPT = _libc_function("mallopt", [ctypes.c_int, ctypes.c_int])
 _running = threading.Lock()
 
 
@@ -47,3 +56,17 @@ def trim_now() -> bool:
     finally:
         _running.release()
     return True
+
+
+def tune_malloc(mmap_threshold_kb: int, arena_max: int) -> bool:
+    """Fix glibc's mmap threshold at ``mmap_threshold_kb`` and cap its arenas at ``arena_max`` (0 leaves
+    either as it is). Call at start, before the engines' threads. False where glibc is not the allocator or
+    it refused a value."""
+    if _MALLOPT is None:
+        return False
+    done = True
+    if mmap_threshold_kb > 0:
+        done = _MALLOPT(M_MMAP_THRESHOLD, mmap_threshold_kb * 1024) == 1 and done
+    if arena_max > 0:
+        done = _MALLOPT(M_ARENA_MAX, arena_max) == 1 and done
+    return done
