@@ -119,3 +119,12 @@ def test_a_short_number_is_asked_for_again_only_once(desk: ActionDesk) -> None:
     desk.before_model("My name is Raj Patel.", TODAY)
     assert isinstance(desk.before_model("0 1 9 9", TODAY), Say)
     assert desk.before_model("1 9 9 5", TODAY) is None and desk.pending is None
+
+
+def test_byes_while_a_number_is_awaited_are_asked_again_not_taken_for_a_goodbye(desk: ActionDesk) -> None:
+    """On a phone line, "five five five" is heard as "Bye, bye, bye.": hanging up on a caller who is
+    giving their number is the worst reading of it."""
+    desk.on_call("take_message", {"name": "", "phone": "", "text": ""}, "Can I leave a message?", TODAY)
+    desk.before_model("My name is Raj Patel.", TODAY)
+    again = desk.before_model("Bye, bye, bye.", TODAY)
+    assert isinstance(again, Say) and "number again" in again.text and desk.pending == "take_message"

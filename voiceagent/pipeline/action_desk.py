@@ -54,6 +54,7 @@ _ASKED_FOR: dict[str, re.Pattern[str]] = {name: re.compile(pattern, re.IGNORECAS
 }.items()}
 _ASKING = re.compile(r"^\W*(?:how|what|when|where|why|which|who|whose)\b|^\W*(?:do|does|are) you\b", re.IGNORECASE)
 _QUESTION = re.compile(r"\?\s*$|^\W*(?:how|what|when|where|why|which|who|do|does|is|are)\b", re.IGNORECASE)
+_BYES = re.compile(r"(?:\W*\b(?:bye|by|buy)\b)+\W*", re.IGNORECASE)
 _ASK = {"name": "your name", "phone": "a number to call you back on", "day": "the day", "date": "the day",
         "time": "the time", "service": "what it's for", "text": "your message"}
 
@@ -141,7 +142,7 @@ class ActionDesk:
             return None
         missing = self._missing(pending)
         found = {arg: value for arg in missing if not is_free_text(arg) and (value := self._read(arg, turn, today))}
-        if found or not _QUESTION.search(turn):  # a question is not a message; it is asked of the agent
+        if found or not (_QUESTION.search(turn) or _BYES.fullmatch(turn)):  # a question (or "bye") is no message
             found |= {arg: value for arg in missing if is_free_text(arg) and (value := self._read(arg, turn, today))}
         if not found:
             return self._short_number(pending, missing, turn)
@@ -201,13 +202,15 @@ class ActionDesk:
 
     def _short_number(self, pending: PendingAction, missing: list[str], turn: str) -> Decision | None:
         """Asked for a number, the caller's answer held a few digits but too few for one (the phone line
-        lost some): say what was heard and ask once more. Any other answer drops the action (None)."""
-        heard = digits(turn)
-        if pending.asked_again or not heard or not any(arg in PHONE_ARGS for arg in missing):
+        lost some), or only "bye"s (speech-to-text hears "five" as "bye" on a phone line): say what was
+        heard and ask once more, rather than drop the action or hang up. Any other answer drops it (None)."""
+        heard, byes = digits(turn), _BYES.fullmatch(turn) is not None
+        if pending.asked_again or not (heard or byes) or not any(arg in PHONE_ARGS for arg in missing):
             self._pending = None
             return None
         pending.asked_again = True
-        return Say(f"Sorry, I only caught {' '.join(heard)}. Could you say the whole number again?")
+        caught = f"I only caught {' '.join(heard)}" if heard else "I didn't catch the number"
+        return Say(f"Sorry, {caught}. Could you say the whole number again?")
 
     @staticmethod
     def _missing(pending: PendingAction) -> list[str]:
