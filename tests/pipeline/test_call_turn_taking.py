@@ -85,3 +85,20 @@ async def test_a_turn_the_end_of_turn_model_calls_finished_is_answered_before_th
     [logged] = [e for e in record if e["kind"] == "turn_metrics"]
     assert logged["end_of_turn"] == metrics.end_of_turn
     assert call.call.ctx.engines.models()["turn"] == "scripted_turn"
+
+
+async def test_an_answer_nobody_heard_yet_stops_as_soon_as_the_caller_speaks_again(tmp_path: Path) -> None:
+    """Not at the end of the caller's next words: the model stops while they are still talking, and
+    nothing of the first answer reaches them."""
+    llm = ScriptedLlm([Reply("Not heard.", first_token_s=0.5), "For how many?"])
+    async with running_call(tmp_path, stt=ScriptedStt(by_length), llm=llm, barge_in_ms=256) as call:
+        await call.say()
+        await call.output.wait_for(Transcript)  # the model is thinking about the first fragment
+        await call.speak(0.15)  # the caller goes on (shorter than a barge-in); the turn is still open
+        await asyncio.sleep(0.05)
+        assert llm.cancelled == 1 and llm.open_streams == 0
+        await call.speak(0.3)
+        await call.pause(0.3)
+        await call.turn_over(2)
+        await call.output.until_quiet()
+    assert call.output.said(turn=1) == [] and call.output.said(turn=2) == ["For how many?"]

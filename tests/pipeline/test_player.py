@@ -32,6 +32,7 @@ class Clock:
 
     async def sleep(self, seconds: float) -> None:
         target = self.now + seconds
+        await asyncio.sleep(0)  # like asyncio.sleep, always yields (a sleep shorter than float precision too)
         while self.now < target:
             await asyncio.sleep(0)
 
@@ -80,4 +81,33 @@ async def test_a_gap_between_segments_restarts_the_clients_clock() -> None:
     heard = player.clear()
     assert heard[0].fraction == 1.0
     assert 0.2 <= heard[1].fraction <= 0.3 and heard[1].text == "c"
+    task.cancel()
+
+
+async def test_speech_does_not_start_while_the_caller_talks_but_follows_on_without_a_gap() -> None:
+    """Out of silence, a segment waits while ``hold`` says the caller talks (a pause mid-sentence must
+    not be answered into); the next segment of the same answer is never held; the wait is bounded."""
+    out, clock = Recorder(), Clock()
+    talking = [True]
+    player = AudioPlayer(out, 16000, frame_ms=20, lead_ms=100, clock=clock, sleep=clock.sleep,
+                         hold=lambda: talking[0], hold_max_ms=1000)
+    task = asyncio.create_task(player.run())
+    started: list[float] = []
+    half = b"\x01\x00" * 8000
+    player.enqueue(Segment(turn=1, kind="reply", text="first", pcm=half, on_start=started.append))
+    player.enqueue(Segment(turn=1, kind="reply", text="second", pcm=half, on_start=started.append))
+    await advance(clock, 0.3)
+    assert out.frames == [] and started == []  # held while the caller talks
+    talking[0] = False
+    await advance(clock, 0.1)
+    assert len(started) == 1 and out.frames
+    talking[0] = True
+    await advance(clock, 0.6)
+    assert len(started) == 2  # the second clause followed on although the caller spoke
+    await advance(clock, 1.0)
+    player.enqueue(Segment(turn=2, kind="reply", text="third", pcm=half, on_start=started.append))
+    await advance(clock, 0.9)
+    assert len(started) == 2
+    await advance(clock, 0.2)
+    assert len(started) == 3  # held for hold_max_ms at most
     task.cancel()

@@ -69,6 +69,7 @@ class Call:
         self.player = AudioPlayer(
             output, sample_rate, frame_ms=settings.out_frame_ms,
             lead_ms=settings.playback_lead_ms if playback_lead_ms is None else playback_lead_ms,
+            hold=lambda: self._recognizer.caller_voiced,
         )
         self._tasks = TaskSet()
         self.observer = CallObserver(output, self.record, self._tasks, on_reply)
@@ -187,6 +188,8 @@ class Call:
     async def _on_caller(self, event: RecognizerEvent) -> None:
         if isinstance(event, CallerSpeaking):
             await self.observer.speech_started(self._turns + 1)
+            if self._reply is not None and self._reply.running and not self._reply.reply_heard:
+                await self._cancel_reply()  # the caller went on: nothing of the answer was heard yet
         elif isinstance(event, CallerTalkingOver):
             await self._interrupt()
         elif isinstance(event, CallerDone):

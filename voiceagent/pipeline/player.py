@@ -88,8 +88,14 @@ class AudioPlayer:
         lead_ms: int = 120,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        hold: Callable[[], bool] | None = None,
+        hold_max_ms: int = 1000,
     ) -> None:
+        """``hold``: while it returns True (the caller is talking), speech does not start out of silence,
+        for ``hold_max_ms`` at most; a segment that follows one still playing is never held."""
         self._output = output
+        self._hold = hold
+        self._hold_max = hold_max_ms / 1000
         self.rate = sample_rate
         self._frame_bytes = 2 * max(1, sample_rate * frame_ms // 1000)
         self._lead = lead_ms / 1000
@@ -163,7 +169,17 @@ class AudioPlayer:
                 if self._queue.empty():
                     self._idle.set()
 
+    async def _wait_for_a_gap(self, generation: int) -> None:
+        """Out of silence, do not start talking while the caller talks (up to ``hold_max_ms``): a caller who
+        paused mid-sentence and went on hears nothing before they finish."""
+        if self._hold is None or self._playhead() < self._sent:
+            return
+        deadline = self._clock() + self._hold_max
+        while self._hold() and generation == self._generation and self._clock() < deadline:
+            await self._sleep(self._frame_bytes / 2 / self.rate)
+
     async def _play(self, segment: Segment, generation: int) -> None:
+        await self._wait_for_a_gap(generation)
         pos = 0
         while pos < len(segment.pcm):
             if generation != self._generation:

@@ -115,6 +115,11 @@ class Recognizer:
         self._talked_over = False
         self._tasks = TaskSet()
 
+    @property
+    def caller_voiced(self) -> bool:
+        """True while the caller's last audio frame was speech."""
+        return self._endpointer.voiced
+
     def feed(self, pcm: bytes, arrived: float) -> Iterator[RecognizerEvent]:
         """Process caller audio that arrived at ``arrived``; yields events frame by frame (handle each
         before asking for the next: what the caller does next depends on it)."""

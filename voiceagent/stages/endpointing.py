@@ -111,6 +111,7 @@ class Endpointer:
         )
         self._max_frames = int(max_utterance_s * 1000 / FRAME_MS)
         self._check = 0  # questions asked so far (never reset: a late answer cannot match a new question)
+        self._last_prob = 0.0
         self.reset()
 
     def reset(self) -> None:
@@ -141,8 +142,14 @@ class Endpointer:
         """Length of the open turn up to its last voiced frame."""
         return self._speech_frames * FRAME_MS
 
+    @property
+    def voiced(self) -> bool:
+        """True when the last frame was speech (the caller is talking right now, turn or not)."""
+        return self._last_prob >= self.threshold
+
     def feed(self, prob: float, now: float) -> list[EndpointEvent]:
         """Advance by one 32 ms frame with speech probability ``prob`` that arrived at ``now``."""
+        self._last_prob = prob
         if self._state is _State.IDLE:
             return self._feed_idle(prob, now)
         events: list[EndpointEvent] = []
