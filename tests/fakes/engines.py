@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -82,6 +83,22 @@ def seconds_of(audio: FloatAudio) -> float:
     return len(audio) / VAD_RATE
 
 
+class _Counted(Protocol):
+    cancelled: int
+
+
+async def _scripted_wait(engine: _Counted, entry: str | float | Fault, delay_s: float) -> None:
+    """A scripted engine's answer time: ``delay_s``, then ``entry`` acted out when it is a fault (not a
+    text or a probability); a cancellation is counted on ``engine``."""
+    try:
+        await pause(delay_s)
+        if not isinstance(entry, (str, float)):
+            await act(entry)
+    except asyncio.CancelledError:
+        engine.cancelled += 1
+        raise
+
+
 class ScriptedStt:
     """A :class:`~voiceagent.engines.speech.Transcriber` that answers from a script.
 
@@ -113,13 +130,7 @@ class ScriptedStt:
         """The scripted text for ``audio``, after the delay (or the scripted fault)."""
         self.calls.append(audio)
         entry = self._entry(audio)
-        try:
-            await pause(self.delay_s)
-            if not isinstance(entry, str):
-                await act(entry)
-        except asyncio.CancelledError:
-            self.cancelled += 1
-            raise
+        await _scripted_wait(self, entry, self.delay_s)
         self.finished += 1
         assert isinstance(entry, str)
         return entry
@@ -147,13 +158,7 @@ class ScriptedTurnModel:
         """The scripted probability that the turn is finished (or the scripted fault)."""
         entry = self._script[min(len(self.calls), len(self._script) - 1)]
         self.calls.append(audio)
-        try:
-            await pause(self.delay_s)
-            if not isinstance(entry, float):
-                await act(entry)
-        except asyncio.CancelledError:
-            self.cancelled += 1
-            raise
+        await _scripted_wait(self, entry, self.delay_s)
         assert isinstance(entry, float)
         return entry
 

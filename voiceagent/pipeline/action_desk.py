@@ -91,7 +91,11 @@ class PendingAction:
     spec: ActionSpec
     arguments: dict[str, str]
     confirming: bool = False  # read back; waiting for a yes
-    asked_again: bool = False  # a number too short to be one was heard, and asked for again
+    asked_again: bool = False  # a number was asked for again (too few digits, or only "bye"s, were heard)
+
+    def copy(self) -> PendingAction:
+        """A copy whose arguments can change without changing these."""
+        return dataclasses.replace(self, arguments=dict(self.arguments))
 
 
 class ActionDesk:
@@ -117,13 +121,12 @@ class ActionDesk:
 
     def checkpoint(self) -> PendingAction | None:
         """The desk's state now (a copy), to go back to with :meth:`rewind`."""
-        pending = self._pending
-        return None if pending is None else dataclasses.replace(pending, arguments=dict(pending.arguments))
+        return None if self._pending is None else self._pending.copy()
 
     def rewind(self, state: PendingAction | None) -> None:
         """Go back to ``state`` (from :meth:`checkpoint`): the turn that changed the desk since was taken
         back (the caller was not finished), and its whole sentence is read again in the next turn."""
-        self._pending = None if state is None else dataclasses.replace(state, arguments=dict(state.arguments))
+        self._pending = None if state is None else state.copy()
 
     def before_model(self, turn: str, today: datetime.date) -> Decision | None:
         """A caller turn while an action waits: its missing arguments read from ``turn``, or the yes or no
