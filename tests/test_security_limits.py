@@ -115,6 +115,8 @@ async def test_the_call_limit_refuses_cleanly_and_a_crowd_with_a_slow_reader_sta
         await slow.send(json.dumps({"type": "start", "sample_rate": 16000}))
         async with Caller(url, 16000) as caller:
             await caller.start()
+            # the caller's line stays open meanwhile (the fixture ends calls after 3 s without audio)
+            line = asyncio.create_task(caller.silence(60))
             # more clients than the limit: every one is refused at once with 1013, none hangs
             crowd = [connect(url) for _ in range(4)]
             refused = 0
@@ -136,12 +138,15 @@ async def test_the_call_limit_refuses_cleanly_and_a_crowd_with_a_slow_reader_sta
             assert health["calls"]["spare"] == 0 and health["calls"]["max_calls"] == 2
             # meanwhile the slow reader keeps streaming, and the well-behaved caller is answered
             pacer = asyncio.create_task(_stream_silence(slow, 16000, seconds=8))
+            line.cancel()
+            await asyncio.gather(line, return_exceptions=True)
             await caller.wait_until_agent_quiet()
             _, first_audio = await caller.say(question)
             pacer.cancel()
             await asyncio.gather(pacer, return_exceptions=True)
     assert refused == 4
-    assert first_audio is not None, "the well-behaved call was not answered beside the slow reader"
+    assert first_audio is not None, (f"the well-behaved call was not answered beside the slow reader: "
+                                     f"{[e for _, e in caller.received.events if e.get('type') != 'audio'][-12:]}")
     assert await asyncio.to_thread(_rss_mb, guarded) - rss_before < 150  # nothing piles up for the slow reader
 
 
