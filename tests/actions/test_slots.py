@@ -61,3 +61,11 @@ def test_a_lone_capitalised_word_in_a_sentence_is_not_taken_for_a_name(said: str
 
 def test_a_name_said_on_its_own_is_a_name() -> None:
     assert name_in("Anna.") == "Anna"
+
+
+def test_a_number_or_filler_words_are_no_message() -> None:
+    assert message_text("5, 5, 5, 0, 1, 9, 9") == ""
+    assert message_text("Bye, bye, bye. five five five 0 1 9 9") == ""
+    assert message_text("Yes, okay, thanks, bye.") == ""
+    assert message_text("My number is 5550199, tell her I'll be late") == "tell her I'll be late"
+    assert message_text("One of my fillings fell out two days ago.") == "One of my fillings fell out two days ago"

@@ -128,3 +128,16 @@ def test_byes_while_a_number_is_awaited_are_asked_again_not_taken_for_a_goodbye(
     desk.before_model("My name is Raj Patel.", TODAY)
     again = desk.before_model("Bye, bye, bye.", TODAY)
     assert isinstance(again, Say) and "number again" in again.text and desk.pending == "take_message"
+
+
+@pytest.mark.parametrize("number", ["5, 5, 5, 0, 1, 9, 9", "Five, five, five. 0 1 9 9", "Bye, bye, bye. 5, 5, 5, 0, 1, 9, 9"])
+def test_a_number_however_it_was_written_is_not_the_message(desk: ActionDesk, number: str) -> None:
+    """Speech-to-text writes a number said slowly with commas, or half in words; none of it is a message
+    for the staff, so the message is asked for instead of being passed on with the digits as its text."""
+    desk.on_call("take_message", {"name": "", "phone": "", "text": ""}, "Can I leave a message?", TODAY)
+    desk.before_model("My name is Raj Patel.", TODAY)
+    asked = desk.before_model(number, TODAY)
+    assert isinstance(asked, Say) and "your message" in asked.text and desk.pending == "take_message"
+    done = desk.before_model("Tell him the car is still making a noise after the repair.", TODAY)
+    assert isinstance(done, Run) and done.arguments["phone"] == "5550199"
+    assert done.arguments["text"] == "Tell him the car is still making a noise after the repair"

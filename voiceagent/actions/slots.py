@@ -160,14 +160,19 @@ def _business_names(business: Business | None) -> set[str]:
     return set() if business is None else {business.name.lower(), business.agent_name.lower()}
 
 
+# A number as said or as speech-to-text writes it: "555 0199", "5, 5, 5, 0, 1, 9, 9", "five five five. 0 1 9 9"
+_DIGIT_TOKEN = r"(?:\d+|zero|oh|one|two|three|four|five|six|seven|eight|nine|double|triple)"
+_DIGIT_RUN = re.compile(rf"\b\d[\d\s-]{{4,}}\d\b|\b{_DIGIT_TOKEN}(?:[\s,.-]+{_DIGIT_TOKEN}\b){{2,}}", re.IGNORECASE)
+# Words that say nothing a member of staff could act on ("Bye, bye, bye" is "five five five" misheard)
+_NOT_MESSAGE = frozenset(tokens("bye by buy yes yeah yep okay ok um uh er hmm hi hello thanks thank you please sorry"))
+
+
 def message_text(text: str) -> str:
     """The message itself from a caller's turn, without the name and number given in it: "It's Mary,
     555 0199, please call me about my brakes" -> "please call me about my brakes". "" when fewer than
-    three words are left."""
+    three words are left, not counting words such as "yes", "bye" or "um"."""
     rest = _INTRODUCED.sub(" ", _NAMED.sub(" ", text))
     rest = re.sub(r"\b(?:my|the|our) (?:phone |call-back |callback )?number(?: is|'s)?\b", " ", rest, flags=re.IGNORECASE)
-    rest = re.sub(r"\b\d[\d\s-]{4,}\d\b", " ", rest)
-    rest = re.sub(r"(?:\b(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)\b[\s,.-]*){3,}", " ", rest,
-                  flags=re.IGNORECASE)
+    rest = _DIGIT_RUN.sub(" ", rest)
     rest = re.sub(r"\s+", " ", rest).strip(" ,.")
-    return rest if len(tokens(rest)) >= 3 else ""
+    return rest if len([t for t in tokens(rest) if t not in _NOT_MESSAGE]) >= 3 else ""
