@@ -134,3 +134,19 @@ def test_a_number_alone_is_not_an_answer(garage: Business, clause: str) -> None:
 def test_a_number_with_what_it_is_passes(garage: Business) -> None:
     said = "How much is an oil change?"
     assert ReplyCheck(garage, said, facts=relevant_facts(garage, said)).clause("45 dollars.") is None
+
+
+@pytest.mark.parametrize("clauses", [["Sorry, I can't assist with that."], ["Sorry,", "but I can't assist with that."],
+                                     ["I'm sorry, I cannot help with that request."]])
+def test_a_refusal_and_nothing_else_is_not_an_answer(garage: Business, clauses: list[str]) -> None:
+    """A chatbot's refusal leaves a caller with nothing: neither what the business does nor what they can do."""
+    check = ReplyCheck(garage, "Tell him the car is still making a noise after the repair.")
+    problems = [check.clause(c) for c in clauses]
+    assert problems[:-1] == [None] * (len(clauses) - 1)
+    assert problems[-1] is not None and problems[-1].kind == "bare_refusal"
+
+
+@pytest.mark.parametrize("clause", ["Sorry, I can't help with that, but I can take a message for the mechanic.",
+                                    "Sorry, we can't do bodywork or paint."])
+def test_a_refusal_that_says_what_instead_passes(garage: Business, clause: str) -> None:
+    assert ReplyCheck(garage, "Can you repaint my car?").clause(clause) is None

@@ -14,7 +14,10 @@ the conversation before it goes to speech synthesis:
 - ``repeat``: the reply opens with the same words as an earlier reply of this call (or a worked example
   of the persona), to a different question (a small model copies its own history and its examples);
 - ``bare_number``: the reply opens with a number alone ("60"), which a caller cannot place: a small
-  model copies a number from its facts or its last reply to whatever it is asked next.
+  model copies a number from its facts or its last reply to whatever it is asked next;
+- ``bare_refusal``: the reply's first sentence is a chatbot's refusal and nothing else ("Sorry, I can't
+  assist with that."): a caller hears neither what the business does nor what they can do next (the
+  fallback says both, and offers a message).
 
 Pure logic: no engine, no I/O. A failed check makes the reply stop there; the call then says a
 fact-based answer instead (see :func:`fallback_reply`).
@@ -36,9 +39,13 @@ from voiceagent.personas.render import fact_lines
 from voiceagent.personas.words import Heard, tokens
 
 ProblemKind = Literal["call_as_words", "claims_action", "invented_number", "closed_day", "open_day", "wrong_price", "unsupported_yes", "echo",
-                      "repeat", "bare_number"]
+                      "repeat", "bare_number", "bare_refusal"]
 
 _NUMBER = re.compile(r"\d+")
+_BARE_REFUSAL = re.compile(
+    r"\W*(?:(?:i'?m |i am |we'?re |we are )?(?:very |so |really )?sorry,? (?:but )?)?(?:i|we)(?:'m| am|'re| are)?"
+    r" (?:can'?t|cannot|can not|unable to|not able to) (?:assist|help)(?: you)?(?: with)?(?: that| this| it)?"
+    r"(?: request)?(?: right now| at the moment)?\W*", re.IGNORECASE)
 _BARE_NUMBER = re.compile(r"\W*\d+(?:[.,]\d+)?\W*")
 _OPEN_WORDS = re.compile(
     r"\b(open|available|come in|come by|drop (it |your \w+ )?(off|in)|see you|book(ed)?|works|fine|free|slot|"
@@ -104,6 +111,8 @@ class ReplyCheck:
             self._opening_done = bool(re.search(r"[.!?][\"')\]]*$", text))
             if problem := self._echo(self._opening) or self._repeat(self._opening):
                 return problem
+            if self._opening_done and _BARE_REFUSAL.fullmatch(self._opening):
+                return Problem("bare_refusal", "a refusal with nothing a caller can use")
         if claimed := claimed_action(text):
             return Problem("claims_action", f"says {claimed} was done (or will be), which no action did", claimed)
         if self._business is None:
