@@ -89,7 +89,7 @@ def _calls(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _bench_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """``voiceagent bench turn | models | calls``."""
+    """``voiceagent bench turn | models | calls | stt | memory``."""
     bench = sub.add_parser("bench", help="benchmarks")
     bench_sub = bench.add_subparsers(dest="bench", required=True)
     turn = bench_sub.add_parser("turn", help="turn time with real recordings, overlapped vs sequential")
@@ -108,6 +108,23 @@ def _bench_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
 
     calls_arguments(calls_bench)
     calls_bench.add_argument("--config", help=argparse.SUPPRESS)
+    stt = bench_sub.add_parser("stt", help="speech-to-text alone on the benchmark's sentences: WER, key words, time")
+    _add_settings_flags(stt)
+    stt.add_argument("--path", nargs="*", default=["wideband", "phone", "phone_noise"],
+                     choices=["wideband", "phone", "phone_noise"], help="paths to carry each sentence over")
+    stt.add_argument("--voices", help="comma list of caller voices or kinds (neural, formant); default: all usable")
+    stt.add_argument("--limit", type=int, default=0, help="only the first N sentences (0: all)")
+    stt.add_argument("--json", dest="json_out", help="also write every transcript to this JSON file")
+    from voiceagent.bench.memory import STAGES
+
+    mem = bench_sub.add_parser("memory", help="memory growth per engine, each alone in a loop (MB per hour)")
+    _add_settings_flags(mem)
+    mem.add_argument("--stages", nargs="*", choices=STAGES, default=list(STAGES), help="engines to measure, in order")
+    mem.add_argument("--seconds", type=float, default=120.0, help="measured time per engine (after a warm-up)")
+    mem.add_argument("--trim", action="store_true", help="give freed memory back after each operation (malloc_trim)")
+    mem.add_argument("--json", dest="json_out", help="also write every sample to this JSON file")
+    mem.add_argument("--python-top", dest="python_top", type=int, default=0,
+                     help="also trace Python's allocations and show the N source lines that grew most")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -208,6 +225,15 @@ def main(argv: list[str] | None = None) -> int:
         from voiceagent.bench.calls.cli import run as run_calls
 
         return run_calls(args)
+    if args.bench == "stt":
+        from voiceagent.bench.stt import main as run_stt
+
+        return run_stt(settings, args.path, args.voices.split(",") if args.voices else None, args.limit, args.json_out)
+    if args.bench == "memory":
+        from voiceagent.bench.memory import main as run_memory
+
+        return run_memory(settings, args.stages, args.seconds, trim=args.trim, json_out=args.json_out,
+                          trace=args.python_top)
     if args.bench == "models":
         from voiceagent.bench.models.cli import run as run_models
 

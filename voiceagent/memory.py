@@ -37,6 +37,11 @@ def _libc_function(name: str, argtypes: list[type]) -> Callable[..., int] | None
     return function  # type: ignore[no-any-return]
 
 
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+
 _TRIM = _libc_function("malloc_trim", [ctypes.c_size_t])
 _MALLOPT = _libc_function("mallopt", [ctypes.c_int, ctypes.c_int])
 _running = threading.Lock()
@@ -45,6 +50,30 @@ _running = threading.Lock()
 def available() -> bool:
     """Whether this C library can give memory back (glibc)."""
     return _TRIM is not None
+
+
+def _mallinfo2() -> Callable[[], _MallInfo2] | None:
+    library = ctypes.util.find_library("c")
+    try:
+        function = ctypes.CDLL(library).mallinfo2 if library else None  # glibc 2.33 and later
+    except (OSError, AttributeError):
+        return None
+    if function is not None:
+        function.restype = _MallInfo2
+    return function  # type: ignore[no-any-return]
+
+
+_MALLINFO2 = _mallinfo2()
+
+
+def heap_usage() -> tuple[float, float] | None:
+    """glibc's own count over every arena, in MB: (bytes in use by the program, bytes the allocator holds
+    from the system). In use that grows is a leak; held that grows while in use stays flat is
+    fragmentation. None where glibc cannot tell."""
+    if _MALLINFO2 is None:
+        return None
+    info = _MALLINFO2()
+    return (info.uordblks + info.hblkhd) / 1e6, (info.arena + info.hblkhd) / 1e6
 
 
 def trim_now() -> bool:

@@ -7,6 +7,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tests.conftest import recording
+from voiceagent.client import load_audio
 from voiceagent.engines import bundled
 from voiceagent.engines.whisper import WhisperTranscriber
 
@@ -41,3 +43,31 @@ def test_a_looping_text_is_decoded_again_only_on_its_compression_ratio() -> None
 def test_without_retries_the_text_is_greedy_once() -> None:
     given = _options_given(_transcriber(retry_loops=False))
     assert given["temperature"] == 0.0 and "compression_ratio_threshold" not in given
+
+
+def _frames_encoded(stt: WhisperTranscriber, audio: np.ndarray) -> tuple[list[int], str]:
+    frames: list[int] = []
+    real = stt._model.encode
+
+    def spy(features: Any, *args: Any, **kwargs: Any) -> Any:
+        frames.append(int(features.shape[-1]))
+        return real(features, *args, **kwargs)
+
+    stt._model.encode = spy  # type: ignore[method-assign]
+    return frames, stt.transcribe_blocking(audio)
+
+
+def test_a_shorter_encoder_window_pads_a_turn_to_it_and_hears_the_same_words() -> None:
+    """whisper pads every turn to 30 s of features; with ``window_s`` the encoder sees a turn padded to
+    that window instead (a longer turn padded by 2 s), and the words come out the same."""
+    speech = load_audio(recording("jfk.flac"), 16000)  # 11 s
+    whole_frames, whole = _frames_encoded(_transcriber(), speech[: 16000 * 4])
+    short_frames, short = _frames_encoded(_transcriber(window_s=10), speech[: 16000 * 4])
+    assert whole_frames == [3000] and short_frames == [1000]
+    assert short == whole and "fellow Americans" in short
+    long_frames, _ = _frames_encoded(_transcriber(window_s=10), speech)
+    assert 1100 < long_frames[0] < 1400 and long_frames[0] % 2 == 0  # longer than the window: 2 s more
+
+
+def test_beam_width_is_passed_to_whisper() -> None:
+    assert _options_given(_transcriber(beam_size=3))["beam_size"] == 3

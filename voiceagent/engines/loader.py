@@ -117,6 +117,8 @@ async def load_engines(settings: Settings, system_prompts: list[str]) -> Engines
             threads=settings.stt_threads,
             label=settings.stt_model,
             retry_loops=settings.stt_retry_loops,
+            beam_size=settings.stt_beam_size,
+            window_s=settings.stt_window_s,
         )
         tts = PiperSynthesizer(onnx, config, threads=settings.tts_threads, label=settings.tts_voice)
         return Engines(vad=SileroModel(), stt=stt, llm=make_llm(settings), tts=tts, turn=make_turn_model(settings))
