@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tests.actions.test_webhook import SECRET, Answer, StartHook
 from tests.fakes.call import FAST_BUDGETS, running_call
-from tests.fakes.engines import ScriptedStt, seconds_of
+from tests.fakes.engines import ScriptedStt, ScriptedTurnModel, seconds_of
 from tests.fakes.llm import Reply, ScriptedLlm
 from voiceagent.actions.runner import FAILED, ActionRunner
 from voiceagent.actions.store import ActionStore
@@ -306,3 +306,32 @@ async def test_a_sentence_the_caller_went_on_with_answers_the_waiting_action_who
         await call.end()
     [booked] = store.appointments("garage")
     assert booked.name == "John Smith"
+
+
+async def test_a_caller_reading_out_a_number_may_pause_between_its_groups(tmp_path: Path) -> None:
+    """Asked for a call-back number, the caller says "five five five", pauses, and goes on. The end-of-turn
+    model calls the first group finished; while a number is awaited the turn waits the longest silence,
+    so the whole number is one turn and nothing is said into the pause."""
+    message = '<tool_call>{"name": "take_message", "arguments": {"name": "", "phone": "", "text": ""}}</tool_call>'
+    said = iter(["Can I leave a message for the mechanic? My name is Raj Patel."])
+
+    def heard(audio: object) -> str:
+        first = next(said, None)
+        if first is not None:
+            return first
+        return "five five five" if seconds_of(audio) < 0.8 else "five five five zero one nine nine"  # type: ignore[arg-type]
+
+    turn = ScriptedTurnModel([0.95])
+    async with running_call(tmp_path, stt=ScriptedStt(heard), llm=ScriptedLlm([message]), persona=garage(),
+                            turn=turn, turn_min_silence_ms=64, turn_max_silence_ms=700) as call:
+        await call.exchange(1)
+        await call.speak(0.3)
+        await call.pause(0.35)  # the model has answered "finished" long before this
+        await call.say(0.3, silence=0.9)
+        metrics = await call.turn_over(2)
+        await call.output.until_quiet()
+        record = await call.end()
+    assert metrics.outcome == "answered" and metrics.end_of_turn["reason"] == "patient"
+    [number] = [e for e in record if e["kind"] == "transcript" and e["turn"] == 2]
+    assert number["text"] == "five five five zero one nine nine"
+    assert "your message" in " ".join(e.get("text", "") for e in record if e["kind"] == "reply" and e.get("turn") == 2)

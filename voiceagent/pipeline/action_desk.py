@@ -110,6 +110,12 @@ class ActionDesk:
         """The action waiting for arguments or a yes, if any."""
         return self._pending.spec.name if self._pending is not None else None
 
+    @property
+    def awaits_number(self) -> bool:
+        """True while the action waiting asks the caller for a phone number."""
+        return self._pending is not None and not self._pending.confirming and any(
+            arg in PHONE_ARGS for arg in self._missing(self._pending))
+
     def tools(self) -> list[Tool]:
         """The persona's actions, as tools for the model."""
         return [Tool(a.name, a.description, a.json_schema()) for a in self.persona.actions]

@@ -190,6 +190,8 @@ class Call:
             await self.observer.speech_started(self._turns + 1)
             if self._reply is not None and self._reply.running and not self._reply.reply_heard:
                 await self._cancel_reply()  # the caller went on: nothing of the answer was heard yet
+            # a caller reading out a number pauses between its groups: their turn ends on the longest wait
+            self._recognizer.be_patient(self.ctx.desk.awaits_number)
         elif isinstance(event, CallerTalkingOver):
             await self._interrupt()
         elif isinstance(event, CallerDone):

@@ -115,6 +115,11 @@ class Recognizer:
         self._talked_over = False
         self._tasks = TaskSet()
 
+    def be_patient(self, patient: bool) -> None:
+        """While ``patient``, a caller turn ends only after the longest silence wait (they are reading out
+        a number and may pause between its groups), whatever the end-of-turn model says."""
+        self._endpointer.patient = patient
+
     @property
     def caller_voiced(self) -> bool:
         """True while the caller's last audio frame was speech."""

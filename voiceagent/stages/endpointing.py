@@ -11,6 +11,8 @@ hands the answer back with :meth:`Endpointer.judge`. Finished (probability at or
 ``turn_complete_threshold``) ends the turn at once; unfinished (or no answer yet) waits on, up to
 ``turn_max_silence_ms`` of silence; a failed model (``judge(check, None)``) falls back to
 ``endpoint_silence_ms``. An answer to a pause the caller has since spoken after is ignored.
+A ``patient`` endpointer (the caller is reading out a number, and pauses between its groups) ends a turn
+only after the longest wait, ``turn_max_silence_ms`` (reason ``patient``), whatever the model says.
 Times are the wall-clock arrival times of frames, injected by the caller of :meth:`Endpointer.feed`.
 """
 
@@ -53,7 +55,7 @@ class TurnCheck:
     check: int  # identifies the question: an answer to any other is ignored
 
 
-EndReason = Literal["silence", "model", "max_silence", "max_length"]
+EndReason = Literal["silence", "model", "max_silence", "patient", "max_length"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -62,7 +64,8 @@ class Endpoint:
 
     ``reason``: ``silence`` (the fixed silence wait: no end-of-turn model, or it failed), ``model`` (the
     model judged the turn finished), ``max_silence`` (judged unfinished, or not answered in time, and the
-    longest wait ran out) or ``max_length`` (cut at the maximum turn length)."""
+    longest wait ran out), ``patient`` (the longest wait, while the endpointer was patient) or
+    ``max_length`` (cut at the maximum turn length)."""
 
     speech_end: float
     frames: int
@@ -105,6 +108,7 @@ class Endpointer:
         self._turn_max = max(1, round(turn_max_silence_ms / FRAME_MS))
         # the silence that ends a turn before any answer: the fixed wait, or with a model the longest one
         self._wait = self._endpoint if self._turn_min is None else max(self._turn_max, self._turn_min)
+        self._patient_wait = max(self._turn_max, self._endpoint)  # a patient turn's only silence wait
         # no speculation when switched off (None) or when it could not start before the endpoint
         self._speculate = (
             max(1, round(speculate_after_ms / FRAME_MS)) if speculate_after_ms is not None else self._wait + 1
@@ -112,7 +116,20 @@ class Endpointer:
         self._max_frames = int(max_utterance_s * 1000 / FRAME_MS)
         self._check = 0  # questions asked so far (never reset: a late answer cannot match a new question)
         self._last_prob = 0.0
+        self._patient = False
         self.reset()
+
+    @property
+    def patient(self) -> bool:
+        """True while the caller is expected to pause within their answer (reading out a number): a turn
+        then ends only after the longest silence wait, whatever the end-of-turn model says."""
+        return self._patient
+
+    @patient.setter
+    def patient(self, value: bool) -> None:
+        self._patient = value
+        if self._state is _State.SPEAKING and value and self._silence_run < self._limit:  # this turn waits too
+            self._limit, self._reason = max(self._limit, self._patient_wait), "patient"
 
     def reset(self) -> None:
         """Forget any turn in progress."""
@@ -126,8 +143,8 @@ class Endpointer:
 
     def _new_pause(self) -> None:
         self._silence_run = 0
-        self._limit = self._wait  # silence frames that end the turn
-        self._reason: EndReason = "silence" if self._turn_min is None else "max_silence"
+        self._limit = self._patient_wait if self._patient else self._wait  # silence frames that end the turn
+        self._reason: EndReason = "patient" if self._patient else "silence" if self._turn_min is None else "max_silence"
         self._announced = False  # SilenceStart or TurnCheck went out in this pause
         self._pending = False  # a TurnCheck of this pause awaits its answer
         self._prob: float | None = None
@@ -183,7 +200,9 @@ class Endpointer:
         if self._state is not _State.SPEAKING or not self._pending or check != self._check:
             return []
         self._pending = False
-        if prob is None:
+        if self._patient:  # the answer is recorded, the longest wait stands
+            self._prob = prob
+        elif prob is None:
             self._limit, self._reason = self._endpoint, "silence"
         else:
             self._prob = prob
