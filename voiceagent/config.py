@@ -80,8 +80,8 @@ class Settings:
     stt_compute_type: str = "int8"  # CTranslate2 compute type (int8, int8_float32, float16 ...)
     stt_threads: int = 2  # CPU threads for whisper
     stt_retry_loops: bool = True  # decode once more (sampled) when whisper's text loops ("no, no, no, ...")
-    stt_beam_size: int = 3  # whisper's beam search width (1: greedy)
-    stt_window_s: float = 10.0  # whisper's encoder window: a turn is padded to it, not to 30 s (0: 30 s)
+    stt_beam_size: int = 1  # whisper's beam search width (1: greedy)
+    stt_window_s: float = 0.0  # whisper's encoder window: a turn is padded to it, not to 30 s (0: 30 s)
     # Text-to-speech
     tts_voice: str = "en_US-joe-medium"  # bundled voice name, or a piper .onnx path
     tts_threads: int = 1  # CPU threads for piper
