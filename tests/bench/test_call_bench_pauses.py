@@ -20,7 +20,7 @@ from voiceagent.bench.calls.pauses import (
     cut_in,
     pause_ms,
     pause_window,
-    paused_speech,
+    pause_within,
     trim_silence,
 )
 from voiceagent.bench.calls.report import build_report, format_table
@@ -69,13 +69,21 @@ def tone(seconds: float, lead: float = 0.0, tail: float = 0.0) -> np.ndarray:
     return np.concatenate([np.zeros(int(RATE * lead), np.float32), voiced, np.zeros(int(RATE * tail), np.float32)])
 
 
-def test_a_paused_turn_is_both_parts_with_exactly_the_pause_between() -> None:
-    first, second = tone(0.5, lead=0.2, tail=0.3), tone(0.7, lead=0.15, tail=0.25)  # synthesiser-like padding
-    sentence = paused_speech(first, second, 640, RATE)
-    gap = int(0.64 * RATE)
-    assert sentence.pause_ms == 640
-    assert np.array_equal(sentence.audio, np.concatenate([tone(0.5), np.zeros(gap, np.float32), tone(0.7)]))
-    assert sentence.tail_s == pytest.approx(0.64 + 0.7)  # end of the first part -> end of the sentence
+def test_a_paused_turn_is_the_whole_sentence_cut_at_its_quietest_point_near_the_first_part() -> None:
+    """The whole sentence, spoken in one go (its first words keep their mid-sentence tone), is cut in the
+    gap between words nearest the first part's share of the two parts spoken alone; the pause goes there."""
+    whole = np.concatenate([np.zeros(int(0.2 * RATE), np.float32), tone(0.5), np.zeros(int(0.06 * RATE), np.float32),
+                            tone(0.7), np.zeros(int(0.25 * RATE), np.float32)])
+    first, second = tone(0.45, lead=0.15, tail=0.3), tone(0.65, lead=0.1)  # alone, each part a little shorter
+    sentence = pause_within(whole, first, second, 640, RATE)
+    silent = np.flatnonzero(np.abs(sentence.audio) < 1e-9)
+    runs = np.split(silent, np.flatnonzero(np.diff(silent) != 1) + 1)
+    pause = max(runs, key=len)
+    assert 0.64 <= len(pause) / RATE <= 0.66  # the pause (and the few ms of fade at its edges)
+    assert pause[0] / RATE == pytest.approx(0.5, abs=0.011)  # after the first word, none of the second
+    rest = sentence.audio[pause[-1] + 1:]
+    assert len(rest) / RATE == pytest.approx(0.7, abs=0.011) and sentence.pause_ms == 640
+    assert sentence.tail_s == pytest.approx(0.64 + 0.7, abs=0.02)  # end of the first part -> end of the sentence
     assert len(trim_silence(np.zeros(RATE, np.float32), RATE)) == 0
 
 
@@ -99,11 +107,11 @@ class Bank:
         return tone(0.1 * len(text.split()), lead=0.1, tail=0.1)
 
 
-def test_a_paused_turn_is_synthesised_in_its_two_parts() -> None:
+def test_a_paused_turn_is_synthesised_whole_and_its_first_part_alone_to_find_the_cut() -> None:
     bank, voice = Bank(), Voice("v", "neural")
     turn = SCRIPTS["receptionist"].turns["cancel_ask"]
     sentence = sentence_for(bank, voice, turn, 500)  # type: ignore[arg-type]
-    assert bank.asked == list(turn.parts or ()) and sentence.pause_ms == 500
+    assert turn.parts is not None and bank.asked == [" ".join(turn.parts), *turn.parts] and sentence.pause_ms == 500
     plain = sentence_for(bank, voice, SCRIPTS["receptionist"].turns["price"], 500)  # type: ignore[arg-type]
     assert bank.asked[-1] == "How much does a check-up cost?" and plain.pause_ms is None and plain.tail_s is None
 

@@ -11,7 +11,7 @@ from typing import Any
 from voiceagent.bench.calls.callers import PATHS, SpokenTurn, make_caller, path_audio, run_call
 from voiceagent.bench.calls.events import TurnHeard, real_reply_ms
 from voiceagent.bench.calls.judge import judge
-from voiceagent.bench.calls.pauses import Sentence, pause_ms, paused_speech
+from voiceagent.bench.calls.pauses import Sentence, pause_ms, pause_within
 from voiceagent.bench.calls.report import EARLY_TURNS
 from voiceagent.bench.calls.script import CallSpec, Script, TurnSpec
 from voiceagent.bench.calls.voices import RATE, Voice, VoiceBank
@@ -58,11 +58,12 @@ def call_voices(calls: list[CallSpec], voices: list[Voice], real: list[Voice]) -
 
 
 def sentence_for(bank: VoiceBank, voice: Voice, turn: TurnSpec, pause: int) -> Sentence:
-    """The turn's speech in ``voice``: the whole sentence, or for a paused turn its two parts (each
-    synthesised on its own) with ``pause`` ms of silence between them."""
+    """The turn's speech in ``voice``: the whole sentence, or for a paused turn the whole sentence cut
+    where its first part ends, with ``pause`` ms of silence there."""
     if turn.parts is None:
         return Sentence(bank.speech(voice, turn.say))
-    return paused_speech(bank.speech(voice, turn.parts[0]), bank.speech(voice, turn.parts[1]), pause, RATE)
+    whole = bank.speech(voice, " ".join(turn.parts))
+    return pause_within(whole, bank.speech(voice, turn.parts[0]), bank.speech(voice, turn.parts[1]), pause, RATE)
 
 
 def call_sentences(script: Script, path: str, call: CallSpec, speakers: list[Voice], bank: VoiceBank,
