@@ -98,12 +98,13 @@ def run(settings: Settings, paths: Sequence[str], voices: Sequence[Voice], limit
 def summary(heard: Sequence[Heard]) -> dict[str, dict[str, float]]:
     """Per path: sentences, word error rate, key-word error rate, and transcription time p50 and p95."""
     out: dict[str, dict[str, float]] = {}
+    nan = float("nan")
     for path in dict.fromkeys(h.path for h in heard):
         rows = [h for h in heard if h.path == path]
         times = [h.ms for h in rows]
         out[path] = {"sentences": len(rows), "wer": word_error_rate([h.said for h in rows], [h.transcript for h in rows]),
                      "ker": keyword_error_rate([h.keywords for h in rows], [h.transcript for h in rows]),
-                     "p50_ms": percentile(times, 50), "p95_ms": percentile(times, 95)}
+                     "p50_ms": percentile(times, 50) or nan, "p95_ms": percentile(times, 95) or nan}
     return out
 
 

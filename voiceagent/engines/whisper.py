@@ -18,7 +18,6 @@ from faster_whisper import WhisperModel
 from voiceagent.audio.pcm import FloatAudio
 from voiceagent.engines.worker import EngineWorker
 
-
 WHOLE_WINDOW_FRAMES = 3000  # whisper's 30 s of 10 ms feature frames
 MIN_PAD_FRAMES = 200  # a turn longer than the window still gets 2 s of padding (with none, whisper repeats it)
 _whole_window_pad = _faster_whisper.pad_or_trim

@@ -117,6 +117,8 @@ class Endpointer:
         self._check = 0  # questions asked so far (never reset: a late answer cannot match a new question)
         self._last_prob = 0.0
         self._patient = False
+        self._limit = self._wait  # silence frames that end the turn (set again in each pause)
+        self._reason: EndReason = "silence"  # what ends it then
         self.reset()
 
     @property
@@ -143,8 +145,8 @@ class Endpointer:
 
     def _new_pause(self) -> None:
         self._silence_run = 0
-        self._limit = self._patient_wait if self._patient else self._wait  # silence frames that end the turn
-        self._reason: EndReason = "patient" if self._patient else "silence" if self._turn_min is None else "max_silence"
+        self._limit = self._patient_wait if self._patient else self._wait
+        self._reason = "patient" if self._patient else "silence" if self._turn_min is None else "max_silence"
         self._announced = False  # SilenceStart or TurnCheck went out in this pause
         self._pending = False  # a TurnCheck of this pause awaits its answer
         self._prob: float | None = None
