@@ -38,7 +38,8 @@ def test_a_stage_that_keeps_what_it_allocates_shows_a_slope_and_one_that_frees_d
     clean = asyncio.run(bench.run_stage("tidy", tidy, 0.6, trim=True))
     assert leaking.ops > 10 and len(leaking.samples) >= 3 and set(leaking.slopes_mb_per_h) >= {"rss_mb", "heap_in_use_mb"}
     # tens of MB in a fraction of a second: hundreds of thousands of MB an hour
-    assert leaking.slopes_mb_per_h["heap_in_use_mb"] > 10_000 and leaking.slopes_mb_per_h["anon_mb"] > 10_000
+    # (resident memory need not grow: a long-lived process may serve them from memory it freed earlier)
+    assert leaking.slopes_mb_per_h["heap_in_use_mb"] > 10_000
     assert abs(clean.slopes_mb_per_h["heap_in_use_mb"]) < 1_000
     assert "leak" in bench.format_row(leaking) and "MB/h" in bench.format_row(leaking)
 
