@@ -19,12 +19,13 @@ import ctypes
 import ctypes.util
 import threading
 from collections.abc import Callable
+from typing import Any
 
 M_MMAP_THRESHOLD = -3  # glibc's mallopt parameters (malloc.h)
 M_ARENA_MAX = -8
 
 
-def _libc_function(name: str, argtypes: list[type]) -> Callable[..., int] | None:
+def _libc_function(name: str, argtypes: list[type], restype: type = ctypes.c_int) -> Callable[..., Any] | None:
     library = ctypes.util.find_library("c")
     if library is None:
         return None
@@ -33,7 +34,7 @@ def _libc_function(name: str, argtypes: list[type]) -> Callable[..., int] | None
     except (OSError, AttributeError):
         return None
     function.argtypes = argtypes
-    function.restype = ctypes.c_int
+    function.restype = restype
     return function  # type: ignore[no-any-return]
 
 
@@ -44,26 +45,13 @@ class _MallInfo2(ctypes.Structure):
 
 _TRIM = _libc_function("malloc_trim", [ctypes.c_size_t])
 _MALLOPT = _libc_function("mallopt", [ctypes.c_int, ctypes.c_int])
+_MALLINFO2 = _libc_function("mallinfo2", [], _MallInfo2)  # glibc 2.33 and later
 _running = threading.Lock()
 
 
 def available() -> bool:
     """Whether this C library can give memory back (glibc)."""
     return _TRIM is not None
-
-
-def _mallinfo2() -> Callable[[], _MallInfo2] | None:
-    library = ctypes.util.find_library("c")
-    try:
-        function = ctypes.CDLL(library).mallinfo2 if library else None  # glibc 2.33 and later
-    except (OSError, AttributeError):
-        return None
-    if function is not None:
-        function.restype = _MallInfo2
-    return function  # type: ignore[no-any-return]
-
-
-_MALLINFO2 = _mallinfo2()
 
 
 def heap_usage() -> tuple[float, float] | None:

@@ -56,14 +56,18 @@ def test_without_speculation_the_turn_still_ends() -> None:
 # ---- end of turn by meaning: the endpointer asks, a scripted model answers
 
 
-def model_run(probs: list[float], answers: dict[int, float | None], **kw: float) -> list[tuple[int, object]]:
-    """Feed ``probs`` with a model switched on; ``answers`` maps a frame index to the answer (a probability, or
-    None for a failure) handed to :meth:`Endpointer.judge` for the latest question just before that frame."""
+def model_run(probs: list[float], answers: dict[int, float | None], *, model: bool = True,
+              patient_from: int | None = None, **kw: float) -> list[tuple[int, object]]:
+    """Feed ``probs`` with a model switched on (or, ``model`` False, none at all); ``answers`` maps a frame
+    index to the answer (a probability, or None for a failure) handed to :meth:`Endpointer.judge` for the
+    latest question just before that frame. The endpointer is patient from frame ``patient_from`` on."""
     ep = Endpointer(threshold=0.5, min_speech_ms=96, speculate_after_ms=64, endpoint_silence_ms=256,
-                    turn_min_silence_ms=128, turn_max_silence_ms=800, **kw)
+                    turn_min_silence_ms=128 if model else None, turn_max_silence_ms=800, **kw)
     out: list[tuple[int, object]] = []
     asked: list[int] = []
     for i, p in enumerate(probs):
+        if i == patient_from:
+            ep.patient = True
         if i in answers and asked:
             out.extend((i, e) for e in ep.judge(asked[-1], answers[i]))
         for e in ep.feed(p, now=i * FRAME_MS / 1000):
@@ -151,40 +155,21 @@ def test_without_a_model_nothing_is_asked_and_silence_ends_the_turn() -> None:
 # ---- patience: a caller reading out a number pauses between its groups
 
 
-def patient_run(probs: list[float], answers: dict[int, float | None], *, model: bool = True,
-                patient_from: int = 0) -> list[tuple[int, object]]:
-    """Like :func:`model_run` (or with no model at all), patient from frame ``patient_from`` on."""
-    ep = Endpointer(threshold=0.5, min_speech_ms=96, speculate_after_ms=64, endpoint_silence_ms=256,
-                    turn_min_silence_ms=128 if model else None, turn_max_silence_ms=800)
-    out: list[tuple[int, object]] = []
-    asked: list[int] = []
-    for i, p in enumerate(probs):
-        if i == patient_from:
-            ep.patient = True
-        if i in answers and asked:
-            out.extend((i, e) for e in ep.judge(asked[-1], answers[i]))
-        for e in ep.feed(p, now=i * FRAME_MS / 1000):
-            out.append((i, e))
-            if isinstance(e, TurnCheck):
-                asked.append(e.check)
-    return out
-
-
 def test_a_patient_endpointer_waits_the_longest_silence_even_for_a_finished_sounding_turn() -> None:
-    end_at, end = patient_run(SPEECH_THEN_SILENCE, {27: 0.99})[-1]
+    end_at, end = model_run(SPEECH_THEN_SILENCE, {27: 0.99}, patient_from=0)[-1]
     assert isinstance(end, Endpoint) and end.reason == "patient" and end.turn_prob == 0.99
     assert end_at == 21 + 25 and end.silence_ms == 800
 
 
 def test_a_patient_caller_going_on_after_a_pause_is_one_turn() -> None:
     probs = [0.9] * 20 + [0.0] * 20 + [0.9] * 10 + [0.0] * 30  # "five five five ... (640 ms) ... zero one nine nine"
-    events = patient_run(probs, {26: 0.99, 56: 0.99})
+    events = model_run(probs, {26: 0.99, 56: 0.99}, patient_from=0)
     ends = [e for _, e in events if isinstance(e, Endpoint)]
     assert len(ends) == 1 and ends[0].speech_end == 49 * FRAME_MS / 1000
 
 
 def test_patience_set_mid_pause_holds_the_turn_in_progress_and_works_without_a_model() -> None:
-    end_at, end = patient_run(SPEECH_THEN_SILENCE, {}, model=False, patient_from=24)[-1]
+    end_at, end = model_run(SPEECH_THEN_SILENCE, {}, model=False, patient_from=24)[-1]
     assert isinstance(end, Endpoint) and end.reason == "patient" and end_at == 21 + 25
-    unpatient = patient_run(SPEECH_THEN_SILENCE, {}, model=False, patient_from=10_000)[-1]
+    unpatient = model_run(SPEECH_THEN_SILENCE, {}, model=False)[-1]
     assert unpatient[0] == 21 + 8  # the 256 ms wait

@@ -22,19 +22,19 @@ import time
 import tracemalloc
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import soxr
 
 from voiceagent import memory
+from voiceagent.audio.resample import resample
 from voiceagent.bench.callers import PHRASES
 from voiceagent.bench.machine import describe, machine
 from voiceagent.config import Settings
 from voiceagent.engines.llm import Message, Tool
-from voiceagent.engines.loader import Engines, load_engines
-from voiceagent.personas import load_personas
-from voiceagent.pipeline.action_desk import ActionDesk
+
+if TYPE_CHECKING:
+    from voiceagent.engines.loader import Engines
 
 STAGES = ("llm", "stt", "tts", "turn", "vad")
 SAMPLE_EVERY_S = 2.0
@@ -116,7 +116,7 @@ def spoken_questions(engines: Engines) -> Callable[[], Awaitable[list[np.ndarray
         if not made:
             for phrase in PHRASES:
                 audio = await engines.tts.synthesize(phrase)
-                made.append(soxr.resample(audio, engines.tts.sample_rate, 16000).astype(np.float32))
+                made.append(resample(audio, engines.tts.sample_rate, 16000))
         return made
 
     return get
@@ -157,6 +157,11 @@ def operations(engines: Engines, system: str, tools: Sequence[Tool], seed: int =
 
 async def run(settings: Settings, stages: Sequence[str], seconds: float, *, trim: bool, trace: int = 0) -> list[StageResult]:
     """Load the engines as the server does, then measure each stage in turn."""
+    # the engines are imported here, not with the module: the command line lists STAGES on every start
+    from voiceagent.engines.loader import load_engines
+    from voiceagent.personas import load_personas
+    from voiceagent.pipeline.action_desk import ActionDesk
+
     if settings.malloc_mmap_threshold_kb or settings.malloc_arena_max:
         memory.tune_malloc(settings.malloc_mmap_threshold_kb, settings.malloc_arena_max)
     persona = load_personas(settings.prompts_dir)[settings.persona]

@@ -28,8 +28,7 @@ from voiceagent.bench.calls.wer import keyword_error_rate, word_error_rate
 from voiceagent.bench.machine import describe, machine
 from voiceagent.bench.stats import percentile
 from voiceagent.config import Settings
-from voiceagent.engines import bundled
-from voiceagent.engines.whisper import WhisperTranscriber
+from voiceagent.engines.loader import make_transcriber
 
 PATHS = ("wideband", "phone", "phone_noise")
 PAD_S = 0.25  # silence before and after each sentence, as on a line
@@ -64,19 +63,10 @@ def line_audio(path: str, speech: FloatAudio, seed: int) -> FloatAudio:
     return resample(mulaw_round_trip(line.astype(np.float32)), LINE_RATE, RATE)
 
 
-def transcriber(settings: Settings) -> WhisperTranscriber:
-    """The recogniser exactly as the server builds it from ``settings``."""
-    return WhisperTranscriber(
-        bundled.whisper_dir(settings.stt_model), device=settings.stt_device, compute_type=settings.stt_compute_type,
-        threads=settings.stt_threads, label=settings.stt_model, retry_loops=settings.stt_retry_loops,
-        beam_size=settings.stt_beam_size, window_s=settings.stt_window_s,
-    )
-
-
 def run(settings: Settings, paths: Sequence[str], voices: Sequence[Voice], limit: int = 0,
         seed: int = 7) -> list[Heard]:
     """Transcribe every sentence (or the first ``limit``) on every path, each sentence in one voice."""
-    stt = transcriber(settings)
+    stt = make_transcriber(settings)  # exactly as the server builds it
     bank = VoiceBank()
     stt.transcribe_blocking(np.zeros(RATE, dtype=np.float32))  # warm
     heard: list[Heard] = []

@@ -74,6 +74,15 @@ def make_llm(settings: Settings) -> ChatEngine:
     return FallbackEngine(server, _embedded(settings, settings.llm_fallback_model), after_s=settings.llm_fallback_after_s)
 
 
+def make_transcriber(settings: Settings) -> WhisperTranscriber:
+    """The speech-to-text engine the settings configure (blocking: loads the model)."""
+    return WhisperTranscriber(
+        bundled.whisper_dir(settings.stt_model), device=settings.stt_device, compute_type=settings.stt_compute_type,
+        threads=settings.stt_threads, label=settings.stt_model, retry_loops=settings.stt_retry_loops,
+        beam_size=settings.stt_beam_size, window_s=settings.stt_window_s,
+    )
+
+
 def make_turn_model(settings: Settings) -> TurnEndModel | None:
     """The end-of-turn model the settings name (``turn_model``), or None when it is switched off."""
     if not settings.turn_model:
@@ -110,16 +119,7 @@ async def load_engines(settings: Settings, system_prompts: list[str]) -> Engines
     onnx, config = bundled.piper_voice(settings.tts_voice)
 
     def load_blocking() -> Engines:
-        stt = WhisperTranscriber(
-            bundled.whisper_dir(settings.stt_model),
-            device=settings.stt_device,
-            compute_type=settings.stt_compute_type,
-            threads=settings.stt_threads,
-            label=settings.stt_model,
-            retry_loops=settings.stt_retry_loops,
-            beam_size=settings.stt_beam_size,
-            window_s=settings.stt_window_s,
-        )
+        stt = make_transcriber(settings)
         tts = PiperSynthesizer(onnx, config, threads=settings.tts_threads, label=settings.tts_voice)
         return Engines(vad=SileroModel(), stt=stt, llm=make_llm(settings), tts=tts, turn=make_turn_model(settings))
 

@@ -1,9 +1,9 @@
 """Paused turns and false cut-ins. A paused turn is a caller sentence spoken in two parts with a natural
 mid-sentence pause between them (``say`` with a ``|`` in the data files): the whole sentence is spoken in
 one go and cut where the first part ends, so the voice up to the pause keeps its mid-sentence tone; the
-pause length is drawn, seeded, per call and position. The agent cut in falsely when any of its audio (a filler or a reply)
-reached the caller after the first part's speech ended and before the whole sentence ended: during the
-pause, or after the caller went on but before they finished."""
+pause length is drawn, seeded, per call and position. The agent cut in falsely when any of its audio (a
+filler or a reply) reached the caller after the first part's speech ended and before the whole sentence
+ended: during the pause, or after the caller went on but before they finished."""
 
 from __future__ import annotations
 
@@ -65,7 +65,8 @@ def pause_within(whole: FloatAudio, first: FloatAudio, second: FloatAudio, pause
     frame = max(1, int(rate * _FRAME_S))
     estimate = len(speech) * head_len / max(1, head_len + rest_len)
     reach = CUT_SEARCH * len(speech)
-    starts = np.arange(max(frame, int(estimate - reach)), max(frame + 1, min(len(speech) - 2 * frame, int(estimate + reach))), frame)
+    first_at = max(frame, int(estimate - reach))
+    starts = np.arange(first_at, max(first_at + 1, min(len(speech) - 2 * frame, int(estimate + reach))), frame)
     power = np.square(speech.astype(np.float64))
     loudness = np.array([power[at - frame : at + 2 * frame].mean() for at in starts]) + 1e-12
     nearness = 1 + 4 * np.abs(starts - estimate) / reach  # a quiet point far from the estimate must be far quieter
