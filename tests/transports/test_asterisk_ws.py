@@ -58,7 +58,9 @@ async def test_an_asterisk_websocket_channel_is_answered_and_barge_in_flushes(se
         await chan.wait_until_agent_quiet()
     record = record_where(server.settings.records_dir, "connection_id", "vatest1")
     said = [words(str(e["text"])) for e in record if e["kind"] == "transcript"]
-    assert any("pric" in s and "opening" in s for s in said), said
+    # the words that tiny.en hears in every run of this 8 kHz espeak voice ("prices" comes out as "pricing",
+    # "private" or "price is", depending on the silence before the turn)
+    assert any("tell me" in s and "opening" in s for s in said), said
     assert any(e["kind"] == "interrupted" for e in record)
     assert "caller pressed 9" in said[-1]
     assert record[0]["transport"] == "asterisk_ws" and record[-1]["reason"] == "caller_hangup"
