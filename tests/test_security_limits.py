@@ -108,7 +108,7 @@ async def test_the_call_limit_refuses_cleanly_and_a_crowd_with_a_slow_reader_sta
     guarded: RunningServer,
 ) -> None:
     url = guarded.url + f"?token={TOKEN}"
-    question = load_audio(recording("fsdd_2_nicolas_0.wav"), 16000)
+    question = load_audio(recording("one_two_three.wav"), 16000)
     rss_before = await asyncio.to_thread(_rss_mb, guarded)
     # a slow reader: a call whose client never reads (its receive queue fills, then TCP pushes back)
     async with connect(url, max_queue=1, close_timeout=0.5) as slow:  # the server's close waits unread
