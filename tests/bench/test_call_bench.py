@@ -4,6 +4,7 @@ test_call_bench_quick.py)."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,7 @@ from voiceagent.bench.calls.line import (
     snr_db,
 )
 from voiceagent.bench.calls.report import build_report, format_table
-from voiceagent.bench.calls.runner import select_calls
+from voiceagent.bench.calls.runner import _run_at_most, select_calls
 from voiceagent.bench.calls.script import CATEGORIES, ScriptError, builtin_scripts, load_script
 from voiceagent.bench.calls.textnorm import contains, normalize
 from voiceagent.bench.calls.wer import keyword_error_rate, keywords_missed, word_error_rate
@@ -201,6 +202,29 @@ def test_max_turns_takes_whole_calls_long_and_short() -> None:
 
 
 # ------------------------------------------------------------------ the report
+async def test_calls_run_at_most_n_at_once_in_order() -> None:
+    started: list[int] = []
+    running, most = 0, 0
+
+    def job(number: int):  # type: ignore[no-untyped-def]
+        async def play() -> None:
+            nonlocal running, most
+            started.append(number)
+            running += 1
+            most = max(most, running)
+            await asyncio.sleep(0.01 * (number % 3))
+            running -= 1
+        return play
+
+    await _run_at_most(3, [job(n) for n in range(10)])
+    assert sorted(started) == list(range(10)) and started[:3] == [0, 1, 2]
+    assert most == 3
+    started.clear()
+    most = 0
+    await _run_at_most(1, [job(n) for n in range(5)])
+    assert started == list(range(5)) and most == 1
+
+
 def row(position: int, ok: bool, heard: str, category: str = "fact", call: str = "c", filler: bool = False,
         latency: float | None = 700.0) -> dict[str, object]:
     return {"persona": "p", "path": "wideband", "call": call, "position": position, "category": category,

@@ -2,10 +2,12 @@
 written and every turn was heard, answered and judged. Behaviour only, never timings. Two of the three
 paths are played (suite time): wideband over the native protocol, and the noisy phone line over
 ``/twilio``, which is the plain phone line plus noise (how each path's audio is made is checked in
-test_call_bench.py)."""
+test_call_bench.py). Two calls at a time (``--concurrent 2``): half the suite time, and the run shows
+that calls played side by side are each heard and judged."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -22,9 +24,18 @@ pytestmark = pytest.mark.slow
 PLAYED = ("wideband", "phone_noise")
 
 
+def _call_spans(records: Path) -> list[tuple[float, float]]:
+    """(start, end) time of every call the server recorded."""
+    spans = []
+    for file in records.glob("*.jsonl"):
+        events = [json.loads(line) for line in file.read_text().splitlines() if line.strip()]
+        spans.append((float(events[0]["at"]), float(events[-1]["at"])))
+    return sorted(spans)
+
+
 def test_the_quick_benchmark_runs_both_protocols_and_judges_every_turn(tmp_path: Path) -> None:
     assert set(PLAYED) <= set(PATHS)
-    run = subprocess.run([sys.executable, "-m", "voiceagent", "bench", "calls", "--quick", "--path", ",".join(PLAYED),
+    run = subprocess.run([sys.executable, "-m", "voiceagent", "bench", "calls", "--quick", "--concurrent", "2", "--path", ",".join(PLAYED),
                           "--out", str(tmp_path)],
                          check=False, capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stderr[-3000:]
@@ -48,3 +59,7 @@ def test_the_quick_benchmark_runs_both_protocols_and_judges_every_turn(tmp_path:
         for key in ("relevance", "filler_rate"):
             assert 0.0 <= summary[key] <= 1.0
     assert set(report["by_path"]) == set(PLAYED)
+    assert report["concurrent"] == 2
+    spans = _call_spans(tmp_path / "records")
+    assert len(spans) == len(report["personas"]) * len(PLAYED)
+    assert any(later_start < end for (_, end), (later_start, _) in itertools.pairwise(spans)), spans

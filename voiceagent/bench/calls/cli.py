@@ -27,6 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quick", action="store_true", help="a few turns per persona and path (a short check)")
     parser.add_argument("--max-turns", dest="max_turns", type=int,
                         help="at most this many turns per persona and path (whole calls, long and short mixed)")
+    parser.add_argument("--concurrent", type=int, default=1,
+                        help="calls played at once (default 1); latency and relevance are then under that load")
     parser.add_argument("--model", help="the server's language model (passed to voiceagent serve --model)")
     parser.add_argument("--voices", type=_names,
                         help="comma list of caller voices or kinds (neural, formant); default: all usable")
@@ -66,6 +68,9 @@ def run(args: argparse.Namespace) -> int:
     if bad:
         print(f"voiceagent bench calls: unknown {bad}; personas {sorted(scripts)}, paths {list(PATHS)}", file=sys.stderr)
         return 2
+    if args.concurrent < 1:
+        print("voiceagent bench calls: --concurrent must be 1 or more", file=sys.stderr)
+        return 2
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     real = real_digit_voices()
@@ -78,12 +83,12 @@ def run(args: argparse.Namespace) -> int:
         for name in missing:
             print(f"voiceagent bench calls: the server has no persona {name!r}: skipped", file=sys.stderr)
         plan = Plan(scripts=tuple(scripts[p] for p in personas if p not in missing), paths=tuple(paths),
-                    quick=args.quick, max_turns=args.max_turns, seed=args.seed)
+                    quick=args.quick, max_turns=args.max_turns, seed=args.seed, concurrent=args.concurrent)
         print(f"models: {server['health'].get('models')}", flush=True)
         rows = asyncio.run(run_plan(plan, server["url"], out / "records", VoiceBank(), voices, real, _progress))
     meta = {"machine": found, "models": server["health"].get("models"), "version": server["health"].get("version"),
             "personas": [s.persona for s in plan.scripts], "skipped_personas": missing, "paths": paths,
-            "quick": args.quick, "max_turns": args.max_turns, "voices": [v.name for v in voices],
+            "quick": args.quick, "max_turns": args.max_turns, "concurrent": args.concurrent, "voices": [v.name for v in voices],
             "real_voices": [v.name for v in real], "seed": args.seed, "pause_range_ms": list(PAUSE_RANGE_MS),
             "started": round(started), "duration_s": round(time.time() - started, 1)}
     report = build_report(rows, meta)

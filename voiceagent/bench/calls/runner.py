@@ -1,10 +1,13 @@
 """The whole run: which calls, in which voices, over which paths, against one server; every turn judged
-as it comes back, with a progress line."""
+as it comes back, with a progress line. Calls are played one at a time, or ``concurrent`` at once (the
+next call starts as soon as one ends), so relevance and latency can be read under load too."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
-from collections.abc import Callable
+import functools
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +30,7 @@ class Plan:
     quick: bool = False
     max_turns: int | None = None  # per persona and path: whole calls, in :func:`select_calls` order
     seed: int = 7
+    concurrent: int = 1  # calls played at once
 
 
 def select_calls(script: Script, *, quick: bool, max_turns: int | None) -> list[CallSpec]:
@@ -118,8 +122,11 @@ async def _play_call(script: Script, path: str, url: str, records: Path, call: C
 
 async def run_plan(plan: Plan, url: str, records: Path, bank: VoiceBank, voices: list[Voice], real: list[Voice],
                    progress: Callable[[dict[str, Any], str], None]) -> list[dict[str, Any]]:
-    """Play every selected call of every script over every path; returns one result per turn."""
+    """Play every selected call of every script over every path, ``plan.concurrent`` at a time; returns one
+    result per turn. Every call's speech is made before the first call starts, so synthesis never runs
+    beside a call that is streaming."""
     results: list[dict[str, Any]] = []
+    jobs: list[Callable[[], Awaitable[None]]] = []
     for script in plan.scripts:
         calls = select_calls(script, quick=plan.quick, max_turns=plan.max_turns)
         for path in plan.paths:
@@ -128,9 +135,24 @@ async def run_plan(plan: Plan, url: str, records: Path, bank: VoiceBank, voices:
                 speakers = [real_voice if (t.real and real_voice) else voice for t in call.turns]
                 where = f"call {number}/{len(calls)} {call.name}"
                 sentences = call_sentences(script, path, call, speakers, bank, plan.seed)
-                await _play_call(script, path, url, records, call, plan.seed * 1000 + number, sentences,
-                                 _collector(script, path, call, speakers, sentences, where, results, progress))
+                collect = _collector(script, path, call, speakers, sentences, where, results, progress)
+                jobs.append(functools.partial(_play_call, script, path, url, records, call,
+                                              plan.seed * 1000 + number, sentences, collect))
+    await _run_at_most(max(1, plan.concurrent), jobs)
     return results
+
+
+async def _run_at_most(concurrent: int, jobs: list[Callable[[], Awaitable[None]]]) -> None:
+    """Run ``jobs`` in order, at most ``concurrent`` at a time."""
+    pending = iter(jobs)
+
+    async def lane() -> None:
+        for job in pending:  # each lane takes the next job not yet taken
+            await job()
+
+    async with asyncio.TaskGroup() as group:
+        for _ in range(min(concurrent, len(jobs))):
+            group.create_task(lane())
 
 
 def _collector(script: Script, path: str, call: CallSpec, speakers: list[Voice], sentences: list[Sentence],
