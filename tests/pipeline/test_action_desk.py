@@ -79,11 +79,25 @@ def test_cancelling_needs_a_yes(desk: ActionDesk) -> None:
     ("transfer_to_human", "Are you open on Sunday?"),
     ("find_appointment", "Hello, is this Oak Street Garage?"),
     ("book_appointment", "How much is an oil change?"),
+    ("book_appointment", "How much does a check-up cost?"),  # the cue word alone, in a question
+    ("book_appointment", "What times are available on Friday?"),
     ("take_message", "What time do you open on Saturday?"),
     ("no_such_action", "Bye"),
 ])
 def test_an_action_the_caller_did_not_ask_for_is_reconsidered(desk: ActionDesk, name: str, turn: str) -> None:
     assert isinstance(desk.on_call(name, {}, turn, TODAY), Reconsider)
+
+
+@pytest.mark.parametrize("turn", ["How do I book a check-up?", "I'd like to book a check-up on Friday.",
+                                  "Can I bring my car in on Monday?"])
+def test_a_booking_asked_for_in_words_or_in_a_question_goes_ahead(desk: ActionDesk, turn: str) -> None:
+    assert isinstance(desk.on_call("book_appointment", {}, turn, TODAY), Say)  # asks for what is missing
+
+
+def test_how_about_a_day_answers_the_waiting_question(desk: ActionDesk) -> None:
+    desk.on_call("book_appointment", {"name": "Ann Lee"}, "I'd like to book an oil change.", TODAY)
+    asked = desk.before_model("How about Tuesday?", TODAY)
+    assert desk.pending == "book_appointment" and isinstance(asked, Say) and "Tuesday" in asked.text
 
 
 def test_hang_up_and_transfer_run_when_asked_for(desk: ActionDesk) -> None:

@@ -39,7 +39,7 @@ _NO = frozenset(tokens("no nope don't dont not never leave keep wait stop"))
 # What a caller says when they ask for each built-in action (generic English). The model chooses; an
 # action the caller's words do not ask for is set aside and the model answers in words instead.
 _ASKED_FOR: dict[str, re.Pattern[str]] = {name: re.compile(pattern, re.IGNORECASE) for name, pattern in {
-    "book_appointment": r"\b(?:book|booking|appointment|schedule|come in|bring (?:it|my|the|her|him) in|slot|"
+    "book_appointment": r"\b(?:book|booking|appointment|schedule|come in|bring (?:\w+ ){1,3}in|slot|"
                         r"available|availability|reserve|fit me in|see (?:the|a) \w+|check-?up|come by)\b",
     "move_appointment": r"\b(?:move|change|reschedule|different (?:day|time)|another (?:day|time)|instead|"
                         r"push (?:it|my))\b",
@@ -52,7 +52,11 @@ _ASKED_FOR: dict[str, re.Pattern[str]] = {name: re.compile(pattern, re.IGNORECAS
     "end_call": r"\b(?:bye|goodbye|good bye|that's all|that is all|that's it|nothing else|hang up|"
                 r"have a (?:good|nice|great) (?:day|one|evening))\b",
 }.items()}
-_ASKING = re.compile(r"^\W*(?:how|what|when|where|why|which|who|whose)\b|^\W*(?:do|does|are) you\b", re.IGNORECASE)
+# A question for the agent ("how much is a check-up?"); "how about Tuesday?" is an answer, not a question.
+_ASKING = re.compile(r"^\W*(?:how(?! about)|what|when|where|why|which|who|whose)\b|^\W*(?:do|does|are) you\b",
+                     re.IGNORECASE)
+# Words that ask for a booking even inside a question ("how do I book a check-up?").
+_BOOKING_VERB = re.compile(r"\b(?:book|schedule|reserve|fit me in|make an appointment)\b", re.IGNORECASE)
 _QUESTION = re.compile(r"\?\s*$|^\W*(?:how|what|when|where|why|which|who|do|does|is|are)\b", re.IGNORECASE)
 _BYES = re.compile(r"(?:\W*\b(?:bye|by|buy)\b)+\W*", re.IGNORECASE)
 _ASK = {"name": "your name", "phone": "a number to call you back on", "day": "the day", "date": "the day",
@@ -172,6 +176,8 @@ class ActionDesk:
         cue = _ASKED_FOR.get(name) if spec.builtin else None
         if cue is not None and not cue.search(turn):
             return Reconsider(f"the caller's words do not ask for {name}")
+        if name == "book_appointment" and spec.builtin and _ASKING.search(turn) and not _BOOKING_VERB.search(turn):
+            return Reconsider("a question about the business, not a request to book")  # "what does a check-up cost?"
         kept = {arg: str(value).strip() for arg, value in arguments.items()
                 if grounded(arg, str(value), turn, self.persona.business, today)}
         pending = PendingAction(spec, kept)
