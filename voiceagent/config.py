@@ -81,6 +81,7 @@ class Settings:
     stt_threads: int = 2  # CPU threads for whisper
     stt_retry_loops: bool = True  # decode once more (sampled) when whisper's text loops ("no, no, no, ...")
     stt_beam_size: int = 1  # whisper's beam search width (1: greedy)
+    stt_vocabulary: bool = True  # the recogniser first reads the persona's greeting, services and hours (whisper's initial prompt)
     stt_window_s: float = 0.0  # whisper's encoder window: a turn is padded to it, not to 30 s (0: 30 s)
     # Text-to-speech
     tts_voice: str = "en_US-joe-medium"  # bundled voice name, or a piper .onnx path
@@ -141,7 +142,7 @@ class Settings:
     max_frame_bytes: int = 65536  # largest binary audio frame accepted (larger ones get an error event)
     max_message_bytes: int = 1048576  # larger WebSocket messages close the connection (1009)
     trim_memory: bool = True  # after each call, give the memory it freed back to the system (glibc malloc_trim)
-    malloc_mmap_threshold_kb: int = 0  # glibc: blocks this large or larger get their own mapping, freed at once (0: glibc's sliding default)
+    malloc_mmap_threshold_kb: int = 4096  # glibc: blocks this large or larger get their own mapping, freed at once (0: glibc's sliding default)
     malloc_arena_max: int = 0  # glibc: at most this many malloc arenas (0: glibc's default, eight per core)
     inbound_queue_frames: int = 200  # caller audio frames buffered per call; the oldest are dropped past it
     outbox_bytes: int = 262144  # what waits to be sent per connection; past it the oldest agent audio is dropped
