@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from voiceagent.bench import stt
+from voiceagent.config import Settings
 
 
 def _tone(seconds: float = 1.0) -> np.ndarray:
@@ -57,4 +58,12 @@ def test_the_summary_gives_error_rates_and_times_per_path() -> None:
 
 def test_every_synthetic_sentence_of_both_scripts_is_used() -> None:
     said = stt.sentences()
-    assert len(said) > 90 and not any(t.real for t in said)
+    assert len(said) > 90 and not any(t.real for _, t in said)
+    assert {persona for persona, _ in said} == {"receptionist", "garage"}
+
+
+def test_each_persona_gets_its_own_prompt_or_none_when_switched_off() -> None:
+    prompts = stt.prompts(Settings())
+    assert "Oak Street Garage" in prompts["garage"] and "oil change" in prompts["garage"]
+    assert "Bright Smile Dental" in prompts["receptionist"] and "Saturday" in prompts["receptionist"]
+    assert set(stt.prompts(Settings(stt_vocabulary=False)).values()) == {""}

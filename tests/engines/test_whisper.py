@@ -71,3 +71,26 @@ def test_a_shorter_encoder_window_pads_a_turn_to_it_and_hears_the_same_words() -
 
 def test_beam_width_is_passed_to_whisper() -> None:
     assert _options_given(_transcriber(beam_size=3))["beam_size"] == 3
+
+
+def test_the_personas_words_steer_the_recogniser_and_silence_stays_silent() -> None:
+    """The prompt is whisper's initial prompt: a sentence the voice slurs comes out in the persona's
+    words with it, and silence, noise or mains hum still give no text (none of the prompt is written out)."""
+    from pathlib import Path
+
+    from tests.speech import espeak
+    from voiceagent.personas import load_persona
+    from voiceagent.personas.render import recognition_prompt
+
+    dental = load_persona(Path(__file__).resolve().parents[2] / "voiceagent" / "prompts" / "receptionist.toml")
+    assert dental.business is not None
+    prompt = recognition_prompt(dental.business, dental.greeting)
+    stt = _transcriber()
+    asked = espeak("I'd like to book a check up on Friday", 16000)
+    assert "check-up on friday" not in stt.transcribe_blocking(asked).lower()
+    assert "book a check-up on friday" in stt.transcribe_blocking(asked, prompt).lower()
+    rng = np.random.default_rng(1)
+    seconds = np.arange(32000) / 16000
+    for quiet in (np.zeros(32000), 0.05 * rng.standard_normal(32000), 0.1 * np.sin(2 * np.pi * 50 * seconds)):
+        assert stt.transcribe_blocking(quiet.astype(np.float32), prompt) == ""
+    assert _options_given(stt)["initial_prompt"] is None  # no prompt given: none passed

@@ -114,6 +114,7 @@ class ScriptedStt:
         self.delay_s = delay_s
         self.default = default
         self.calls: list[FloatAudio] = []  # the audio of every transcription asked for
+        self.prompts: list[str] = []  # the prompt given with each
         self.finished = 0
         self.cancelled = 0
         self.closed = False
@@ -126,9 +127,10 @@ class ScriptedStt:
             return self._script[self._next - 1]
         return self.default
 
-    async def transcribe(self, audio: FloatAudio) -> str:
+    async def transcribe(self, audio: FloatAudio, prompt: str = "") -> str:
         """The scripted text for ``audio``, after the delay (or the scripted fault)."""
         self.calls.append(audio)
+        self.prompts.append(prompt)
         entry = self._entry(audio)
         await _scripted_wait(self, entry, self.delay_s)
         self.finished += 1

@@ -10,7 +10,7 @@ from tests.fakes.call import PERSONA, running_call
 from tests.fakes.engines import ScriptedStt
 from tests.fakes.llm import ScriptedLlm
 from voiceagent.events import AgentText, SpeechStarted, Transcript, TurnMetrics
-from voiceagent.personas import Persona
+from voiceagent.personas import Persona, load_persona
 
 
 async def test_greeting_is_spoken_first_and_kept_in_the_history_but_not_sent_to_the_model(tmp_path: Path) -> None:
@@ -144,3 +144,21 @@ async def test_a_client_prompt_replaces_the_personas_system_prompt(tmp_path: Pat
                             call_options={"system_prompt": "Talk like a pirate."}) as call:
         await call.exchange(1)
     assert llm.requests[0][0] == {"role": "system", "content": "Talk like a pirate."}
+
+
+async def test_the_recogniser_reads_the_personas_words_before_every_turn(tmp_path: Path) -> None:
+    garage = load_persona(Path(__file__).resolve().parents[2] / "voiceagent" / "prompts" / "garage.toml")
+    stt = ScriptedStt(["how much is an oil change"])
+    async with running_call(tmp_path, stt=stt, llm=ScriptedLlm(["45 dollars."]), persona=garage) as call:
+        await call.exchange(1)
+    assert stt.prompts and all(p == stt.prompts[0] for p in stt.prompts)
+    assert garage.greeting in stt.prompts[0] and "oil change" in stt.prompts[0] and "Saturday" in stt.prompts[0]
+
+
+async def test_without_vocabulary_or_facts_the_recogniser_gets_no_prompt(tmp_path: Path) -> None:
+    garage = load_persona(Path(__file__).resolve().parents[2] / "voiceagent" / "prompts" / "garage.toml")
+    for persona, options in ((garage, {"stt_vocabulary": False}), (PERSONA, {})):
+        stt = ScriptedStt(["hello"])
+        async with running_call(tmp_path, stt=stt, llm=ScriptedLlm(["Hi."]), persona=persona, **options) as call:
+            await call.exchange(1)
+        assert stt.prompts and set(stt.prompts) == {""}

@@ -29,6 +29,8 @@ from voiceagent.bench.machine import describe, machine
 from voiceagent.bench.stats import percentile
 from voiceagent.config import Settings
 from voiceagent.engines.loader import make_transcriber
+from voiceagent.personas import load_personas
+from voiceagent.personas.render import recognition_prompt
 
 PATHS = ("wideband", "phone", "phone_noise")
 PAD_S = 0.25  # silence before and after each sentence, as on a line
@@ -46,9 +48,19 @@ class Heard:
     ms: float
 
 
-def sentences() -> list[TurnSpec]:
-    """Every synthetic caller sentence of the shipped scripts (the real-recording digit turns left out)."""
-    return [turn for script in builtin_scripts().values() for turn in script.turns.values() if not turn.real]
+def sentences() -> list[tuple[str, TurnSpec]]:
+    """Every synthetic caller sentence of the shipped scripts, with its persona (the real-recording digit
+    turns left out)."""
+    return [(script.persona, turn) for script in builtin_scripts().values() for turn in script.turns.values()
+            if not turn.real]
+
+
+def prompts(settings: Settings) -> dict[str, str]:
+    """The recogniser's prompt for each persona, as a call of that persona gives it (none without
+    ``stt_vocabulary``, or for a persona without facts)."""
+    personas = load_personas(settings.prompts_dir)
+    return {name: recognition_prompt(p.business, p.greeting) if settings.stt_vocabulary and p.business else ""
+            for name, p in personas.items()}
 
 
 def line_audio(path: str, speech: FloatAudio, seed: int) -> FloatAudio:
@@ -67,18 +79,19 @@ def run(settings: Settings, paths: Sequence[str], voices: Sequence[Voice], limit
         seed: int = 7) -> list[Heard]:
     """Transcribe every sentence (or the first ``limit``) on every path, each sentence in one voice."""
     stt = make_transcriber(settings)  # exactly as the server builds it
+    prompt = prompts(settings)
     bank = VoiceBank()
     stt.transcribe_blocking(np.zeros(RATE, dtype=np.float32))  # warm
     heard: list[Heard] = []
     try:
-        for i, turn in enumerate(sentences()[: limit or None]):
+        for i, (persona, turn) in enumerate(sentences()[: limit or None]):
             voice = voices[i % len(voices)]
             said = " ".join(turn.parts) if turn.parts else turn.say
             speech = bank.speech(voice, said)
             for path in paths:
                 audio = line_audio(path, speech, seed + i)
                 started = time.perf_counter()
-                text = stt.transcribe_blocking(audio)
+                text = stt.transcribe_blocking(audio, prompt.get(persona, ""))
                 heard.append(Heard(path, voice.name, said, turn.keywords, text, (time.perf_counter() - started) * 1000))
     finally:
         stt.close()
@@ -103,7 +116,8 @@ def main(settings: Settings, paths: Sequence[str], voice_names: list[str] | None
     """``voiceagent bench stt``: a table per path, and every transcript in the JSON report if asked."""
     voices = available_voices(voice_names)
     print(f"machine: {describe(machine())}; stt {settings.stt_model} beam {settings.stt_beam_size} window "
-          f"{settings.stt_window_s or 30:g} s, {settings.stt_threads} threads; voices: {', '.join(v.name for v in voices)}",
+          f"{settings.stt_window_s or 30:g} s, vocabulary {'on' if settings.stt_vocabulary else 'off'}, "
+          f"{settings.stt_threads} threads; voices: {', '.join(v.name for v in voices)}",
           flush=True)
     heard = run(settings, paths, voices, limit)
     table = summary(heard)
@@ -113,6 +127,7 @@ def main(settings: Settings, paths: Sequence[str], voice_names: list[str] | None
     if json_out:
         report: dict[str, Any] = {"machine": machine(), "stt_model": settings.stt_model,
                                   "beam_size": settings.stt_beam_size, "window_s": settings.stt_window_s,
+                                  "vocabulary": settings.stt_vocabulary,
                                   "summary": table, "heard": [dataclasses.asdict(h) for h in heard]}
         Path(json_out).write_text(json.dumps(report, indent=1))
     return 0

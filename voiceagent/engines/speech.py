@@ -52,8 +52,9 @@ class Transcriber(Protocol):
 
     label: str
 
-    async def transcribe(self, audio: FloatAudio) -> str:
-        """The text of ``audio`` (16 kHz float32). Off the event loop; cancelling abandons the result."""
+    async def transcribe(self, audio: FloatAudio, prompt: str = "") -> str:
+        """The text of ``audio`` (16 kHz float32); ``prompt``: text the recogniser reads first (words
+        the caller is likely to use). Off the event loop; cancelling abandons the result."""
 
     def close(self) -> None:
         """Release the engine (its worker thread)."""

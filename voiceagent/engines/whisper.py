@@ -57,8 +57,9 @@ class WhisperTranscriber:
         self._english_only = label.endswith(".en")
         self.worker = EngineWorker("stt")
 
-    def transcribe_blocking(self, audio: FloatAudio) -> str:
-        """Blocking transcription; segments the model itself calls non-speech are dropped."""
+    def transcribe_blocking(self, audio: FloatAudio, prompt: str = "") -> str:
+        """Blocking transcription; segments the model itself calls non-speech are dropped. ``prompt``:
+        whisper's initial prompt (the words the caller is likely to use), or none."""
         _window.frames = self._window_frames
         try:
             segments, _info = self._model.transcribe(
@@ -69,6 +70,7 @@ class WhisperTranscriber:
                 without_timestamps=True,
                 condition_on_previous_text=False,
                 vad_filter=False,
+                initial_prompt=prompt or None,
                 **self._retry,  # type: ignore[arg-type]
             )
             texts = [s.text.strip() for s in segments if not (s.no_speech_prob > 0.6 and s.avg_logprob < -1.0)]
@@ -76,9 +78,9 @@ class WhisperTranscriber:
             _window.frames = 0
         return " ".join(t for t in texts if t)
 
-    async def transcribe(self, audio: FloatAudio) -> str:
+    async def transcribe(self, audio: FloatAudio, prompt: str = "") -> str:
         """Transcribe off the event loop. Cancelling abandons the result; the thread finishes its run."""
-        return await self.worker.run(self.transcribe_blocking, audio)
+        return await self.worker.run(self.transcribe_blocking, audio, prompt)
 
     def close(self) -> None:
         """Stop the worker thread."""

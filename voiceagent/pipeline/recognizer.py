@@ -70,13 +70,14 @@ class CallerDone:
 RecognizerEvent = CallerSpeaking | CallerTalkingOver | CallerDone
 
 
-async def transcribe_timed(stt: Transcriber, audio: FloatAudio, timeout_s: float) -> tuple[str, float, float]:
+async def transcribe_timed(stt: Transcriber, audio: FloatAudio, timeout_s: float,
+                           prompt: str = "") -> tuple[str, float, float]:
     """Transcribe with a deadline (run it as a task of its own); returns the text, the seconds it took
     and the seconds of that it waited for the engine. Raises TimeoutError."""
     waits: dict[str, float] = {}
     collect_waits(waits)
     started = time.monotonic()
-    text = await asyncio.wait_for(stt.transcribe(audio), timeout_s)
+    text = await asyncio.wait_for(stt.transcribe(audio, prompt), timeout_s)
     return text, time.monotonic() - started, sum(waits.values())
 
 
@@ -85,10 +86,12 @@ class Recognizer:
 
     def __init__(
         self, *, sample_rate: int, vad: VadModel, stt: Transcriber, settings: Settings,
-        agent_busy: Callable[[], bool], turn: TurnEndModel | None = None,
+        agent_busy: Callable[[], bool], turn: TurnEndModel | None = None, stt_prompt: str = "",
     ) -> None:
-        """``turn``: the end-of-turn model (None: silence alone ends a turn)."""
+        """``turn``: the end-of-turn model (None: silence alone ends a turn); ``stt_prompt``: the words
+        this call's callers are likely to use, read by the recogniser before every turn."""
         self._stt = stt
+        self._stt_prompt = stt_prompt
         self._turn = turn
         self._timeout_s = settings.engine_timeout_s
         self._turn_timeout_s = settings.turn_max_silence_ms / 1000  # past it the answer is of no use
@@ -220,7 +223,7 @@ class Recognizer:
 
     async def transcribe(self, audio: FloatAudio) -> tuple[str, float, float]:
         """Transcribe with the call's engine deadline."""
-        return await transcribe_timed(self._stt, audio, self._timeout_s)
+        return await transcribe_timed(self._stt, audio, self._timeout_s, self._stt_prompt)
 
     def drop_speculation(self) -> None:
         """Abandon a speculative transcription (the caller went on, or the call ends)."""
