@@ -142,7 +142,7 @@ class Settings:
     max_frame_bytes: int = 65536  # largest binary audio frame accepted (larger ones get an error event)
     max_message_bytes: int = 1048576  # larger WebSocket messages close the connection (1009)
     trim_memory: bool = True  # after each call, give the memory it freed back to the system (glibc malloc_trim)
-    malloc_mmap_threshold_kb: int = 4096  # glibc: blocks this large or larger get their own mapping, freed at once (0: glibc's sliding default)
+    malloc_mmap_threshold_kb: int = 0  # glibc: blocks this large or larger get their own mapping, freed at once (0: glibc's sliding default)
     malloc_arena_max: int = 0  # glibc: at most this many malloc arenas (0: glibc's default, eight per core)
     inbound_queue_frames: int = 200  # caller audio frames buffered per call; the oldest are dropped past it
     outbox_bytes: int = 262144  # what waits to be sent per connection; past it the oldest agent audio is dropped
