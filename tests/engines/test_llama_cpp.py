@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import mmap
 import threading
 from pathlib import Path
 
@@ -148,6 +149,11 @@ async def test_saved_states_leave_out_the_logits_buffer_and_replies_do_not_chang
     state = cached._llm.save_state()
     assert state.scores.nbytes <= cached._llm.n_vocab() * 4  # one row of logits at most
     assert replied == expected
+    # the KV cache sits in a mapping of its own (returned to the system when dropped), exactly its size
+    assert isinstance(state.llama_state, mmap.mmap) and len(state.llama_state) == state.llama_state_size > 0
+    await cached.warm(["Something else entirely, to move the live context away."])
+    cached._llm.load_state(state)  # read in place from the mapping
+    assert "".join([p async for p in cached.stream(messages, max_tokens=12, temperature=0.0)]) == expected
 
 
 async def test_a_restart_loads_the_warmed_prompts_instead_of_evaluating_them(tmp_path: Path) -> None:

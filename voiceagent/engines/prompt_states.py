@@ -20,10 +20,13 @@ import logging
 import os
 import zipfile
 from pathlib import Path
+from typing import cast
 
 import llama_cpp
 import numpy as np
 from llama_cpp.llama import LlamaState
+
+from voiceagent.engines.llama_state import mapped_copy
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +59,7 @@ def load(path: Path, n_vocab: int) -> LlamaState | None:
         return None
     os.utime(path)  # recently used
     return LlamaState(input_ids=input_ids, scores=np.zeros((1, n_vocab), dtype=np.single), n_tokens=n_tokens,
-                      llama_state=blob, llama_state_size=len(blob), seed=seed)
+                      llama_state=cast(bytes, mapped_copy(blob, len(blob))), llama_state_size=len(blob), seed=seed)
 
 
 def save(path: Path, state: LlamaState) -> None:
@@ -65,7 +68,7 @@ def save(path: Path, state: LlamaState) -> None:
     temporary = path.with_suffix(".part")
     with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as out:
         np.savez(out, input_ids=np.asarray(state.input_ids, dtype=np.int32),
-                 llama_state=np.frombuffer(state.llama_state, dtype=np.uint8),
+                 llama_state=np.frombuffer(state.llama_state, dtype=np.uint8, count=state.llama_state_size),
                  n_tokens=np.int64(state.n_tokens), seed=np.int64(state.seed))
     os.replace(temporary, path)
     _prune(path.parent)
