@@ -30,7 +30,7 @@ from voiceagent.bench.stats import percentile
 from voiceagent.config import Settings
 from voiceagent.engines.loader import make_transcriber
 from voiceagent.personas import load_personas
-from voiceagent.personas.render import recognition_prompt
+from voiceagent.personas.render import call_recognition_prompt
 
 PATHS = ("wideband", "phone", "phone_noise")
 PAD_S = 0.25  # silence before and after each sentence, as on a line
@@ -59,8 +59,7 @@ def prompts(settings: Settings) -> dict[str, str]:
     """The recogniser's prompt for each persona, as a call of that persona gives it (none without
     ``stt_vocabulary``, or for a persona without facts)."""
     personas = load_personas(settings.prompts_dir)
-    return {name: recognition_prompt(p.business, p.greeting) if settings.stt_vocabulary and p.business else ""
-            for name, p in personas.items()}
+    return {name: call_recognition_prompt(p, settings.stt_vocabulary) for name, p in personas.items()}
 
 
 def line_audio(path: str, speech: FloatAudio, seed: int) -> FloatAudio:

@@ -10,7 +10,7 @@ import json
 from collections.abc import Sequence
 
 from voiceagent.personas.actions import ActionSpec
-from voiceagent.personas.model import WEEKDAYS, Business, DayHours, Exchange, Service, Weekday
+from voiceagent.personas.model import WEEKDAYS, Business, DayHours, Exchange, Persona, Service, Weekday
 from voiceagent.personas.times import say_time
 
 RULES = (
@@ -82,6 +82,12 @@ def recognition_prompt(business: Business, agent_greeting: str = "") -> str:
     greeting = agent_greeting or f"Hello, {business.name}, this is {business.agent_name}. How can I help you?"
     services = f" We do {', '.join(s.name for s in business.services)}." if business.services else ""
     return f"{greeting}{services} {week_sentence(business)}"
+
+
+def call_recognition_prompt(persona: Persona, enabled: bool) -> str:
+    """The prompt a call of ``persona`` gives the recogniser: "" when ``enabled`` is off (``stt_vocabulary``)
+    or the persona has no facts."""
+    return recognition_prompt(persona.business, persona.greeting) if enabled and persona.business else ""
 
 
 def say_price(service: Service, currency: str) -> str:

@@ -23,7 +23,7 @@ from voiceagent.actions.runner import ActionRunner
 from voiceagent.config import Settings
 from voiceagent.engines.loader import Engines
 from voiceagent.personas import Persona
-from voiceagent.personas.render import recognition_prompt
+from voiceagent.personas.render import call_recognition_prompt
 from voiceagent.pipeline.action_desk import ActionDesk
 from voiceagent.pipeline.action_turn import ACTION_TASK
 from voiceagent.pipeline.context import CallContext
@@ -81,8 +81,7 @@ class Call:
                                  burst_s=settings.input_burst_s, abuse_s=settings.input_abuse_s)
         self._recognizer = Recognizer(sample_rate=sample_rate, vad=engines.vad, stt=engines.stt, settings=settings,
                                       agent_busy=self._agent_busy, turn=engines.turn,
-                                      stt_prompt=recognition_prompt(persona.business, persona.greeting)
-                                      if settings.stt_vocabulary and persona.business else "")
+                                      stt_prompt=call_recognition_prompt(persona, settings.stt_vocabulary))
         self._keypad = Keypad(settings.dtmf_gap_ms, self._on_keyed_turn)
         self._reply: ReplyHandle | None = None
         self._carried: ReplyHandle | None = None  # a turn the caller went on with before any reply was heard
