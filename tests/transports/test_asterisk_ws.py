@@ -80,5 +80,6 @@ async def test_json_control_and_wideband_slin16(server: RunningServer) -> None:
     assert heard > 1.0  # greeting and answer, at 16 kHz
     record = record_where(server.settings.records_dir, "connection_id", "vatest2")
     assert record[0]["sample_rate"] == 16000
-    assert "fellow americans" in words(" ".join(str(e["text"]) for e in record if e["kind"] == "transcript"))
+    # the clip ends 3 s in, inside "Americans": tiny.en writes "America" or "Americans"
+    assert "fellow america" in words(" ".join(str(e["text"]) for e in record if e["kind"] == "transcript"))
     assert [e["code"] for e in record if e["kind"] == "error"] == ["bad_message"]
