@@ -41,6 +41,18 @@ def test_hours_without_a_day_give_the_week(bakery: Business) -> None:
     assert fact.kind == "week" and fact.text.endswith("; closed on Sunday.")
 
 
+@pytest.mark.parametrize(("said", "asked"), [
+    ("What are your opening hours?", True), ("When do you close?", True), ("When can I come in?", False),
+    ("What are your prices?", True), ("How much does that cost?", True), ("Thanks very much", False),
+    ("What services do you have?", True), ("Do you offer anything else?", False),
+])
+def test_a_list_counts_as_asked_for_only_when_named(bakery: Business, said: str, asked: bool) -> None:
+    """A list (the week, every price, every service) is the answer when the caller names it; "when" or
+    "how much" alone bring it in as context only."""
+    [fact] = relevant_facts(bakery, said)
+    assert fact.kind in ("week", "prices", "services") and fact.asked is asked
+
+
 def test_relative_days_need_today() -> None:
     assert days_named("are you open today or tomorrow") == ()
     assert days_named("are you open today or tomorrow", today="sunday") == ("sunday", "monday")

@@ -100,6 +100,36 @@ def test_the_fallback_says_the_matching_facts_or_offers_a_message(garage: Busine
     assert fallback_reply((), "I don't know, shall I take a message?") == "I don't know, shall I take a message?"
 
 
+def test_a_list_asked_for_by_name_is_the_fallback(garage: Business) -> None:
+    said = fallback_reply(relevant_facts(garage, "Can you tell me about your prices and your opening hours?"), "I don't know.")
+    assert "saturday" in said.lower() and "45" in said  # the week and the oil change's price
+    # "when" alone brings the week in as context: it answers no particular question
+    assert fallback_reply(relevant_facts(garage, "When is my car ready?"), "I don't know.") == "I don't know."
+
+
+@pytest.mark.parametrize(("said", "clauses"), [
+    ("How much does an oil change cost?", ["I'm sorry, I don't have that information."]),
+    ("What are your opening hours?", ["Sorry,", "I don't know that."]),
+    ("What are your prices?", ["I'm not sure."]),
+])
+def test_not_knowing_what_the_facts_answer_is_caught(garage: Business, said: str, clauses: list[str]) -> None:
+    check = ReplyCheck(garage, said, facts=relevant_facts(garage, said))
+    problems = [check.clause(c) for c in clauses]
+    assert problems[:-1] == [None] * (len(clauses) - 1)
+    assert problems[-1] is not None and problems[-1].kind == "dont_know"
+
+
+@pytest.mark.parametrize(("said", "clauses"), [
+    ("Is there a cafe nearby?", ["I'm sorry, I don't have that information."]),  # no fact answers
+    ("When is my car ready?", ["I don't know that, I can take a message."]),  # the week is only context
+    ("How much is an oil change?", ["An oil change is 45 dollars.", "I don't know about other work."]),
+])
+def test_not_knowing_passes_where_no_fact_answers_or_after_the_answer(garage: Business, said: str,
+                                                                      clauses: list[str]) -> None:
+    check = ReplyCheck(garage, said, facts=relevant_facts(garage, said))
+    assert [check.clause(c) for c in clauses] == [None] * len(clauses)
+
+
 def test_the_dont_know_line_says_what_the_business_is(garage: Business) -> None:
     said = fallback_reply((), "Sorry, I don't know. Shall I take a message?", garage)
     assert said == f"Sorry, I don't know. {identity_sentence(garage)} Shall I take a message?"

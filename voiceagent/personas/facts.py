@@ -31,6 +31,11 @@ def _stems(*words: str) -> frozenset[str]:
 _HOURS = _stems("open", "opening", "close", "closing", "hours", "time", "when", "late", "early", "shut")
 _PRICE = _stems("price", "cost", "charge", "fee", "much", "expensive", "cheap", "quote")
 _SERVICES = _stems("services", "offer", "provide")
+# The words that ask for a whole list by name ("your prices", "opening hours", "what services"): then the
+# list is the answer. "When", "time" or "how much" alone also match a list, but as context only.
+_ASKS_WEEK = _stems("open", "opening", "close", "closing", "hours", "shut")
+_ASKS_PRICES = _stems("price", "prices", "cost", "charge", "fee", "quote")
+_ASKS_SERVICES = _stems("services")
 _ADDRESS = _stems("where", "address", "located", "location", "directions", "street", "find")
 _PHONE = _stems("phone", "number")
 _IDENTITY = _stems("who", "reached", "speaking")  # "who am I speaking to?", "have I reached ...?"
@@ -44,13 +49,15 @@ class Fact:
     """One fact that bears on what the caller said, as the sentence to put beside the question.
 
     ``day`` is set for a weekday's hours and ``service`` for one service, so that a reply can be
-    checked against the fact itself (open or closed that day, the price).
+    checked against the fact itself (open or closed that day, the price). ``asked`` is set on a list
+    (the week, every price, every service) that the caller asked for by its own words.
     """
 
     kind: FactKind
     text: str
     day: Weekday | None = None
     service: Service | None = None
+    asked: bool = False
 
 
 def identity_sentence(business: Business) -> str:
@@ -105,7 +112,7 @@ def _hours_facts(business: Business, heard: Heard, today: Weekday | None) -> lis
     if days:
         return [Fact("hours", hours_sentence(business, day), day=day) for day in days]
     if heard.has_any(_HOURS) or any(w.startswith("weekday") for w in heard.words):
-        return [Fact("week", week_sentence(business))]
+        return [Fact("week", week_sentence(business), asked=heard.has_any(_ASKS_WEEK))]
     return []
 
 
@@ -115,9 +122,9 @@ def _service_facts(business: Business, heard: Heard) -> list[Fact]:
         return [Fact("service", service_sentence(s, business.currency), service=s) for s in named]
     if business.services and heard.has_any(_PRICE):
         text = " ".join(service_sentence(s, business.currency) for s in business.services)
-        return [Fact("prices", text)]
+        return [Fact("prices", text, asked=heard.has_any(_ASKS_PRICES))]
     if business.services and heard.has_any(_SERVICES):
-        return [Fact("services", services_sentence(business))]
+        return [Fact("services", services_sentence(business), asked=heard.has_any(_ASKS_SERVICES))]
     return []
 
 

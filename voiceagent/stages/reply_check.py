@@ -15,6 +15,9 @@ the conversation before it goes to speech synthesis:
   of the persona), to a different question (a small model copies its own history and its examples);
 - ``bare_number``: the reply opens with a number alone ("60"), which a caller cannot place: a small
   model copies a number from its facts or its last reply to whatever it is asked next;
+- ``dont_know``: the reply opens with "I don't have that information" (or "I don't know that") while
+  the persona's facts answer the caller's words (a small model gives up on a question it could answer;
+  the fallback says those facts);
 - ``bare_refusal``: the reply's first sentence is a chatbot's refusal and nothing else ("Sorry, I can't
   assist with that."): a caller hears neither what the business does nor what they can do next (the
   fallback says both, and offers a message).
@@ -39,13 +42,16 @@ from voiceagent.personas.render import fact_lines
 from voiceagent.personas.words import Heard, tokens
 
 ProblemKind = Literal["call_as_words", "claims_action", "invented_number", "closed_day", "open_day", "wrong_price", "unsupported_yes", "echo",
-                      "repeat", "bare_number", "bare_refusal"]
+                      "repeat", "bare_number", "bare_refusal", "dont_know"]
 
 _NUMBER = re.compile(r"\d+")
 _BARE_REFUSAL = re.compile(
     r"\W*(?:(?:i'?m |i am |we'?re |we are )?(?:very |so |really )?sorry,? (?:but )?)?(?:i|we)(?:'m| am|'re| are)?"
     r" (?:can'?t|cannot|can not|unable to|not able to) (?:assist|help)(?: you)?(?: with)?(?: that| this| it)?"
     r"(?: request)?(?: right now| at the moment)?\W*", re.IGNORECASE)
+_DONT_KNOW = re.compile(
+    r"\b(?:i|we) (?:do not|don'?t) (?:have (?:that|this|any|the|those)(?: \w+)? (?:information|details)|know (?:that|this)\b)"
+    r"|\b(?:i'?m|i am) not sure\b|\bno information\b", re.IGNORECASE)
 _BARE_NUMBER = re.compile(r"\W*\d+(?:[.,]\d+)?\W*")
 _OPEN_WORDS = re.compile(
     r"\b(open|available|come in|come by|drop (it |your \w+ )?(off|in)|see you|book(ed)?|works|fine|free|slot|"
@@ -90,6 +96,7 @@ class ReplyCheck:
         self._business = business
         self._said = said
         self._facts = tuple(facts)
+        self._answers = answering(self._facts)
         self._allowed = numbers_in(said) | {n for text in earlier_said for n in numbers_in(text)}
         self._allowed |= {0, 1, 2}  # "one of our", "a couple": too common to be a claimed fact
         if business is not None:
@@ -113,6 +120,8 @@ class ReplyCheck:
                 return problem
             if self._opening_done and _BARE_REFUSAL.fullmatch(self._opening):
                 return Problem("bare_refusal", "a refusal with nothing a caller can use")
+            if self._answers and _DONT_KNOW.search(text):
+                return Problem("dont_know", f"says it does not know; the facts answer ({self._answers[0].kind})")
         if claimed := claimed_action(text):
             return Problem("claims_action", f"says {claimed} was done (or will be), which no action did", claimed)
         if self._business is None:
@@ -214,14 +223,20 @@ def fallback_reply(facts: Sequence[Fact], dont_know: str, business: Business | N
     day's hours, a service, the address ...), or, when none does, the persona's "I don't know, shall I
     take a message" line with what the business is in the middle (so a caller who asked for something
     it does not do hears what it does)."""
-    # A list of everything ("our prices: ...", "on this call you can ...") answers no particular question.
-    answers = [f for f in facts if f.kind not in _LISTINGS]
+    answers = answering(facts)
     if answers:
         return " ".join(_speakable(f.text) for f in answers[:2])
     if business is None or business.name.lower() in dont_know.lower():
         return dont_know
     first, _, rest = dont_know.partition(". ")
     return f"{first}. {identity_sentence(business)} {rest}".strip() if rest else f"{dont_know} {identity_sentence(business)}"
+
+
+def answering(facts: Sequence[Fact]) -> list[Fact]:
+    """The facts that answer the caller's words. A list of everything ("our prices: ...", "on this call
+    you can ...") answers no particular question, unless the caller asked for that list by name ("what
+    are your opening hours?")."""
+    return [f for f in facts if f.kind not in _LISTINGS or f.asked]
 
 
 def _speakable(text: str) -> str:
