@@ -100,6 +100,28 @@ def test_the_fallback_says_the_matching_facts_or_offers_a_message(garage: Busine
     assert fallback_reply((), "I don't know, shall I take a message?") == "I don't know, shall I take a message?"
 
 
+@pytest.mark.parametrize(("said", "clauses", "kind"), [
+    ("Are you open on Sunday?", ["Oak Street Garage is open", "on Sunday."], "closed_day"),
+    ("Can I come in on Sunday?", ["Sure, that works."], "closed_day"),
+    ("Are you open on Saturday?", ["Sorry, we are closed", "on Saturday."], "open_day"),
+])
+def test_open_or_closed_without_a_day_answers_for_the_day_asked(garage: Business, said: str, clauses: list[str],
+                                                                 kind: str) -> None:
+    """The first piece of a reply is cut early, before a phrase such as "on Sunday": the claim is in it."""
+    problem = ReplyCheck(garage, said, facts=relevant_facts(garage, said)).clause(clauses[0])
+    assert problem is not None and problem.kind == kind
+
+
+@pytest.mark.parametrize(("said", "clauses"), [
+    ("Are you open on Sunday?", ["Sorry, we're closed on Sundays.", "We are open Monday to Saturday."]),
+    ("Are you open on Saturday?", ["Yes, we are open", "on Saturday from 8 am to 12 noon."]),
+    ("Are you open on Sunday or Monday?", ["We are open", "on Monday from 7:30 am."]),  # two days: the clause says which
+])
+def test_open_or_closed_said_rightly_passes(garage: Business, said: str, clauses: list[str]) -> None:
+    check = ReplyCheck(garage, said, facts=relevant_facts(garage, said))
+    assert [check.clause(c) for c in clauses] == [None] * len(clauses)
+
+
 def test_a_list_asked_for_by_name_is_the_fallback(garage: Business) -> None:
     said = fallback_reply(relevant_facts(garage, "Can you tell me about your prices and your opening hours?"), "I don't know.")
     assert "saturday" in said.lower() and "45" in said  # the week and the oil change's price

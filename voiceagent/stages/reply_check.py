@@ -4,8 +4,11 @@ A small model answers fluently and often wrongly. Each clause is checked against
 the conversation before it goes to speech synthesis:
 
 - ``invented_number``: a number that is in no fact of the persona and was not said by the caller;
-- ``closed_day``: a closed weekday spoken of as open (open, available, come in, see you ...);
-- ``open_day``: a weekday the business opens spoken of as closed;
+- ``closed_day``: a closed weekday spoken of as open (open, available, come in, see you ...), or, when the
+  caller asked about one closed day, "open" said without a day (the model's "We are open" and "on
+  Sunday." reach the check as two clauses);
+- ``open_day``: a weekday the business opens spoken of as closed (or "we are closed" without a day, when
+  the caller asked about one open day);
 - ``wrong_price``: a price said for something that is not the service with that price (neither the
   clause nor the caller named it);
 - ``unsupported_yes``: the reply opens with a yes to something the business does not do, or to a
@@ -131,7 +134,7 @@ class ReplyCheck:
         invented = sorted(numbers_in(text) - self._allowed)
         if invented:
             return Problem("invented_number", f"{invented[0]} is in no fact and was not said by the caller")
-        return self._closed_day(text) or self._open_day(text) or self._wrong_price(text)
+        return self._closed_day(text) or self._open_day(text) or self._undated(text) or self._wrong_price(text)
 
     def _echo(self, text: str) -> Problem | None:
         """Most of the caller's sentence said back word for word (a run of at least four words; numbers
@@ -176,6 +179,28 @@ class ReplyCheck:
         heard = Heard(text)
         things = [n for v in self._business.services for n in (v.name, *v.aliases)]
         return any(heard.says_phrase(n) for n in [*things, *self._business.not_offered])
+
+    def _asked_day(self) -> tuple[str, bool] | None:
+        """The one weekday the caller asked about (by its hours fact) and whether it is closed."""
+        days = [f.day for f in self._facts if f.kind == "hours" and f.day is not None]
+        if len(days) != 1 or self._business is None:
+            return None
+        return days[0], self._business.hours_on(days[0]).closed
+
+    def _undated(self, text: str) -> Problem | None:
+        """A clause that says open (or closed) without naming a day, to a question about one day: it
+        answers for that day ("We are open" | "on Sunday." reaches the check as two clauses)."""
+        asked = self._asked_day()
+        lower = text.lower()
+        if asked is None or any(re.search(rf"\b{d}s?\b", lower) for d in WEEKDAYS) or "weekend" in lower:
+            return None
+        day, closed = asked
+        says_open = bool(_OPEN_WORDS.search(lower)) and not _NEGATION.search(lower)
+        if closed and says_open:
+            return Problem("closed_day", f"speaks of {day.title()} (asked about) as open; it is closed")
+        if not closed and re.search(r"\b(?:we are|we're|is|are) closed\b", lower) and not _OPEN_WORDS.search(lower):
+            return Problem("open_day", f"speaks of {day.title()} (asked about) as closed; it is open")
+        return None
 
     def _closed_day(self, text: str) -> Problem | None:
         assert self._business is not None
