@@ -23,6 +23,9 @@ def prompt_for(persona, mode):
     if mode == "week":
         from voiceagent.personas.render import week_sentence
         return f"Hello, {b.name}, this is {b.agent_name}. How can I help you? We do {', '.join(names)}. " + week_sentence(b)
+    if mode == "nogreet":
+        from voiceagent.personas.render import week_sentence
+        return f"{b.name}. We do {', '.join(names)}. " + week_sentence(b)
     if mode == "days":
         return f"Hello, {b.name}, this is {b.agent_name}. How can I help you? We do {', '.join(names)}. We are open Monday, Tuesday, Wednesday, Thursday, Friday, Saturday or Sunday."
     if mode == "aliases": return f"{b.name}, {b.kind}. " + ", ".join(names + [a for s in b.services for a in s.aliases]) + "."
@@ -39,14 +42,11 @@ for persona, script in builtin_scripts().items():
             audio = B.line_audio(path, speech, 7 + i)
             for v in variants:
                 p = prompt_for(persona, v)
-                def tr(a, **kw):
-                    return orig(a, initial_prompt=p or None, **kw)
-                stt._model.transcribe = tr
-                t = time.perf_counter(); text = stt.transcribe_blocking(audio); ms = (time.perf_counter()-t)*1000
+                t = time.perf_counter(); text = stt.transcribe_blocking(audio, p); ms = (time.perf_counter()-t)*1000
                 r = res[v][path]; r[0].append(said); r[1].append(text); r[2].append(turn.keywords); r[3].append(ms)
         i += 1
 for v in variants:
     for path in B.PATHS:
         s, h, k, ms = res[v][path]
         print(f"{v:8} {path:12} WER {word_error_rate(s,h):.3f} KER {keyword_error_rate(k,h):.3f} p50 {np.percentile(ms,50):.0f} ms")
-json.dump({v: {p: list(zip(res[v][p][0], res[v][p][1])) for p in B.PATHS} for v in variants}, open("/tmp/stt_prompt2.json","w"), indent=0)
+json.dump({v: {p: list(zip(res[v][p][0], res[v][p][1])) for p in B.PATHS} for v in variants}, open("/tmp/stt_prompt3.json","w"), indent=0)
