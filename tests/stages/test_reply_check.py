@@ -122,6 +122,26 @@ def test_open_or_closed_said_rightly_passes(garage: Business, said: str, clauses
     assert [check.clause(c) for c in clauses] == [None] * len(clauses)
 
 
+@pytest.mark.parametrize("clauses", [["The brush is", "in the garage."], ["It's located near the town centre."]])
+def test_a_place_that_is_not_the_address_is_caught(garage: Business, clauses: list[str]) -> None:
+    """Judged on the first sentence so far: its first piece is cut early, before "in the garage"."""
+    said = "Where's the brush?"  # "Where's the garage?" on a phone line
+    check = ReplyCheck(garage, said, facts=relevant_facts(garage, said))
+    problems = [check.clause(c) for c in clauses]
+    assert problems[:-1] == [None] * (len(clauses) - 1)
+    assert problems[-1] is not None and problems[-1].kind == "wrong_place"
+    assert "48 Oak Street" in fallback_reply(relevant_facts(garage, said), "I don't know.")
+
+
+@pytest.mark.parametrize(("said", "clause"), [
+    ("Where are you located?", "We're located at 48 Oak Street."),
+    ("Where are you?", "You'll find us on Oak Street, at number 48."),
+    ("Is your car park big?", "The car park is behind the building."),  # not a question of where
+])
+def test_the_address_or_a_place_nobody_asked_for_passes(garage: Business, said: str, clause: str) -> None:
+    assert ReplyCheck(garage, said, facts=relevant_facts(garage, said)).clause(clause) is None
+
+
 def test_a_list_asked_for_by_name_is_the_fallback(garage: Business) -> None:
     said = fallback_reply(relevant_facts(garage, "Can you tell me about your prices and your opening hours?"), "I don't know.")
     assert "saturday" in said.lower() and "45" in said  # the week and the oil change's price

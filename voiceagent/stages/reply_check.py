@@ -11,6 +11,9 @@ the conversation before it goes to speech synthesis:
   the caller asked about one open day);
 - ``wrong_price``: a price said for something that is not the service with that price (neither the
   clause nor the caller named it);
+- ``wrong_place``: asked where the business is, the reply places something ("is in the garage", "is
+  located near ...") with no word of the persona's address (a small model answers "Where's the garage?"
+  misheard as "Where's the brush?" with "The brush is in the garage.");
 - ``unsupported_yes``: the reply opens with a yes to something the business does not do, or to a
   question no fact of the persona answers (a small model says yes to whatever it is asked);
 - ``echo``: the first clause repeats the caller's sentence back instead of answering it;
@@ -45,7 +48,7 @@ from voiceagent.personas.render import fact_lines
 from voiceagent.personas.words import Heard, tokens
 
 ProblemKind = Literal["call_as_words", "claims_action", "invented_number", "closed_day", "open_day", "wrong_price", "unsupported_yes", "echo",
-                      "repeat", "bare_number", "bare_refusal", "dont_know"]
+                      "repeat", "bare_number", "bare_refusal", "dont_know", "wrong_place"]
 
 _NUMBER = re.compile(r"\d+")
 _BARE_REFUSAL = re.compile(
@@ -55,6 +58,8 @@ _BARE_REFUSAL = re.compile(
 _DONT_KNOW = re.compile(
     r"\b(?:i|we) (?:do not|don'?t) (?:have (?:that|this|any|the|those)(?: \w+)? (?:information|details)|know (?:that|this)\b)"
     r"|\b(?:i'?m|i am) not sure\b|\bno information\b", re.IGNORECASE)
+_PLACE = re.compile(r"\b(?:located|(?:is|are|we're|it's|you'll find us|find us) (?:in|at|on|near|behind|next to))\b",
+                    re.IGNORECASE)
 _BARE_NUMBER = re.compile(r"\W*\d+(?:[.,]\d+)?\W*")
 _OPEN_WORDS = re.compile(
     r"\b(open|available|come in|come by|drop (it |your \w+ )?(off|in)|see you|book(ed)?|works|fine|free|slot|"
@@ -123,8 +128,10 @@ class ReplyCheck:
                 return problem
             if self._opening_done and _BARE_REFUSAL.fullmatch(self._opening):
                 return Problem("bare_refusal", "a refusal with nothing a caller can use")
-            if self._answers and _DONT_KNOW.search(text):
+            if self._answers and _DONT_KNOW.search(self._opening):
                 return Problem("dont_know", f"says it does not know; the facts answer ({self._answers[0].kind})")
+            if problem := self._wrong_place(self._opening):
+                return problem
         if claimed := claimed_action(text):
             return Problem("claims_action", f"says {claimed} was done (or will be), which no action did", claimed)
         if self._business is None:
@@ -179,6 +186,14 @@ class ReplyCheck:
         heard = Heard(text)
         things = [n for v in self._business.services for n in (v.name, *v.aliases)]
         return any(heard.says_phrase(n) for n in [*things, *self._business.not_offered])
+
+    def _wrong_place(self, text: str) -> Problem | None:
+        address = self._business.address if self._business is not None else ""
+        if not address or not any(f.kind == "address" for f in self._facts) or not _PLACE.search(text):
+            return None
+        if Heard(text).shares_word(address):
+            return None
+        return Problem("wrong_place", f"places something, with no word of the address ({address})")
 
     def _asked_day(self) -> tuple[str, bool] | None:
         """The one weekday the caller asked about (by its hours fact) and whether it is closed."""
