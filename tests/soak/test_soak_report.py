@@ -48,6 +48,19 @@ def test_the_report_counts_and_summarises_what_happened() -> None:
     assert not report["thresholds"]["passed"] and len(report["thresholds"]["violations"]) == 2
 
 
+def test_memory_growth_is_judged_after_the_warm_up() -> None:
+    """Memory that grows while caches fill and then holds passes a gate that the whole run's slope fails."""
+    result = _result()
+    result.plan = SoakPlan(callers=(2,), step_s=120.0, audio=(Path("a.wav"),), warmup_s=60.0)
+    result.memory = [(float(t), {"rss_mb": 500.0 + min(t, 60)}) for t in range(0, 121, 10)]
+    report = build_report(result, Thresholds(memory_growth_mb_per_hour=10.0))
+    assert report["memory"]["slope_mb_per_hour"] > 10.0 and report["memory"]["slope_after_warmup_mb_per_hour"] == 0.0
+    assert report["thresholds"]["passed"]
+    result.memory = [(float(t), {"rss_mb": 500.0 + t}) for t in range(0, 121, 10)]  # still growing after it
+    grown = build_report(result, Thresholds(memory_growth_mb_per_hour=10.0))
+    assert grown["memory"]["slope_after_warmup_mb_per_hour"] == 3600.0 and not grown["thresholds"]["passed"]
+
+
 def test_percentiles_skip_missing_values_and_say_none_when_there_are_none() -> None:
     assert percentile([None, 100.0, 200.0, None, 300.0], 50) == 200.0
     assert percentile([10.0, 20.0], 95) == pytest.approx(19.5)

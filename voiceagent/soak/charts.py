@@ -41,9 +41,13 @@ def write_charts(report: dict[str, Any], folder: Path, budget_ms: float = 1000.0
     fig, ax = plt.subplots(figsize=(8, 4))
     samples = report["memory"]["samples"]
     ax.plot([s[0] for s in samples], [s[1] for s in samples], marker=".")
-    slope = report["memory"]["slope_mb_per_hour"]
+    memory = report["memory"]
+    warm = memory.get("slope_after_warmup_mb_per_hour")
+    if warm is not None:
+        ax.axvline(memory["warmup_s"], color="grey", linestyle=":", label="end of warm-up")
+        ax.legend(loc="lower right")
     ax.set(xlabel="time (s)", ylabel="server resident memory (MB)",
-           title=f"Server memory (slope {slope} MB/h)\n{title}")
+           title=f"Server memory (slope {memory['slope_mb_per_hour']} MB/h; after warm-up {warm} MB/h)\n{title}")
     fig.tight_layout()
     written.append(folder / "memory.png")
     fig.savefig(written[-1], dpi=110)

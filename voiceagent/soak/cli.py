@@ -35,7 +35,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=Path("soak-report"), help="folder for report.json and charts")
     parser.add_argument("--max-p95-ms", type=float, help="fail (exit 1) if turn p95 is over this")
     parser.add_argument("--max-error-rate", type=float, help="fail if errors per turn are over this")
-    parser.add_argument("--max-memory-growth", type=float, help="fail if server memory grows faster (MB/hour)")
+    parser.add_argument("--max-memory-growth", type=float,
+                        help="fail if server memory grows faster (MB/hour) after the warm-up")
+    parser.add_argument("--warmup-s", type=float, default=600.0,
+                        help="memory growth is judged after this many seconds (the whole run's if shorter)")
     parser.add_argument("--seed", type=int, default=7)
 
 
@@ -56,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     plan = SoakPlan(url=args.url, callers=callers, step_s=args.step_s, ramp_s=args.ramp_s,
                     max_turns_per_call=args.turns_per_call, audio=audio, barge_in=args.barge_in,
-                    twilio=args.twilio, seed=args.seed)
+                    twilio=args.twilio, seed=args.seed, warmup_s=args.warmup_s)
     thresholds = Thresholds(p95_ms=args.max_p95_ms, error_rate=args.max_error_rate,
                             memory_growth_mb_per_hour=args.max_memory_growth)
     print(f"soak: {args.url}, steps {list(callers)} x {args.step_s:.0f} s, {len(audio)} recordings", flush=True)
@@ -93,7 +96,8 @@ def print_summary(report: dict[str, object]) -> None:
         print(f"  {stage}: p50 {s['p50']} p95 {s['p95']}")
     print(f"budget misses {r['budget_misses']}; fillers {r['fillers']}")
     m = r["memory"]
-    print(f"server memory {m['start_mb']} -> {m['end_mb']} MB (max {m['max_mb']}), slope {m['slope_mb_per_hour']} MB/h")
+    print(f"server memory {m['start_mb']} -> {m['end_mb']} MB (max {m['max_mb']}), slope {m['slope_mb_per_hour']} MB/h, "
+          f"after the first {m['warmup_s']:.0f} s {m['slope_after_warmup_mb_per_hour']} MB/h")
     print(f"largest concurrency with p95 under 1 s: {max_calls_under(r)}")
 
 

@@ -116,14 +116,18 @@ def _windows(result: SoakResult, duration: float) -> list[dict[str, Any]]:
 
 
 def _memory(result: SoakResult) -> dict[str, Any]:
-    """The server's resident memory samples and their trend."""
+    """The server's resident memory samples and their trend, over the whole run and after the plan's
+    warm-up (None when the run is too short for a trend after it)."""
     memory = [(t, s["rss_mb"]) for t, s in result.memory if "rss_mb" in s]
+    warm = [(t, mb) for t, mb in memory if t >= result.plan.warmup_s]
     return {
         "samples": [[round(t, 1), round(mb, 1)] for t, mb in memory],
         "start_mb": round(memory[0][1], 1) if memory else None,
         "end_mb": round(memory[-1][1], 1) if memory else None,
         "max_mb": round(max(mb for _, mb in memory), 1) if memory else None,
         "slope_mb_per_hour": slope_per_hour([t for t, _ in memory], [mb for _, mb in memory]),
+        "warmup_s": result.plan.warmup_s,
+        "slope_after_warmup_mb_per_hour": slope_per_hour([t for t, _ in warm], [mb for _, mb in warm]),
     }
 
 
@@ -135,7 +139,10 @@ def check(report: dict[str, Any], thresholds: Thresholds) -> dict[str, Any]:
         violations.append(f"real reply p95 {p95} ms > {thresholds.p95_ms} ms")
     if thresholds.error_rate is not None and report["error_rate"] > thresholds.error_rate:
         violations.append(f"error rate {report['error_rate']} > {thresholds.error_rate}")
-    slope = report["memory"]["slope_mb_per_hour"]
+    memory = report["memory"]
+    # the trend after the warm-up when the run has one (a run shorter than its warm-up: the whole run's)
+    slope = memory.get("slope_after_warmup_mb_per_hour")
+    slope = memory["slope_mb_per_hour"] if slope is None else slope
     if thresholds.memory_growth_mb_per_hour is not None and slope is not None \
             and slope > thresholds.memory_growth_mb_per_hour:
         violations.append(f"memory growth {slope} MB/h > {thresholds.memory_growth_mb_per_hour} MB/h")

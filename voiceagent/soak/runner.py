@@ -43,6 +43,7 @@ class SoakPlan:
     pause_s: tuple[float, float] = (0.5, 2.0)  # a person's pause between hearing the answer and speaking
     answer_timeout_s: float = 15.0  # no agent audio this long after speaking counts as an unanswered turn
     sample_every_s: float = 5.0  # server memory sampling period
+    warmup_s: float = 600.0  # memory growth is judged after this (caches and pools fill first)
     seed: int = 7
     persona: str | None = None
 
