@@ -151,6 +151,7 @@ def test_a_list_asked_for_by_name_is_the_fallback(garage: Business) -> None:
 
 @pytest.mark.parametrize(("said", "clauses"), [
     ("How much does an oil change cost?", ["I'm sorry, I don't have that information."]),
+    ("Can you tell me your prices?", ["I'm sorry, I don't have that information."]),
     ("What are your opening hours?", ["Sorry,", "I don't know that."]),
     ("What are your prices?", ["I'm not sure."]),
 ])
@@ -163,6 +164,7 @@ def test_not_knowing_what_the_facts_answer_is_caught(garage: Business, said: str
 
 @pytest.mark.parametrize(("said", "clauses"), [
     ("Is there a cafe nearby?", ["I'm sorry, I don't have that information."]),  # no fact answers
+    ("How much does a new battery cost?", ["I'm sorry, I don't have that information."]),  # not sold: right
     ("When is my car ready?", ["I don't know that, I can take a message."]),  # the week is only context
     ("How much is an oil change?", ["An oil change is 45 dollars.", "I don't know about other work."]),
 ])

@@ -34,7 +34,9 @@ _SERVICES = _stems("services", "offer", "provide")
 # The words that ask for a whole list by name ("your prices", "opening hours", "what services"): then the
 # list is the answer. "When", "time" or "how much" alone also match a list, but as context only.
 _ASKS_WEEK = _stems("open", "opening", "close", "closing", "hours", "shut")
-_ASKS_PRICES = _stems("price", "prices", "cost", "charge", "fee", "quote")
+# Only the plural asks for every price: "How much does a new battery cost?" asks about one thing, which
+# may be one the business does not sell ("I don't know" is then the right answer, not the price list).
+_ASKS_PRICES = frozenset({"prices", "pricing", "rates", "fees", "charges", "costs"})
 _ASKS_SERVICES = _stems("services")
 _ADDRESS = _stems("where", "address", "located", "location", "directions", "street", "find")
 _PHONE = _stems("phone", "number")
@@ -122,7 +124,7 @@ def _service_facts(business: Business, heard: Heard) -> list[Fact]:
         return [Fact("service", service_sentence(s, business.currency), service=s) for s in named]
     if business.services and heard.has_any(_PRICE):
         text = " ".join(service_sentence(s, business.currency) for s in business.services)
-        return [Fact("prices", text, asked=heard.has_any(_ASKS_PRICES))]
+        return [Fact("prices", text, asked=not _ASKS_PRICES.isdisjoint(heard.words))]
     if business.services and heard.has_any(_SERVICES):
         return [Fact("services", services_sentence(business), asked=heard.has_any(_ASKS_SERVICES))]
     return []
