@@ -203,6 +203,8 @@ class Soak:
         if barged:  # talk over the answer with another recording
             await caller.silence(rng.uniform(0.2, 0.6))
             await caller.speak(self._voices.get(rng.choice(self.plan.audio), caller.rate))
+        if transport == "native" and first is not None:
+            await _until_turn_over(caller, metrics_before)
         with contextlib.suppress(TimeoutError):
             await caller.wait_until_agent_quiet(timeout=30)
         if transport == "native":  # the server's turn_metrics say whether a filler went first
@@ -236,6 +238,17 @@ class Soak:
             self._progress(f"[{self._now():6.0f} s] step {self._step_callers} callers | active {self._active} | "
                            f"calls {self.result.calls} | turns {len(self.result.turns)} | real reply p50 {p50} ms "
                            f"p95 {p95} ms | errors {errors} | rss {rss:.0f} MB")
+
+
+async def _until_turn_over(caller: Caller, metrics_before: int, timeout_s: float = 30.0) -> None:
+    """Keep the line open (silence, as a phone line sends) until the server reports the turn: a filler and
+    then a silence while a slow model writes are not the end of the answer, and a caller who spoke again in
+    that silence would make the turn look continued instead of answered."""
+    deadline = time.monotonic() + timeout_s
+    while len(caller.received.of_type("turn_metrics")) <= metrics_before and time.monotonic() < deadline:
+        if caller.closed.is_set():
+            return
+        await caller.silence(0.1)
 
 
 def _real_reply(sample: TurnSample, metrics: list[dict[str, Any]]) -> None:
