@@ -16,6 +16,13 @@ reply before and after, errors, calls left open and the server's memory.
 First run (2026-11-26, 2 cores, with a 3 s engine deadline and no prompt cache in the model server):
 inconclusive. The model server evaluated the 900-token persona prompt again for nearly every request,
 so turns outside the fault windows timed out too.
+
+Runs 2 and 3 (2026-11-26, with the model server's prompt cache and the product's 8 s deadline; logs in
+``docs/memory-2026-11-26/faults-2026-11-26-run{2,3}.log``): every turn inside a fault window heard the
+apology, no call was dropped or left open. Run 2 counted most later turns as continued: the soak's caller
+spoke again in the silence between a filler and the slow answer. It now waits for the server's report of
+its turn. In run 3 the turns after the windows were answered 3 of 4 (hang) and 2 of 4 (failure). Replies
+outside the windows were slow (p50 3.1 s) through this model server on 2 cores.
 """
 
 from __future__ import annotations
