@@ -42,7 +42,7 @@ from collections.abc import Iterable, Sequence
 from typing import Literal
 
 from voiceagent.personas.actions import claimed_action
-from voiceagent.personas.facts import Fact, identity_sentence
+from voiceagent.personas.facts import Fact, days_named, identity_sentence
 from voiceagent.personas.model import WEEKDAYS, Business
 from voiceagent.personas.render import fact_lines
 from voiceagent.personas.words import Heard, tokens
@@ -179,7 +179,7 @@ class ReplyCheck:
 
     def _claims(self, text: str) -> bool:
         lower = text.lower()
-        if numbers_in(lower) or _YES.search(lower) or any(re.search(rf"\b{d}s?\b", lower) for d in WEEKDAYS):
+        if numbers_in(lower) or _YES.search(lower) or days_named(lower):
             return True
         if self._business is None:
             return False
@@ -207,7 +207,7 @@ class ReplyCheck:
         answers for that day ("We are open" | "on Sunday." reaches the check as two clauses)."""
         asked = self._asked_day()
         lower = text.lower()
-        if asked is None or any(re.search(rf"\b{d}s?\b", lower) for d in WEEKDAYS) or "weekend" in lower:
+        if asked is None or days_named(lower):
             return None
         day, closed = asked
         says_open = bool(_OPEN_WORDS.search(lower)) and not _NEGATION.search(lower)
