@@ -48,6 +48,7 @@ from voiceagent.records import read_record
 from voiceagent.soak import server_probe
 from voiceagent.soak.runner import Soak, SoakPlan
 
+CACHE_BYTES = 64 << 20  # the model server's prompt cache, as it counts it (see model_server)
 ENGINE_TIMEOUT_S = 8.0  # the server's engine deadline (the product's default; the apology comes after it)
 
 
@@ -113,7 +114,10 @@ def model_server() -> Iterator[int]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "llama_cpp.server", "--model", str(bundled.qwen_gguf()), "--host", "127.0.0.1",
          "--port", str(port), "--n_ctx", "2048", "--n_threads", "2", "--model_alias", "qwen2.5-0.5b",
-         "--cache", "true"],  # keeps evaluated prompts, as the embedded model does: two personas' calls alternate
+         # keeps evaluated prompts, as the embedded model does: two personas' calls alternate. Its size is
+         # counted without the logits each state also holds (600 MB for a 1000-token prompt here): the
+         # default 2 GB grew the server past 22 GB in a 300 s run, so it is kept to a few prompts
+         "--cache", "true", "--cache_size", str(CACHE_BYTES)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 180
@@ -186,6 +190,7 @@ def judge(soak: Soak, windows: list[tuple[str, float, float]], records: Path) ->
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=150.0)
+    parser.add_argument("--keep", type=Path, help="write the call records into this folder (kept)")
     args = parser.parse_args()
     with model_server() as model_port, tempfile.TemporaryDirectory() as tmp:
         proxy_loop = asyncio.new_event_loop()  # the proxy runs on its own thread: serving() blocks this one
@@ -195,7 +200,7 @@ def main() -> int:
         asyncio.run_coroutine_threadsafe(proxy.serve(proxy_port), proxy_loop).result(10)
         env = {"VOICEAGENT_LLM": "openai", "VOICEAGENT_LLM_URL": f"http://127.0.0.1:{proxy_port}/v1",
                "VOICEAGENT_MODEL": "qwen2.5-0.5b", "VOICEAGENT_ENGINE_TIMEOUT_S": str(ENGINE_TIMEOUT_S)}
-        records = Path(tmp) / "records"
+        records = args.keep or Path(tmp) / "records"
         with serving(records, env=env) as server:
             print(f"models: {server['health'].get('models')} (the model behind the fault proxy)", flush=True)
             report = asyncio.run(measure(f"{server['url']}/ws", proxy, args.seconds, records))

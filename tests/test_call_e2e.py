@@ -15,6 +15,7 @@ import pytest
 from tests.conftest import RunningServer, recording
 from tests.speech import espeak, words
 from voiceagent.client import Caller, load_audio
+from voiceagent.config import Settings
 from voiceagent.records import read_record
 
 pytestmark = pytest.mark.slow
@@ -50,14 +51,16 @@ async def answered(caller: Caller) -> dict[str, Any]:
 
 
 async def reply_playing(caller: Caller, turn: int) -> None:
-    """Wait until the reply (not a filler) of ``turn`` has just started playing: talking over it from
+    """Wait until the reply (not a filler) of ``turn`` has been playing a little longer than
+    ``continue_window_ms`` (sooner, talking over it would take it back as unheard): talking over it from
     here is detected (~0.3 s) while its first clause plays, so the caller hears part of it."""
 
     def sent(kind: str) -> bool:
         return any(e["turn"] == turn and e["kind"] == kind for e in caller.received.of_type("agent_text"))
 
     await line_open_until(caller, lambda: sent("reply"))
-    await caller.silence(1.2 if sent("filler") else 0.2)  # a filler (about a second) plays out first
+    window_s = Settings().continue_window_ms / 1000
+    await caller.silence((1.2 if sent("filler") else 0.2) + window_s)  # a filler (about a second) plays out first
 
 
 def call_record(server: RunningServer, call_id: str) -> list[dict[str, object]]:

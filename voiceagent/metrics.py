@@ -19,6 +19,8 @@ BUDGET_EXCEEDED = Counter("voiceagent_budget_exceeded_total", "Stages that ran p
 TURNS = Counter("voiceagent_turns_total", "Caller turns by outcome", ["outcome"])
 FILLERS = Counter("voiceagent_fillers_total", "Filler phrases played because a reply was late")
 INTERRUPTIONS = Counter("voiceagent_interruptions_total", "Agent replies cut short by the caller (barge-in)")
+TAKEN_BACK = Counter("voiceagent_replies_taken_back_total",
+                     "Replies stopped because the caller went on within continue_window_ms (turns joined)")
 ERRORS = Counter("voiceagent_errors_total", "Error events sent to clients", ["code"])
 CALLS_ACTIVE = Gauge("voiceagent_calls_active", "Calls in progress")
 CALLS = Counter("voiceagent_calls_total", "Calls started")

@@ -48,6 +48,7 @@ def fast_settings(records_dir: str | Path, **overrides: Any) -> Settings:
         endpoint_silence_ms=96,
         speculate_after_ms=32,
         barge_in_ms=64,
+        continue_window_ms=0,  # talking over a reply is a barge-in, however soon (its own tests turn it on)
         dtmf_gap_ms=40,
         engine_timeout_s=0.3,
         playback_lead_ms=40,

@@ -94,3 +94,18 @@ async def test_the_fallback_does_not_say_again_what_was_already_said(tmp_path: P
         await call.exchange(1)
         said = " ".join(call.output.said(turn=1))
     assert said.lower().count("i'm sorry") == 1, said
+
+
+async def test_a_model_that_writes_nothing_leaves_no_silence_the_facts_are_said(tmp_path: Path) -> None:
+    """An empty reply (the model ended at once, or wrote only what cannot be spoken) is never a silent
+    turn: the fallback is said, with the check's figures, and the record says why."""
+    for check in (True, False):
+        llm = ScriptedLlm(["  "])
+        async with running_call(tmp_path / str(check), stt=ScriptedStt(["How much is an oil change?"]), llm=llm,
+                                persona=garage(), reply_check=check) as call:
+            await call.exchange(1)
+            said = " ".join(call.output.said(turn=1))
+            record = await call.end()
+        assert "45" in said, (check, said)
+        assert [(c["problem"], c["clause"]) for c in record if c["kind"] == "reply_check"] == [("empty", "")]
+        assert call.call.history.transcript()[-1] == {"role": "assistant", "content": said}

@@ -86,7 +86,9 @@ async def test_barge_in_on_the_phone_clears_twilio_and_keeps_what_was_heard(serv
         await caller.wait_until_agent_quiet()
         _, first_audio = await caller.say(question)
         assert first_audio is not None
-        await listen(caller, first_audio, 1.5)  # hear part of the answer (past any filler)
+        # hear part of the answer: past any filler and past continue_window_ms of the reply (talked over
+        # sooner, the reply would be taken back as unheard)
+        await listen(caller, first_audio, 2.2)
         await caller.speak(interruption)  # then talk over it
         clear = await caller.wait_for("clear")
         clear_at = next(at for at, e in caller.received.events if e["type"] == "clear")

@@ -4,7 +4,9 @@ everything the call reports leaves through its :mod:`observer`.
 
 The coordinator decides what a caller's action means for the agent: a finished turn cancels the reply
 in progress and starts a new one; a turn that went on before any reply was heard is carried into the
-next one; talking over the agent stops it and keeps in the history only what the caller heard.
+next one; talking over the agent stops it and keeps in the history only what the caller heard, unless
+they started again so soon after the reply began (``continue_window_ms``) that they were still finishing
+their turn: the reply is then taken back and the turn carried, as if nothing of it had been heard.
 Tasks, all in one TaskGroup for the call's life: the listener, the player, and one reply at a time.
 """
 
@@ -85,6 +87,7 @@ class Call:
         self._keypad = Keypad(settings.dtmf_gap_ms, self._on_keyed_turn)
         self._reply: ReplyHandle | None = None
         self._carried: ReplyHandle | None = None  # a turn the caller went on with before any reply was heard
+        self._resumed_at: float | None = None  # when the caller last started speaking (monotonic seconds)
         self._turns = 0
         self._throttled = False
         self._started = time.monotonic()
@@ -189,13 +192,17 @@ class Call:
 
     async def _on_caller(self, event: RecognizerEvent) -> None:
         if isinstance(event, CallerSpeaking):
+            self._resumed_at = time.monotonic()
             await self.observer.speech_started(self._turns + 1)
             if self._reply is not None and self._reply.running and not self._reply.reply_heard:
                 await self._cancel_reply()  # the caller went on: nothing of the answer was heard yet
             # a caller reading out a number pauses between its groups: their turn ends on the longest wait
             self._recognizer.be_patient(self.ctx.desk.awaits_number)
         elif isinstance(event, CallerTalkingOver):
-            await self._interrupt()
+            if self._still_finishing():
+                await self._take_back()
+            else:
+                await self._interrupt()
         elif isinstance(event, CallerDone):
             now = time.monotonic()
             await self._cancel_reply()
@@ -259,6 +266,37 @@ class Call:
             self.ctx.desk.rewind(reply.desk_before)
         reply.outcome = "continued"
         await reply.report(interrupted=False)
+
+    def _still_finishing(self) -> bool:
+        """True when the caller talking over the reply started again within ``continue_window_ms`` of its
+        first audio: too soon to be answering it, so they paused mid-sentence and were answered too early.
+        A reply that carried out an action is never taken back."""
+        reply, window_s = self._reply, self.settings.continue_window_ms / 1000
+        if reply is None or window_s <= 0 or reply.acted or reply.outcome != "answered":
+            return False
+        out = reply.timeline.reply_out
+        return out is not None and self._resumed_at is not None and self._resumed_at - out <= window_s
+
+    async def _take_back(self) -> None:
+        """Undo the reply the caller talked over at once (see :meth:`_still_finishing`): stop it, drop its
+        audio, take it and the caller's words out of the history and carry the turn into the one the
+        caller is still speaking, whose transcript (of all the audio) revises it."""
+        reply = self._reply
+        assert reply is not None
+        reported = not reply.running  # a finished reply sent its metrics when its first audio left
+        if reply.running:
+            await reply.cancel()
+        self.player.clear()
+        self.history.set_reply(reply.number, "")
+        if reply.user_text:
+            self.history.retract_user(reply.user_text)
+        self.ctx.desk.rewind(reply.desk_before)
+        self._carried = reply
+        self._recognizer.carry(reply.audio)
+        reply.outcome = "continued"
+        if not reported:
+            await reply.report(interrupted=False)
+        await self.observer.taken_back(reply.number)
 
     async def _interrupt(self) -> None:
         """The caller talks over the agent: stop thinking and speaking, keep only what was heard."""

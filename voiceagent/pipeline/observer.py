@@ -126,6 +126,13 @@ class CallObserver:
         self.record.write("interrupted", turn=turn, heard=heard)
         await self.output.send_event(Clear(turn=turn, heard=heard))
 
+    async def taken_back(self, turn: int) -> None:
+        """The caller went on within moments of the reply to ``turn``: its audio is dropped (``clear``) and
+        it counts as unheard (the turn is carried into the next)."""
+        metrics.TAKEN_BACK.inc()
+        self.record.write("interrupted", turn=turn, heard="", taken_back=True)
+        await self.output.send_event(Clear(turn=turn, heard=""))
+
     async def turn_finished(self, event: TurnMetrics) -> None:
         """A turn is over: its metrics go everywhere."""
         for stage, ms in event.stages.items():

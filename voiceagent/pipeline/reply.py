@@ -52,7 +52,7 @@ class ReplyContext:
     overlap: bool
     on_audio_out: Callable[[float], None]  # first frame of the reply left the server
     check: ReplyCheck | None = None  # checks each clause before it is spoken
-    fallback: str = ""  # said instead of a clause that fails the check (and of the rest of the reply)
+    fallback: str = ""  # said instead of a clause that fails the check (and of the rest of the reply), or of no reply
     tools: tuple[Tool, ...] = ()  # actions the model may call instead of answering (see ToolCalled)
     named_only: frozenset[str] = frozenset()  # tools whose arguments the call reads itself: stop at the name
 
@@ -174,6 +174,10 @@ async def speak_reply(ctx: ReplyContext, messages: list[Message], timeline: Turn
             # The model said in words what an action does: the call does the action (arguments from the caller).
             raise ToolCalled(json.dumps({"name": problem.action, "arguments": {}})) from None
         for sentence in _sentences(_after(spoken, ctx.fallback)):  # the first is heard while the rest is made
+            await _say(ctx, timeline, sentence, spoken)
+    if not spoken and ctx.fallback:  # the model wrote nothing to say: the caller is never left in silence
+        await ctx.observer.reply_rejected(timeline.turn, "", "empty", "the model wrote nothing to say")
+        for sentence in _sentences(ctx.fallback):
             await _say(ctx, timeline, sentence, spoken)
     return " ".join(spoken)
 

@@ -141,13 +141,14 @@ class ReplyHandle:
         facts = relevant_facts(business, question, today=today()) if business is not None else ()
         if facts and settings.grounding:
             history.ground(" ".join(f.text for f in facts))
+        fallback = fallback_reply(facts, ctx.persona.dont_know, business)  # also said when the model says nothing
         if not settings.reply_check:
-            return None, ""
+            return None, fallback
         # The worked examples count as earlier replies: a small model copies them word for word.
         examples = [(e.caller, e.agent) for e in ctx.persona.examples]
         check = ReplyCheck(business, question, facts=facts, earlier_said=history.caller_said()[:-1],
                            earlier_replies=[*examples, *history.exchanges()])
-        return check, fallback_reply(facts, ctx.persona.dont_know, business)
+        return check, fallback
 
     async def _reply(self, turn: str, check: ReplyCheck | None, fallback: str) -> None:
         ctx, settings = self.ctx, self.ctx.settings

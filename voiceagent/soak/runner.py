@@ -200,8 +200,8 @@ class Soak:
         self.result.turns.append(sample)
         if first is None:
             self.result.error("unanswered_turn")
-        if barged:  # talk over the answer with another recording
-            await caller.silence(rng.uniform(0.2, 0.6))
+        if barged:  # talk over the answer with another recording, after hearing some of it (sooner than
+            await caller.silence(rng.uniform(0.8, 1.2))  # continue_window_ms it would be taken back)
             await caller.speak(self._voices.get(rng.choice(self.plan.audio), caller.rate))
         if transport == "native" and first is not None:
             await _until_turn_over(caller, metrics_before)
