@@ -97,6 +97,7 @@ class Settings:
     turn_threads: int = 1  # CPU threads for the end-of-turn model
     speculate_after_ms: int = 64  # silence this long starts a speculative transcription
     barge_in_ms: int = 192  # caller speech this long while the agent talks interrupts it
+    continue_audio_s: float = 2.0  # a caller going on this soon after their words, before any reply, has both parts transcribed together (later: the words are joined as text)
     continue_window_ms: int = 600  # a caller starting again this soon after a reply began was not finished: it is taken back (0: off)
     max_utterance_s: float = 20.0  # a caller turn is cut here and answered
     overlap: bool = True  # False runs the stages strictly in sequence (for comparison in benchmarks)

@@ -102,3 +102,31 @@ async def test_an_answer_nobody_heard_yet_stops_as_soon_as_the_caller_speaks_aga
         await call.turn_over(2)
         await call.output.until_quiet()
     assert call.output.said(turn=1) == [] and call.output.said(turn=2) == ["For how many?"]
+
+
+def first_then_rest(audio: FloatAudio) -> str:
+    """The caller's words by the audio transcribed: the first part, the second part alone, or both."""
+    seconds = seconds_of(audio)
+    return SHORT if seconds < 0.5 else ("to book a table" if seconds < 1.0 else LONG)
+
+
+async def test_going_on_long_after_the_turn_keeps_its_words_as_text_instead_of_carrying_the_audio(
+    tmp_path: Path,
+) -> None:
+    """The caller goes on while a slow answer is still coming (past ``continue_audio_s``): the unheard
+    answer stops, the earlier words stay in the history and the new ones are added to them. Only the new
+    audio is transcribed, so a caller who keeps talking to a slow agent never makes turns grow."""
+    llm = ScriptedLlm([Reply("Not heard.", first_token_s=1.0), "For how many?"])
+    async with running_call(tmp_path, stt=ScriptedStt(first_then_rest), llm=llm, continue_audio_s=0.5) as call:
+        await call.say()
+        await call.output.wait_for(Transcript)
+        await call.pause(0.5)  # past continue_audio_s (a filler plays meanwhile)
+        await call.say(0.6)
+        continued = await call.turn_over(1)
+        answered = await call.turn_over(2)
+        await call.output.until_quiet()
+    assert continued.outcome == "continued" and answered.outcome == "answered"
+    assert call.output.of_type(Transcript) == [Transcript(turn=1, text=SHORT), Transcript(turn=2, text="to book a table")]
+    assert seconds_of(call.fakes.stt.calls[-1]) < 1.0  # the new words' audio alone
+    assert llm.requests[1][1:] == [{"role": "user", "content": f"{SHORT} to book a table"}]
+    assert call.output.said(kind="reply", turn=1) == [] and call.output.said(kind="reply", turn=2) == ["For how many?"]

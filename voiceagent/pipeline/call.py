@@ -88,6 +88,7 @@ class Call:
         self._reply: ReplyHandle | None = None
         self._carried: ReplyHandle | None = None  # a turn the caller went on with before any reply was heard
         self._resumed_at: float | None = None  # when the caller last started speaking (monotonic seconds)
+        self._paused_s = 0.0  # the silence (audio seconds) before they did
         self._turns = 0
         self._throttled = False
         self._started = time.monotonic()
@@ -192,7 +193,7 @@ class Call:
 
     async def _on_caller(self, event: RecognizerEvent) -> None:
         if isinstance(event, CallerSpeaking):
-            self._resumed_at = time.monotonic()
+            self._resumed_at, self._paused_s = time.monotonic(), event.pause_ms / 1000
             await self.observer.speech_started(self._turns + 1)
             if self._reply is not None and self._reply.running and not self._reply.reply_heard:
                 await self._cancel_reply()  # the caller went on: nothing of the answer was heard yet
@@ -258,14 +259,23 @@ class Call:
             reply.outcome = outcome
             await reply.report(interrupted=False)
             return
-        self._carried = reply
-        self._recognizer.carry(reply.audio)
-        if reply.user_text:
-            self.history.retract_user(reply.user_text)
         if not reply.acted:  # "Yes." then "Yes, my name is ...": the whole sentence answers the desk
             self.ctx.desk.rewind(reply.desk_before)
         reply.outcome = "continued"
+        if self._within_sentence():
+            self._carried = reply
+            self._recognizer.carry(reply.audio)
+            if reply.user_text:
+                self.history.retract_user(reply.user_text)
+        # else its words stay in the history and the next turn's are added to them (see :meth:`_within_sentence`)
         await reply.report(interrupted=False)
+
+    def _within_sentence(self) -> bool:
+        """True when the caller went on within ``continue_audio_s`` of the end of their last words: a
+        pause inside a sentence, so the two parts are transcribed together. Later (they went on while a
+        slow answer was still coming), the earlier words are kept as text: the audio carried never
+        grows turn after turn, and a caller who keeps talking to a slow agent is still answered."""
+        return self._paused_s <= self.settings.continue_audio_s
 
     def _still_finishing(self) -> bool:
         """True when the caller talking over the reply started again within ``continue_window_ms`` of its

@@ -25,7 +25,7 @@ from voiceagent import metrics
 from voiceagent.audio.pcm import FloatAudio, pcm16_to_float
 from voiceagent.audio.resample import StreamResampler
 from voiceagent.config import Settings
-from voiceagent.engines.speech import VAD_RATE, Transcriber, TurnEndModel, VadModel
+from voiceagent.engines.speech import VAD_FRAME_MS, VAD_RATE, Transcriber, TurnEndModel, VadModel
 from voiceagent.engines.worker import collect_waits
 from voiceagent.pipeline.tasks import TaskSet
 from voiceagent.stages.endpointing import (
@@ -48,7 +48,9 @@ Transcription = asyncio.Task[tuple[str, float, float]]  # (text, seconds it took
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class CallerSpeaking:
-    """The caller started speaking."""
+    """The caller started speaking, ``pause_ms`` of audio after their last voiced frame."""
+
+    pause_ms: float = 0.0
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -116,6 +118,8 @@ class Recognizer:
         self._question: tuple[int, asyncio.Task[float | None]] | None = None  # to the end-of-turn model
         self._turn_failed = False  # logged once per call
         self._talked_over = False
+        self._quiet_frames = 0  # VAD frames since the last voiced one
+        self._pause_frames = 0  # the silence the latest stretch of speech came after
         self._tasks = TaskSet()
 
     def be_patient(self, patient: bool) -> None:
@@ -139,7 +143,13 @@ class Recognizer:
             else:
                 self._preroll.append(frame)
                 del self._preroll[:-PREROLL_FRAMES]
-            for event in self._endpointer.feed(prob, arrived):
+            events = self._endpointer.feed(prob, arrived)
+            if self._endpointer.voiced:
+                self._pause_frames = self._pause_frames if self._quiet_frames == 0 else self._quiet_frames
+                self._quiet_frames = 0
+            else:
+                self._quiet_frames += 1
+            for event in events:
                 yield from self._on_endpointer(event)
             if (
                 self._endpointer.in_turn
@@ -155,7 +165,7 @@ class Recognizer:
             self._utterance = [*self._preroll, *self._utterance]
             self._preroll = []
             self._talked_over = False
-            yield CallerSpeaking()
+            yield CallerSpeaking(pause_ms=self._pause_frames * VAD_FRAME_MS)
         elif isinstance(event, SilenceStart):
             self._speculate(event.frames)
         elif isinstance(event, TurnCheck):

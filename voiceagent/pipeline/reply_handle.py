@@ -111,7 +111,9 @@ class ReplyHandle:
             await self.ctx.observer.transcript(self.number, text, self.revises)
             self.ctx.history.add_user(text)
             self.user_text = text
-            await self._reply(text, *self._ground())
+            # everything the caller said since the agent last spoke: words kept from a turn they went on
+            # with (see Call._within_sentence) are read with this turn's by the desk and the action checks
+            await self._reply(self.ctx.history.open_question() or text, *self._ground())
         finally:
             filler.cancel()
             # Not current_task().cancelling(): a TaskGroup whose child failed leaves it raised on 3.11.
