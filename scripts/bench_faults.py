@@ -23,6 +23,17 @@ apology, no call was dropped or left open. Run 2 counted most later turns as con
 spoke again in the silence between a filler and the slow answer. It now waits for the server's report of
 its turn. In run 3 the turns after the windows were answered 3 of 4 (hang) and 2 of 4 (failure). Replies
 outside the windows were slow (p50 3.1 s) through this model server on 2 cores.
+
+Runs 4 and 5 (2026-11-26, 300 s; logs in ``docs/memory-2026-11-26/faults-2026-11-26-run{4,5}.log``).
+Run 4 found the stand-in's own leak: llama_cpp.server's prompt cache counts each state without the
+logits it also holds, and grew to 22.6 GB of this machine's 24 in five minutes (now ``--cache_size``
+64 MB). Run 5 found two faults of the product, both fixed since:
+- a turn whose model answer was empty ("7 pm." got "", after a filler) was a silent turn;
+- a caller who spoke again while a slow answer was still coming had their turn carried as audio however
+  long after: two calls went 10 and 13 turns "continued" in a row, transcribing up to 30 s of audio each
+  time, and were never answered (the soak's caller gives up waiting after a few seconds).
+Every turn inside a fault window heard the apology in both runs; the silent turns left were "empty"
+ones: short single words (the recordings' "three", "eight") the recogniser heard nothing in.
 """
 
 from __future__ import annotations

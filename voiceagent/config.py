@@ -97,6 +97,7 @@ class Settings:
     turn_threads: int = 1  # CPU threads for the end-of-turn model
     speculate_after_ms: int = 64  # silence this long starts a speculative transcription
     barge_in_ms: int = 192  # caller speech this long while the agent talks interrupts it
+    ask_again_after_s: float = 1.5  # the caller spoke, no words were heard, then this long passed quietly: the agent asks them to say it again (0: it stays silent)
     continue_audio_s: float = 2.0  # a caller going on this soon after their words, before any reply, has both parts transcribed together (later: the words are joined as text)
     continue_window_ms: int = 600  # a caller starting again this soon after a reply began was not finished: it is taken back (0: off)
     max_utterance_s: float = 20.0  # a caller turn is cut here and answered

@@ -58,7 +58,7 @@ class AgentText(Event):
     type: ClassVar[str] = "agent_text"
     turn: int
     text: str
-    kind: str = "reply"  # reply, greeting, filler or apology
+    kind: str = "reply"  # reply, greeting, filler, apology or reprompt (nothing was heard: "say it again")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -108,14 +108,47 @@ async def test_without_overlap_the_whole_capped_reply_is_spoken_as_one_clause(tm
         assert metrics.outcome == "answered"
 
 
-async def test_an_empty_transcript_ends_the_turn_without_asking_the_model(tmp_path: Path) -> None:
-    async with running_call(tmp_path, stt=ScriptedStt(["  "])) as call:
+async def test_an_empty_transcript_ends_the_turn_without_asking_the_model_and_asks_the_caller_again(
+    tmp_path: Path,
+) -> None:
+    async with running_call(tmp_path, stt=ScriptedStt(["  "]), ask_again_after_s=0.2) as call:
         await call.say()
         metrics = await call.output.wait_for(TurnMetrics)
         await call.output.until_quiet()
-        assert metrics.outcome == "empty" and metrics.turn_ms is None
+        assert metrics.outcome == "empty" and metrics.turn_ms is not None and metrics.turn_ms >= 200
         assert call.fakes.llm.requests == [] and call.output.of_type(Transcript) == []
-        assert call.output.said(turn=1) == []
+        assert call.output.said(turn=1) == [PERSONA.not_heard]
+        assert call.output.said(kind="reprompt") == [PERSONA.not_heard]
+
+
+async def test_nothing_heard_is_asked_again_once_not_twice_in_a_row(tmp_path: Path) -> None:
+    async with running_call(tmp_path, stt=ScriptedStt(["", "", "", "hi"]), ask_again_after_s=0.2) as call:
+        for turn in (1, 2, 3):
+            await call.say(silence=0.4)
+            await call.turn_over(turn)
+            await call.output.until_quiet()
+    assert call.output.said(kind="reprompt") == [PERSONA.not_heard, PERSONA.not_heard]
+    assert [call.output.said(turn=t) for t in (1, 2, 3)] == [[PERSONA.not_heard], [], [PERSONA.not_heard]]
+
+
+async def test_a_caller_who_goes_on_after_nothing_was_heard_is_not_asked_again(tmp_path: Path) -> None:
+    """The short sound that was heard as nothing is carried into the caller's next words instead."""
+    async with running_call(tmp_path, stt=ScriptedStt(["", "yes please"]), ask_again_after_s=0.5) as call:
+        await call.say()
+        await call.say()  # within the wait
+        continued, answered = await call.turn_over(1), await call.turn_over(2)
+        await call.output.until_quiet()
+    assert (continued.outcome, answered.outcome) == ("continued", "answered")
+    assert call.output.said(kind="reprompt") == []
+    assert call.output.of_type(Transcript)[-1].revises == 1
+
+
+async def test_with_ask_again_off_nothing_heard_stays_silent(tmp_path: Path) -> None:
+    async with running_call(tmp_path, stt=ScriptedStt(["  "]), ask_again_after_s=0) as call:
+        await call.say()
+        metrics = await call.output.wait_for(TurnMetrics)
+        await call.output.until_quiet()
+    assert metrics.outcome == "empty" and metrics.turn_ms is None and call.output.said(turn=1) == []
 
 
 async def test_the_call_record_holds_start_turns_and_end_with_the_history(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from pydantic.dataclasses import dataclass
 from voiceagent.personas.actions import ActionEntry
 from voiceagent.personas.model import (
     DEFAULT_DONT_KNOW,
+    DEFAULT_NOT_HEARD,
     STRICT,
     WEEKDAYS,
     Business,
@@ -61,6 +62,7 @@ class PersonaFile:
     fillers: tuple[NonEmpty, ...] = DEFAULT_FILLERS
     apology: NonEmpty = DEFAULT_APOLOGY
     dont_know: NonEmpty = DEFAULT_DONT_KNOW  # said when a reply fails a fact check and no fact applies
+    not_heard: NonEmpty = DEFAULT_NOT_HEARD  # said when the caller spoke but no words were heard in it
     system: str = ""  # free-text prompt; with [business], extra instructions after the facts
     business: Business | None = None
     examples: tuple[Exchange, ...] = ()
@@ -103,6 +105,7 @@ def load_persona(path: str | Path) -> Persona:
         fillers=written.fillers,
         apology=written.apology,
         dont_know=written.dont_know,
+        not_heard=written.not_heard,
         business=written.business,
         examples=written.examples,
         instructions=written.system.strip(),

@@ -18,6 +18,7 @@ from voiceagent.personas.times import parse_day_hours
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 WEEKDAYS: tuple[Weekday, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
+DEFAULT_NOT_HEARD = "Sorry, I didn't catch that. Could you say it again?"
 DEFAULT_DONT_KNOW = "I'm sorry, I don't have that information. I can take a message and have someone call you back."
 
 STRICT = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -142,6 +143,7 @@ class Persona:
     apology: str
     business: Business | None = dataclasses.field(default=None, hash=False)  # the facts; None: free text
     dont_know: str = DEFAULT_DONT_KNOW  # said instead of a reply that failed a fact check, when no fact applies
+    not_heard: str = DEFAULT_NOT_HEARD  # said when the caller spoke but no words were heard (see ask_again_after_s)
     examples: tuple[Exchange, ...] = ()  # worked exchanges (already part of ``system``)
     instructions: str = ""  # the file's free-text ``system`` (already part of ``system``)
     actions: tuple[ActionSpec, ...] = ()  # what the agent may do on the call (described in ``system``)

@@ -213,7 +213,10 @@ class Call:
             self.observer.budget_missed(timeline.stage("endpoint", now - event.speech_end))
             revises = self._carried.number if self._carried is not None else None
             self._carried = None
-            self._answer(ReplyHandle(self.ctx, timeline.turn, timeline, audio=audio, heard=heard, revises=revises))
+            # "say it again" after nothing was heard: not twice in a row, nor for a sound made while the agent talked
+            ask = not (self._reply is not None and self._reply.asked_again) and not self.player.busy
+            self._answer(ReplyHandle(self.ctx, timeline.turn, timeline, audio=audio, heard=heard, revises=revises,
+                                     may_ask_again=ask))
 
     def _on_keyed_turn(self, text: str) -> None:
         if not self._ended.is_set():

@@ -23,10 +23,10 @@ class PhraseBank:
 
     @classmethod
     async def build(cls, tts: Synthesizer, personas: Iterable[Persona]) -> PhraseBank:
-        """Synthesise the greeting, fillers and apology of each persona."""
+        """Synthesise the greeting, fillers, apology and "say it again" line of each persona."""
         bank = cls(tts.sample_rate)
         for persona in personas:
-            for text in (persona.greeting, persona.apology, *persona.fillers):
+            for text in (persona.greeting, persona.apology, persona.not_heard, *persona.fillers):
                 if text and text not in bank._audio:
                     bank._audio[text] = await tts.synthesize(text)
         return bank

@@ -39,8 +39,10 @@ class ReplyHandle:
 
     def __init__(
         self, ctx: CallContext, number: int, timeline: TurnTimeline, *, audio: FloatAudio,
-        heard: Transcription | str, revises: int | None = None,
+        heard: Transcription | str, revises: int | None = None, may_ask_again: bool = True,
     ) -> None:
+        """``may_ask_again``: if nothing is heard in this turn, the caller may be asked to say it again
+        (not right after a turn that already asked)."""
         self.ctx = ctx
         self.number = number
         self.timeline = timeline
@@ -49,6 +51,8 @@ class ReplyHandle:
         self._heard = heard  # the transcription under way, or a keypad turn's text
         self.user_text: str | None = None
         self.outcome = "answered"
+        self.may_ask_again = may_ask_again
+        self.asked_again = False  # nothing was heard and the caller was asked to say it again
         self.filler = False
         self.cancelled = False  # stopped by the call: the call reports how it ended
         self._audio_out = asyncio.Event()  # the first agent audio of this turn left (reply or filler)
@@ -107,6 +111,8 @@ class ReplyHandle:
                 return
             if not text:
                 self.outcome = "empty"
+                filler.cancel()
+                await self._ask_again()
                 return
             await self.ctx.observer.transcript(self.number, text, self.revises)
             self.ctx.history.add_user(text)
@@ -119,6 +125,21 @@ class ReplyHandle:
             # Not current_task().cancelling(): a TaskGroup whose child failed leaves it raised on 3.11.
             if not self.cancelled:
                 await self.report(interrupted=False)
+
+    async def _ask_again(self) -> None:
+        """Nothing was heard in the caller's speech. Stay quiet until ``ask_again_after_s`` after it, in
+        case they go on (their voice cancels this and the turn is carried into theirs), then ask them to
+        say it again: once, not after a turn that already asked (a noisy line would hear it over and over)."""
+        ctx = self.ctx
+        wait_s = ctx.settings.ask_again_after_s
+        if wait_s <= 0 or not self.may_ask_again:
+            return
+        await asyncio.sleep(max(0.0, self.timeline.marks["speech_end"] + wait_s - time.monotonic()))
+        self.asked_again = True
+        ctx.queue_phrase(self.number, "reprompt", ctx.persona.not_heard, on_start=self._on_audio)
+        await ctx.observer.agent_text(self.number, ctx.persona.not_heard, "reprompt")
+        with contextlib.suppress(TimeoutError):  # the turn's metrics end when it is heard
+            await asyncio.wait_for(self._audio_out.wait(), ctx.settings.engine_timeout_s)
 
     async def _caller_words(self) -> str | None:
         """The caller's words (stripped), or None after apologising for a failed recognizer."""
