@@ -49,6 +49,8 @@ from voiceagent.records import CallRecord
 
 log = logging.getLogger(__name__)
 
+ASK_AGAIN_IN_A_ROW = 2  # nothing heard turn after turn: "say it again" this often, then silence (a noisy line)
+
 
 class Call:
     """A single phone-style conversation, independent of the transport that carries it."""
@@ -213,10 +215,10 @@ class Call:
             self.observer.budget_missed(timeline.stage("endpoint", now - event.speech_end))
             revises = self._carried.number if self._carried is not None else None
             self._carried = None
-            # "say it again" after nothing was heard: not twice in a row, nor for a sound made while the agent talked
-            ask = not (self._reply is not None and self._reply.asked_again) and not self.player.busy
+            # "say it again" after nothing was heard: not over and over, nor for a sound made while the agent talked
+            asked = self._reply.asks_in_a_row if self._reply is not None and self._reply.asked_again else 0
             self._answer(ReplyHandle(self.ctx, timeline.turn, timeline, audio=audio, heard=heard, revises=revises,
-                                     may_ask_again=ask))
+                                     asked_before=asked, may_ask_again=asked < ASK_AGAIN_IN_A_ROW and not self.player.busy))
 
     def _on_keyed_turn(self, text: str) -> None:
         if not self._ended.is_set():

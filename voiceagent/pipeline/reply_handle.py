@@ -39,10 +39,10 @@ class ReplyHandle:
 
     def __init__(
         self, ctx: CallContext, number: int, timeline: TurnTimeline, *, audio: FloatAudio,
-        heard: Transcription | str, revises: int | None = None, may_ask_again: bool = True,
+        heard: Transcription | str, revises: int | None = None, may_ask_again: bool = True, asked_before: int = 0,
     ) -> None:
-        """``may_ask_again``: if nothing is heard in this turn, the caller may be asked to say it again
-        (not right after a turn that already asked)."""
+        """``may_ask_again``: if nothing is heard in this turn, the caller may be asked to say it again;
+        ``asked_before``: how many turns right before this one did so."""
         self.ctx = ctx
         self.number = number
         self.timeline = timeline
@@ -53,6 +53,7 @@ class ReplyHandle:
         self.outcome = "answered"
         self.may_ask_again = may_ask_again
         self.asked_again = False  # nothing was heard and the caller was asked to say it again
+        self.asked_before = asked_before
         self.filler = False
         self.cancelled = False  # stopped by the call: the call reports how it ended
         self._audio_out = asyncio.Event()  # the first agent audio of this turn left (reply or filler)
@@ -60,6 +61,11 @@ class ReplyHandle:
         self._task: asyncio.Task[None] | None = None
         self.desk_before = ctx.desk.checkpoint()  # what the call's actions waited for before this turn
         self._acting: ActionTurn | None = None
+
+    @property
+    def asks_in_a_row(self) -> int:
+        """Turns in a row, up to this one, in which the caller was asked to say it again."""
+        return self.asked_before + 1 if self.asked_again else 0
 
     def start(self) -> None:
         """Begin answering (in a task of its own)."""
@@ -129,7 +135,7 @@ class ReplyHandle:
     async def _ask_again(self) -> None:
         """Nothing was heard in the caller's speech. Stay quiet until ``ask_again_after_s`` after it, in
         case they go on (their voice cancels this and the turn is carried into theirs), then ask them to
-        say it again: once, not after a turn that already asked (a noisy line would hear it over and over)."""
+        say it again (not turn after turn: see ``may_ask_again``; a noisy line would hear it over and over)."""
         ctx = self.ctx
         wait_s = ctx.settings.ask_again_after_s
         if wait_s <= 0 or not self.may_ask_again:
