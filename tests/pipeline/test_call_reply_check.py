@@ -109,3 +109,13 @@ async def test_a_model_that_writes_nothing_leaves_no_silence_the_facts_are_said(
         assert "45" in said, (check, said)
         assert [(c["problem"], c["clause"]) for c in record if c["kind"] == "reply_check"] == [("empty", "")]
         assert call.call.history.transcript()[-1] == {"role": "assistant", "content": said}
+
+
+async def test_a_fallback_after_a_spoken_sorry_does_not_apologise_twice(tmp_path: Path) -> None:
+    llm = ScriptedLlm(["Sorry, parking costs 9 dollars an hour."])
+    async with running_call(tmp_path, stt=ScriptedStt(["Is there parking near you?"]), llm=llm,
+                            persona=garage()) as call:
+        await call.exchange(1)
+        said = " ".join(call.output.said(turn=1))
+    assert said.startswith("Sorry, I don't have that information. This is Oak Street Garage"), said
+    assert said.lower().count("sorry") == 1

@@ -33,6 +33,7 @@ from voiceagent.stages.reply_check import Problem, ReplyCheck
 
 _END = None
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_APOLOGY = re.compile(r"^(?:I'm |I am )?sorry[,.!]?\s+(?=\S)", re.IGNORECASE)  # a fallback's opening apology
 _CALLED = re.compile(r'"name"\s*:\s*"([A-Za-z0-9_]+)"')
 
 
@@ -207,11 +208,14 @@ def _sentences(text: str) -> list[str]:
 
 
 def _after(spoken: list[str], fallback: str) -> str:
-    """The fallback without the words already said ("I'm sorry," then "I'm sorry, I don't know ...")."""
+    """The fallback without the words already said ("I'm sorry," then "I'm sorry, I don't know ..."), and
+    without its opening apology when the caller already heard one ("Sorry," then "I don't know ...")."""
     said = " ".join(spoken).split()
     words = fallback.split()
     if said and [w.lower().strip(",.") for w in words[: len(said)]] == [w.lower().strip(",.") for w in said]:
         return " ".join(words[len(said):]) or fallback
+    if any(w.lower().strip(",.!") == "sorry" for w in said) and (rest := _APOLOGY.sub("", fallback, count=1)) != fallback:
+        return rest[:1].upper() + rest[1:]
     return fallback
 
 
