@@ -335,3 +335,32 @@ async def test_a_caller_reading_out_a_number_may_pause_between_its_groups(tmp_pa
     [number] = [e for e in record if e["kind"] == "transcript" and e["turn"] == 2]
     assert number["text"] == "five five five zero one nine nine"
     assert "your message" in " ".join(e.get("text", "") for e in record if e["kind"] == "reply" and e.get("turn") == 2)
+
+
+async def test_a_caller_dictating_a_message_may_pause_inside_it(tmp_path: Path) -> None:
+    """Asked for their message, the caller says "It's about my", pauses, and goes on. The end-of-turn
+    model calls the first part finished; while a message is awaited the turn waits the longest silence,
+    so the whole message is taken, not its first words."""
+    message = '<tool_call>{"name": "take_message", "arguments": {"name": "", "phone": "", "text": ""}}</tool_call>'
+    said = iter(["Can I leave a message for the mechanic? My name is Raj Patel, my number is 555 0199."])
+
+    def heard(audio: object) -> str:
+        first = next(said, None)
+        if first is not None:
+            return first
+        return "It's about my" if seconds_of(audio) < 0.8 else "It's about my bill from last month."  # type: ignore[arg-type]
+
+    store, options = store_and_runner(tmp_path)
+    async with running_call(tmp_path, stt=ScriptedStt(heard), llm=ScriptedLlm([message]), persona=garage(),
+                            turn=ScriptedTurnModel([0.95]), turn_min_silence_ms=64, turn_max_silence_ms=700,
+                            call_options=options) as call:
+        await call.exchange(1)
+        await call.speak(0.3)
+        await call.pause(0.35)  # the model has answered "finished" long before this
+        await call.say(0.3, silence=0.9)
+        metrics = await call.turn_over(2)
+        await call.output.until_quiet()
+        await call.end()
+    assert metrics.outcome == "answered" and metrics.end_of_turn["reason"] == "patient"
+    [taken] = store.messages("garage")
+    assert taken.text.rstrip(".") == "It's about my bill from last month"

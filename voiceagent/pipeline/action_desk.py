@@ -115,10 +115,11 @@ class ActionDesk:
         return self._pending.spec.name if self._pending is not None else None
 
     @property
-    def awaits_number(self) -> bool:
-        """True while the action waiting asks the caller for a phone number."""
+    def awaits_dictation(self) -> bool:
+        """True while the action waiting asks the caller for a phone number or a message: words a caller
+        pauses inside ("five five five ... zero one", "It's about my ... bill from last month")."""
         return self._pending is not None and not self._pending.confirming and any(
-            arg in PHONE_ARGS for arg in self._missing(self._pending))
+            arg in PHONE_ARGS or is_free_text(arg) for arg in self._missing(self._pending))
 
     def tools(self) -> list[Tool]:
         """The persona's actions, as tools for the model."""

@@ -199,8 +199,8 @@ class Call:
             await self.observer.speech_started(self._turns + 1)
             if self._reply is not None and self._reply.running and not self._reply.reply_heard:
                 await self._cancel_reply()  # the caller went on: nothing of the answer was heard yet
-            # a caller reading out a number pauses between its groups: their turn ends on the longest wait
-            self._recognizer.be_patient(self.ctx.desk.awaits_number)
+            # a caller reading out a number or a message pauses inside it: their turn ends on the longest wait
+            self._recognizer.be_patient(self.ctx.desk.awaits_dictation)
         elif isinstance(event, CallerTalkingOver):
             if self._still_finishing():
                 await self._take_back()

@@ -124,7 +124,7 @@ class Recognizer:
 
     def be_patient(self, patient: bool) -> None:
         """While ``patient``, a caller turn ends only after the longest silence wait (they are reading out
-        a number and may pause between its groups), whatever the end-of-turn model says."""
+        a number or dictating a message and may pause inside it), whatever the end-of-turn model says."""
         self._endpointer.patient = patient
 
     @property
