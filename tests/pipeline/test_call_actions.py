@@ -17,7 +17,7 @@ from voiceagent.actions.runner import FAILED, ActionRunner
 from voiceagent.actions.store import ActionStore
 from voiceagent.actions.webhook import WebhookClient
 from voiceagent.actions.when import resolve_day
-from voiceagent.events import Transcript, Transfer
+from voiceagent.events import Transcript, Transfer, TurnMetrics
 from voiceagent.personas import Persona, load_persona
 
 GARAGE = Path(__file__).resolve().parents[2] / "voiceagent" / "prompts" / "garage.toml"
@@ -308,50 +308,24 @@ async def test_a_sentence_the_caller_went_on_with_answers_the_waiting_action_who
     assert booked.name == "John Smith"
 
 
-async def test_a_caller_reading_out_a_number_may_pause_between_its_groups(tmp_path: Path) -> None:
-    """Asked for a call-back number, the caller says "five five five", pauses, and goes on. The end-of-turn
-    model calls the first group finished; while a number is awaited the turn waits the longest silence,
-    so the whole number is one turn and nothing is said into the pause."""
-    message = '<tool_call>{"name": "take_message", "arguments": {"name": "", "phone": "", "text": ""}}</tool_call>'
-    said = iter(["Can I leave a message for the mechanic? My name is Raj Patel."])
+MESSAGE = '<tool_call>{"name": "take_message", "arguments": {"name": "", "phone": "", "text": ""}}</tool_call>'
+
+
+async def paused_answer(tmp_path: Path, ask: str, part: str, whole: str,
+                        ) -> tuple[TurnMetrics, list[dict[str, object]], ActionStore]:
+    """A garage call: ``ask`` (the model calls take_message), then an answer the caller pauses inside:
+    ``part``, a 350 ms pause the end-of-turn model calls finished, the rest (``whole`` is all of it).
+    The second turn's metrics, the call's record and the store."""
+    said = iter([ask])
 
     def heard(audio: object) -> str:
         first = next(said, None)
         if first is not None:
             return first
-        return "five five five" if seconds_of(audio) < 0.8 else "five five five zero one nine nine"  # type: ignore[arg-type]
-
-    turn = ScriptedTurnModel([0.95])
-    async with running_call(tmp_path, stt=ScriptedStt(heard), llm=ScriptedLlm([message]), persona=garage(),
-                            turn=turn, turn_min_silence_ms=64, turn_max_silence_ms=700) as call:
-        await call.exchange(1)
-        await call.speak(0.3)
-        await call.pause(0.35)  # the model has answered "finished" long before this
-        await call.say(0.3, silence=0.9)
-        metrics = await call.turn_over(2)
-        await call.output.until_quiet()
-        record = await call.end()
-    assert metrics.outcome == "answered" and metrics.end_of_turn["reason"] == "patient"
-    [number] = [e for e in record if e["kind"] == "transcript" and e["turn"] == 2]
-    assert number["text"] == "five five five zero one nine nine"
-    assert "your message" in " ".join(e.get("text", "") for e in record if e["kind"] == "reply" and e.get("turn") == 2)
-
-
-async def test_a_caller_dictating_a_message_may_pause_inside_it(tmp_path: Path) -> None:
-    """Asked for their message, the caller says "It's about my", pauses, and goes on. The end-of-turn
-    model calls the first part finished; while a message is awaited the turn waits the longest silence,
-    so the whole message is taken, not its first words."""
-    message = '<tool_call>{"name": "take_message", "arguments": {"name": "", "phone": "", "text": ""}}</tool_call>'
-    said = iter(["Can I leave a message for the mechanic? My name is Raj Patel, my number is 555 0199."])
-
-    def heard(audio: object) -> str:
-        first = next(said, None)
-        if first is not None:
-            return first
-        return "It's about my" if seconds_of(audio) < 0.8 else "It's about my bill from last month."  # type: ignore[arg-type]
+        return part if seconds_of(audio) < 0.8 else whole  # type: ignore[arg-type]
 
     store, options = store_and_runner(tmp_path)
-    async with running_call(tmp_path, stt=ScriptedStt(heard), llm=ScriptedLlm([message]), persona=garage(),
+    async with running_call(tmp_path, stt=ScriptedStt(heard), llm=ScriptedLlm([MESSAGE]), persona=garage(),
                             turn=ScriptedTurnModel([0.95]), turn_min_silence_ms=64, turn_max_silence_ms=700,
                             call_options=options) as call:
         await call.exchange(1)
@@ -360,7 +334,29 @@ async def test_a_caller_dictating_a_message_may_pause_inside_it(tmp_path: Path) 
         await call.say(0.3, silence=0.9)
         metrics = await call.turn_over(2)
         await call.output.until_quiet()
-        await call.end()
+        record = await call.end()
+    return metrics, record, store
+
+
+async def test_a_caller_reading_out_a_number_may_pause_between_its_groups(tmp_path: Path) -> None:
+    """Asked for a call-back number, the caller says "five five five", pauses, and goes on. The end-of-turn
+    model calls the first group finished; while a number is awaited the turn waits the longest silence,
+    so the whole number is one turn and nothing is said into the pause."""
+    metrics, record, _ = await paused_answer(tmp_path, "Can I leave a message for the mechanic? My name is Raj Patel.",
+                                             "five five five", "five five five zero one nine nine")
+    assert metrics.outcome == "answered" and metrics.end_of_turn["reason"] == "patient"
+    [number] = [e for e in record if e["kind"] == "transcript" and e["turn"] == 2]
+    assert number["text"] == "five five five zero one nine nine"
+    assert "your message" in " ".join(str(e.get("text", "")) for e in record if e["kind"] == "reply" and e.get("turn") == 2)
+
+
+async def test_a_caller_dictating_a_message_may_pause_inside_it(tmp_path: Path) -> None:
+    """Asked for their message, the caller says "It's about my", pauses, and goes on. The end-of-turn
+    model calls the first part finished; while a message is awaited the turn waits the longest silence,
+    so the whole message is taken, not its first words."""
+    metrics, _, store = await paused_answer(
+        tmp_path, "Can I leave a message for the mechanic? My name is Raj Patel, my number is 555 0199.",
+        "It's about my", "It's about my bill from last month.")
     assert metrics.outcome == "answered" and metrics.end_of_turn["reason"] == "patient"
     [taken] = store.messages("garage")
     assert taken.text.rstrip(".") == "It's about my bill from last month"

@@ -216,7 +216,7 @@ class Call:
             revises = self._carried.number if self._carried is not None else None
             self._carried = None
             # "say it again" after nothing was heard: not over and over, nor for a sound made while the agent talked
-            asked = self._reply.asks_in_a_row if self._reply is not None and self._reply.asked_again else 0
+            asked = self._reply.asks_in_a_row if self._reply is not None else 0
             self._answer(ReplyHandle(self.ctx, timeline.turn, timeline, audio=audio, heard=heard, revises=revises,
                                      asked_before=asked, may_ask_again=asked < ASK_AGAIN_IN_A_ROW and not self.player.busy))
 
@@ -268,12 +268,17 @@ class Call:
             self.ctx.desk.rewind(reply.desk_before)
         reply.outcome = "continued"
         if self._within_sentence():
-            self._carried = reply
-            self._recognizer.carry(reply.audio)
-            if reply.user_text:
-                self.history.retract_user(reply.user_text)
+            self._carry(reply)
         # else its words stay in the history and the next turn's are added to them (see :meth:`_within_sentence`)
         await reply.report(interrupted=False)
+
+    def _carry(self, reply: ReplyHandle) -> None:
+        """Put ``reply``'s audio in front of the caller's next turn, whose transcript revises it, and take
+        its words out of the history (the new transcript has them)."""
+        self._carried = reply
+        self._recognizer.carry(reply.audio)
+        if reply.user_text:
+            self.history.retract_user(reply.user_text)
 
     def _within_sentence(self) -> bool:
         """True when the caller went on within ``continue_audio_s`` of the end of their last words: a
@@ -303,11 +308,8 @@ class Call:
             await reply.cancel()
         self.player.clear()
         self.history.set_reply(reply.number, "")
-        if reply.user_text:
-            self.history.retract_user(reply.user_text)
         self.ctx.desk.rewind(reply.desk_before)
-        self._carried = reply
-        self._recognizer.carry(reply.audio)
+        self._carry(reply)
         reply.outcome = "continued"
         if not reported:
             await reply.report(interrupted=False)

@@ -144,11 +144,10 @@ class Recognizer:
                 self._preroll.append(frame)
                 del self._preroll[:-PREROLL_FRAMES]
             events = self._endpointer.feed(prob, arrived)
-            if self._endpointer.voiced:
-                self._pause_frames = self._pause_frames if self._quiet_frames == 0 else self._quiet_frames
-                self._quiet_frames = 0
-            else:
+            if not self._endpointer.voiced:
                 self._quiet_frames += 1
+            elif self._quiet_frames:
+                self._pause_frames, self._quiet_frames = self._quiet_frames, 0
             for event in events:
                 yield from self._on_endpointer(event)
             if (

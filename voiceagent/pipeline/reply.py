@@ -174,12 +174,13 @@ async def speak_reply(ctx: ReplyContext, messages: list[Message], timeline: Turn
         if not spoken and problem.action in {t.name for t in ctx.tools}:
             # The model said in words what an action does: the call does the action (arguments from the caller).
             raise ToolCalled(json.dumps({"name": problem.action, "arguments": {}})) from None
-        for sentence in _sentences(_after(spoken, ctx.fallback)):  # the first is heard while the rest is made
-            await _say(ctx, timeline, sentence, spoken)
-    if not spoken and ctx.fallback:  # the model wrote nothing to say: the caller is never left in silence
+    else:
+        if spoken or not ctx.fallback:
+            return " ".join(spoken)
+        # the model wrote nothing to say: the caller is never left in silence
         await ctx.observer.reply_rejected(timeline.turn, "", "empty", "the model wrote nothing to say")
-        for sentence in _sentences(ctx.fallback):
-            await _say(ctx, timeline, sentence, spoken)
+    for sentence in _sentences(_after(spoken, ctx.fallback)):  # the first is heard while the rest is made
+        await _say(ctx, timeline, sentence, spoken)
     return " ".join(spoken)
 
 
