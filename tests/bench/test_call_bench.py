@@ -181,10 +181,11 @@ def test_a_turn_is_rebuilt_from_its_events_with_revisions_and_fillers() -> None:
         (3.1, {"type": "agent_text", "kind": "filler", "turn": 2, "text": "One moment."}),
         (3.5, {"type": "agent_text", "kind": "reply", "turn": 2, "text": "We open at 9."}),
         (3.6, {"type": "turn_metrics", "turn": 2, "outcome": "answered", "filler": True, "turn_ms": 1000.0,
-               "reply_ms": 1600.0}),
+               "reply_ms": 1600.0, "timeline": {"endpoint": 300.0}, "stages": {"stt_ms": 250.0}}),
     ]
     heard = turn_heard(events, 1.5, 4.0)
     assert (heard.transcript, heard.heard, heard.filler) == ("What time do you open?", "We open at 9.", True)
+    assert (heard.timeline, heard.stages) == ({"endpoint": 300.0}, {"stt_ms": 250.0})  # the last piece's
     assert real_reply_ms(1050.0, heard) == pytest.approx(1650.0)
     assert real_reply_ms(None, heard) is None
     plain = TurnHeard("x", "y", filler=False, turn_ms=700.0, reply_ms=700.0, outcome="answered")
@@ -245,3 +246,14 @@ def test_the_report_splits_relevance_by_category_and_position_and_counts_repeats
     assert s["filler_rate"] == 0.1 and s["unanswered"] == 1
     assert s["wer"] == pytest.approx(1 / 3, abs=1e-3) and s["keyword_error_rate"] == 1.0
     assert "p/wideband" in format_table(report)
+
+
+def test_the_report_says_where_the_time_of_answered_turns_went() -> None:
+    rows = [{**row(i, True, f"reply {i}"), "outcome": "answered", "server_timeline": {"endpoint": 100.0 * i},
+             "server_stages": {"stt_ms": 10.0 * i, "stt_queue_ms": 0.0}} for i in (1, 2, 3)]
+    rows.append({**row(4, True, "sorry"), "outcome": "apology", "server_timeline": {"endpoint": 9000.0},
+                 "server_stages": {"stt_ms": 9000.0}})
+    medians = build_report(rows, {})["by_path"]["wideband"]["server_p50_ms"]
+    assert medians["endpoint"] == 200.0 and medians["stage:stt_ms"] == 20.0 and medians["stage:stt_queue_ms"] == 0.0
+    assert medians["audio_out"] is None  # no turn had the mark
+    assert "endpoint 200" in format_table(build_report(rows, {}))

@@ -27,6 +27,8 @@ class TurnHeard:
     reply_ms: float | None  # server: end of speech -> first audio of the real reply
     outcome: str | None
     pieces: int = 0  # server turns the sentence was cut into (more than 1: it ended a turn mid-sentence)
+    timeline: dict[str, float] = dataclasses.field(default_factory=dict)  # server marks, ms after end of speech
+    stages: dict[str, float] = dataclasses.field(default_factory=dict)  # server stage and queue times, ms
 
     @property
     def split(self) -> bool:
@@ -97,6 +99,7 @@ def turn_heard(events: list[Timed], start: float, end: float) -> TurnHeard:
         heard=" ".join(r.strip() for r in replies if r.strip()),
         filler=any(bool(m.get("filler")) for m in metrics),
         turn_ms=last.get("turn_ms"), reply_ms=last.get("reply_ms"), outcome=last.get("outcome"), pieces=len(pieces),
+        timeline=dict(last.get("timeline") or {}), stages=dict(last.get("stages") or {}),
     )
 
 

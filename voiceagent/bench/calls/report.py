@@ -13,6 +13,7 @@ from voiceagent.bench.calls.textnorm import normalize
 from voiceagent.bench.calls.wer import keyword_error_rate, word_error_rate
 from voiceagent.bench.stats import percentile
 
+TIMELINE_MARKS = ("endpoint", "stt_done", "llm_first_token", "first_clause", "tts_first_audio", "audio_out")
 EARLY_TURNS = 5  # positions 1-5 are "early" in a call; later ones test whether relevance holds up
 VOICE_KINDS = ("neural", "real", "formant")
 
@@ -45,6 +46,7 @@ def summarize(rows: Sequence[Row]) -> dict[str, Any]:
         "repeat_rate": _share(rows, lambda r: bool(r["repeats_earlier"])),
         "unanswered": sum(1 for r in rows if r["real_reply_ms"] is None),
         **cut_ins(rows),
+        "server_p50_ms": server_medians(rows),
     }
     summary["by_voice_kind"] = {
         kind: {"turns": len(sub), "relevance": _share(sub, lambda r: bool(r["ok"])),
@@ -54,6 +56,19 @@ def summarize(rows: Sequence[Row]) -> dict[str, Any]:
         for kind in VOICE_KINDS if (sub := [r for r in rows if r["voice_kind"] == kind])
     }
     return summary
+
+
+def server_medians(rows: Sequence[Row]) -> dict[str, float | None]:
+    """Where the time of an answered turn went, by the server's clock: the median of each timeline mark
+    (ms after the end of the caller's speech) and of each stage's duration and queue wait."""
+    answered = [r for r in rows if r.get("outcome") == "answered"]
+    out: dict[str, float | None] = {}
+    for mark in TIMELINE_MARKS:
+        out[mark] = percentile([r.get("server_timeline", {}).get(mark) for r in answered], 50)
+    stage_names = sorted({k for r in answered for k in r.get("server_stages", {})})
+    for name in stage_names:
+        out[f"stage:{name}"] = percentile([r["server_stages"].get(name) for r in answered], 50)
+    return out
 
 
 def cut_ins(rows: Sequence[Row]) -> dict[str, Any]:
@@ -122,6 +137,10 @@ def format_table(report: dict[str, Any]) -> str:
         kinds = "   ".join(f"{kind} {_fmt(v['wer'], True)}/{_fmt(v['keyword_error_rate'], True)}/"
                            f"{_fmt(v['relevance'], True)} ({v['turns']})" for kind, v in s["by_voice_kind"].items())
         lines.append(f"  {path:12s} {kinds}")
+    lines.append("where the time went (server, answered turns, median ms after the end of speech):")
+    for path, s in report["by_path"].items():
+        marks = s.get("server_p50_ms", {})
+        lines.append(f"  {path:12s} " + "  ".join(f"{k.removeprefix('stage:')} {_fmt(v)}" for k, v in marks.items()))
     lines.append("WER, KER: speech recognition; relev: share of turns passing every rule (fact, oos = out of scope, "
                  "unk = unknown fact, dlg = dialogue step; 1-5 / 6+: position in the call); p50/p95: real reply "
                  "at the client, ms; filler: share of turns with a filler; repeat: share of replies the caller had "
