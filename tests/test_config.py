@@ -18,6 +18,8 @@ def test_gpu_profile_and_errors(tmp_path) -> None:
         load_settings(env={"VOICEAGENT_PORT": "eighty"})
     with pytest.raises(ConfigError):
         load_settings(env={"VOICEAGENT_LLM": "gpt5"})
+    with pytest.raises(ConfigError, match="stt_denoise"):
+        load_settings(env={"VOICEAGENT_STT_DENOISE": "1.5"})
     bad = tmp_path / "bad.toml"
     bad.write_text("colour = 'blue'\n")
     with pytest.raises(ConfigError):

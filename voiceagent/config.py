@@ -83,6 +83,7 @@ class Settings:
     stt_beam_size: int = 1  # whisper's beam search width (1: greedy)
     stt_vocabulary: bool = True  # the recogniser first reads the persona's greeting, services and hours (whisper's initial prompt)
     stt_window_s: float = 0.0  # whisper's encoder window: a turn is padded to it, not to 30 s (0: 30 s)
+    stt_denoise: float = 0.7  # background noise taken down before recognition (spectral gating; 0: off, 1: removed)
     # Text-to-speech
     tts_voice: str = "en_US-joe-medium"  # bundled voice name, or a piper .onnx path
     tts_threads: int = 1  # CPU threads for piper
@@ -258,4 +259,6 @@ def load_settings(
         raise ConfigError("retention_days must be 0 (keep everything) or more")
     if result.stt_beam_size < 1 or not 0 <= result.stt_window_s <= 30:
         raise ConfigError("stt_beam_size must be at least 1 and stt_window_s from 0 to 30 (seconds)")
+    if not 0 <= result.stt_denoise <= 1:
+        raise ConfigError("stt_denoise must be from 0 (off) to 1 (noise removed)")
     return result

@@ -94,3 +94,28 @@ def test_the_personas_words_steer_the_recogniser_and_silence_stays_silent() -> N
     for quiet in (np.zeros(32000), 0.05 * rng.standard_normal(32000), 0.1 * np.sin(2 * np.pi * 50 * seconds)):
         assert stt.transcribe_blocking(quiet.astype(np.float32), prompt) == ""
     assert _options_given(stt)["initial_prompt"] is None  # no prompt given: none passed
+
+
+def test_the_noise_front_end_gates_what_the_model_hears_and_a_clean_voice_keeps_its_words() -> None:
+    """With ``denoise`` the model gets the turn with its background taken down (the caller's voice
+    activity and end of turn are judged on the line as it is); a clean recording is heard the same."""
+    from tests.speech import words
+    from voiceagent.bench.calls.line import pink_noise
+
+    whole = load_audio(recording("jfk.flac"), 16000)  # 11 s, cut at no word
+    plain, gated = _transcriber(), _transcriber(denoise=0.7)
+    assert words(gated.transcribe_blocking(whole)) == words(plain.transcribe_blocking(whole))
+    speech = whole[: 16000 * 4]
+    noisy = np.concatenate([np.zeros(16000, dtype=np.float32), speech])
+    noisy = (noisy + 0.02 * pink_noise(len(noisy) / 16000, 16000, seed=1)[: len(noisy)]).astype(np.float32)
+    heard: list[np.ndarray] = []
+    real = gated._model.transcribe
+
+    def spy(audio: Any, **options: Any) -> Any:
+        heard.append(np.asarray(audio))
+        return real(audio, **options)
+
+    gated._model.transcribe = spy  # type: ignore[method-assign]
+    assert "fellow american" in gated.transcribe_blocking(noisy).lower()
+    lead_in = heard[0][:16000]
+    assert np.sqrt(np.mean(lead_in**2)) < 0.5 * np.sqrt(np.mean(noisy[:16000] ** 2))  # the background, taken down

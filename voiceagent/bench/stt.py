@@ -116,6 +116,7 @@ def main(settings: Settings, paths: Sequence[str], voice_names: list[str] | None
     voices = available_voices(voice_names)
     print(f"machine: {describe(machine())}; stt {settings.stt_model} beam {settings.stt_beam_size} window "
           f"{settings.stt_window_s or 30:g} s, vocabulary {'on' if settings.stt_vocabulary else 'off'}, "
+          f"denoise {settings.stt_denoise:g}, "
           f"{settings.stt_threads} threads; voices: {', '.join(v.name for v in voices)}",
           flush=True)
     heard = run(settings, paths, voices, limit)
@@ -126,7 +127,7 @@ def main(settings: Settings, paths: Sequence[str], voice_names: list[str] | None
     if json_out:
         report: dict[str, Any] = {"machine": machine(), "stt_model": settings.stt_model,
                                   "beam_size": settings.stt_beam_size, "window_s": settings.stt_window_s,
-                                  "vocabulary": settings.stt_vocabulary,
+                                  "vocabulary": settings.stt_vocabulary, "denoise": settings.stt_denoise,
                                   "summary": table, "heard": [dataclasses.asdict(h) for h in heard]}
         Path(json_out).write_text(json.dumps(report, indent=1))
     return 0

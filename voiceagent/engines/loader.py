@@ -79,7 +79,7 @@ def make_transcriber(settings: Settings) -> WhisperTranscriber:
     return WhisperTranscriber(
         bundled.whisper_dir(settings.stt_model), device=settings.stt_device, compute_type=settings.stt_compute_type,
         threads=settings.stt_threads, label=settings.stt_model, retry_loops=settings.stt_retry_loops,
-        beam_size=settings.stt_beam_size, window_s=settings.stt_window_s,
+        beam_size=settings.stt_beam_size, window_s=settings.stt_window_s, denoise=settings.stt_denoise,
     )
 
 

@@ -15,9 +15,11 @@ from typing import Any
 import faster_whisper.transcribe as _faster_whisper
 from faster_whisper import WhisperModel
 
+from voiceagent.audio.denoise import reduce_background
 from voiceagent.audio.pcm import FloatAudio
 from voiceagent.engines.worker import EngineWorker
 
+SAMPLE_RATE = 16000  # what whisper takes
 WHOLE_WINDOW_FRAMES = 3000  # whisper's 30 s of 10 ms feature frames
 MIN_PAD_FRAMES = 200  # a turn longer than the window still gets 2 s of padding (with none, whisper repeats it)
 _whole_window_pad = _faster_whisper.pad_or_trim
@@ -43,10 +45,13 @@ class WhisperTranscriber:
     """Transcribes one caller turn (16 kHz float32) at a time on its own worker thread."""
 
     def __init__(self, model_dir: Path, *, device: str, compute_type: str, threads: int, label: str,
-                 retry_loops: bool = True, beam_size: int = 1, window_s: float = 0.0) -> None:
+                 retry_loops: bool = True, beam_size: int = 1, window_s: float = 0.0, denoise: float = 0.0) -> None:
         """``retry_loops``: decode once more, sampled, when the greedy text repeats itself. ``beam_size``:
-        1 is greedy. ``window_s``: the encoder's window (a turn is padded to it; 0 or 30: whisper's 30 s)."""
+        1 is greedy. ``window_s``: the encoder's window (a turn is padded to it; 0 or 30: whisper's 30 s).
+        ``denoise``: how much background noise is taken down before recognition (0: none; see
+        :mod:`voiceagent.audio.denoise`)."""
         self.label = label
+        self._denoise = denoise
         self._beam_size = beam_size
         self._window_frames = int(window_s * 100) if 0 < window_s < 30 else 0
         self._retry = {"temperature": [0.0, 0.4], "compression_ratio_threshold": 2.4, "log_prob_threshold": None} \
@@ -63,7 +68,7 @@ class WhisperTranscriber:
         _window.frames = self._window_frames
         try:
             segments, _info = self._model.transcribe(
-                audio,
+                reduce_background(audio, SAMPLE_RATE, self._denoise),
                 language="en" if self._english_only else None,
                 beam_size=self._beam_size,
                 best_of=1,
