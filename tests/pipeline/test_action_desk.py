@@ -155,3 +155,18 @@ def test_a_number_however_it_was_written_is_not_the_message(desk: ActionDesk, nu
     done = desk.before_model("Tell him the car is still making a noise after the repair.", TODAY)
     assert isinstance(done, Run) and done.arguments["phone"] == "5550199"
     assert done.arguments["text"] == "Tell him the car is still making a noise after the repair"
+
+
+@pytest.mark.parametrize("turn,name", [("My name is Tom Wilson.", "Tom Wilson"), ("Hi, my name is Sarah.", "Sarah"),
+                                       ("Yes, my name's Peter Brown.", "Peter Brown")])
+def test_a_caller_who_only_gives_their_name_is_thanked_and_asked_what_they_need(
+        desk: ActionDesk, turn: str, name: str) -> None:
+    said = desk.before_model(turn, TODAY)
+    assert isinstance(said, Say) and said.text == f"Thanks, {name}. How can I help you?"
+    assert desk.pending is None  # nothing was started
+
+
+@pytest.mark.parametrize("turn", ["My name is Tom, I'd like to book an oil change.", "What is your name?",
+                                  "This is Oak Street Garage?", "Is my name on the list?"])
+def test_a_name_with_a_request_or_a_question_goes_to_the_model(desk: ActionDesk, turn: str) -> None:
+    assert desk.before_model(turn, TODAY) is None

@@ -58,6 +58,20 @@ def name_in(text: str) -> str:
     return found[0] if found else ""
 
 
+_INTRODUCING = frozenset(tokens("hi hello hey yes yeah okay ok so well um uh good morning afternoon evening there "
+                                "my name is the"))
+
+
+def introduction_only(text: str) -> str:
+    """The caller's name when ``text`` gives it after "my name is" and says nothing else ("Hi, my name is
+    Tom Wilson."); "" when it also asks or tells something ("My name is Tom, I'd like to book")."""
+    if _NAMED.search(text) is None:
+        return ""
+    name = name_in(text)
+    rest = set(tokens(text)) - set(tokens(name)) - _INTRODUCING
+    return name if name and not rest else ""
+
+
 def names_in(text: str) -> list[str]:
     """Every name in ``text`` found as :func:`name_in` finds one, introduced ones first."""
     names: list[str] = []

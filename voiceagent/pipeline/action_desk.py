@@ -21,6 +21,7 @@ from voiceagent.actions.slots import (
     TIME_ARGS,
     digits,
     grounded,
+    introduction_only,
     is_free_text,
     message_text,
     value_from_words,
@@ -141,10 +142,13 @@ class ActionDesk:
 
     def before_model(self, turn: str, today: datetime.date) -> Decision | None:
         """A caller turn while an action waits: its missing arguments read from ``turn``, or the yes or no
-        to a read-back. None: the turn is about something else (the model answers it; the action is dropped)."""
+        to a read-back. None: the turn is about something else (the model answers it; the action is dropped).
+        With no action waiting, a caller who only gives their name is thanked by it and asked what they need
+        (a small model answered "My name is Tom" with "I don't have that information")."""
         pending = self._pending
         if pending is None:
-            return None
+            name = introduction_only(turn)  # a caller who only says who they are has asked nothing yet
+            return Say(f"Thanks, {name}. How can I help you?") if name else None
         if pending.confirming:
             self._pending = None
             words = set(tokens(turn))
