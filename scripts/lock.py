@@ -14,6 +14,8 @@ The set of packages is the dependency closure of pyproject.toml evaluated for th
 3.11 on Linux), read from the installed metadata, so run it in a virtualenv that `scripts/install.sh --test`
 (and, for the large lock, `pip install -e '.[large]'`) has just made. uv is not a dependency of the project:
 `python3 -m venv /tmp/locktools && /tmp/locktools/bin/pip install uv`, then `--uv /tmp/locktools/bin/uv`.
+Where the `large` extra is not installed, `--keep-large` writes the other two and leaves
+requirements-large.lock as it is.
 Install from a lock with `pip install --no-deps --require-hashes -r requirements.lock` and then
 `pip install --no-deps -e .` (docs/models.md).
 """
