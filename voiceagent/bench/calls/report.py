@@ -65,9 +65,9 @@ def server_medians(rows: Sequence[Row]) -> dict[str, float | None]:
     out: dict[str, float | None] = {}
     for mark in TIMELINE_MARKS:
         out[mark] = percentile([r.get("server_timeline", {}).get(mark) for r in answered], 50)
-    stage_names = sorted({k for r in answered for k in r.get("server_stages", {})})
-    for name in stage_names:
-        out[f"stage:{name}"] = percentile([r["server_stages"].get(name) for r in answered], 50)
+    stages = [r.get("server_stages", {}) for r in answered]  # a report from before the field has none
+    for name in sorted({k for s in stages for k in s}):
+        out[f"stage:{name}"] = percentile([s.get(name) for s in stages], 50)
     return out
 
 
