@@ -11,6 +11,7 @@ import pytest
 from voiceagent.config import ConfigError, Settings, load_settings
 from voiceagent.engines import bundled
 from voiceagent.engines.bundled import ModelNotFound
+from voiceagent.engines.llama_batch import BatchedLlamaEngine
 from voiceagent.engines.llama_cpp import LlamaCppEngine
 from voiceagent.engines.loader import make_llm, make_turn_model
 from voiceagent.engines.ollama_chat import OllamaEngine
@@ -44,6 +45,17 @@ async def test_the_embedded_model_gets_the_configured_threads_and_sampling() -> 
         assert isinstance(engine, LlamaCppEngine) and (engine.seed, engine.top_k) == (3, 5)
         params = engine._llm.context_params
         assert (params.n_threads, params.n_threads_batch) == (2, 1)
+    finally:
+        await engine.close()
+
+
+@pytest.mark.slow
+async def test_llm_parallel_gives_the_batched_engine_its_slots_and_sampling() -> None:
+    engine = make_llm(Settings(model="smollm2-135m", llm_context=512, llm_parallel=3, llm_prompt_chunk=16,
+                               llm_seed=3, llm_top_k=5, llm_saved_prompts=False))
+    try:
+        assert isinstance(engine, BatchedLlamaEngine) and (engine.seed, engine.top_k) == (3, 5)
+        assert len(engine.decoder.slots) == 3 and engine.decoder.chunk == 16
     finally:
         await engine.close()
 

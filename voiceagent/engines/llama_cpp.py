@@ -12,7 +12,6 @@ turns pushes it out.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import threading
@@ -27,7 +26,7 @@ from voiceagent.engines import prompt_states
 from voiceagent.engines.llama_state import LeanStateLlama
 from voiceagent.engines.llm import EngineError, Message, Tool
 from voiceagent.engines.state_cache import PromptStateCache
-from voiceagent.engines.tool_grammar import tool_grammar
+from voiceagent.engines.tool_grammar import tool_grammar, words_or_call
 from voiceagent.engines.worker import EngineWorker
 
 _DONE = object()
@@ -133,42 +132,13 @@ class LlamaCppEngine:
         self, messages: Sequence[Message], *, max_tokens: int, temperature: float, tools: Sequence[Tool] = (),
     ) -> AsyncIterator[str]:
         """Stream reply pieces; generation stops at the next token once the iterator is closed. With
-        ``tools`` the reply is either words or one call that a grammar keeps well formed (see
-        :meth:`_words_or_call`)."""
+        ``tools`` the reply is either words or one call that a grammar keeps well formed
+        (:func:`~voiceagent.engines.tool_grammar.words_or_call`)."""
+        chat = list(messages)
         if tools:
-            return self._words_or_call(list(messages), max_tokens, temperature, tools)
-        return self._stream(list(messages), max_tokens, temperature)
-
-    async def _words_or_call(
-        self, messages: list[Message], max_tokens: int, temperature: float, tools: Sequence[Tool],
-    ) -> AsyncGenerator[str, None]:
-        """Words stream free; a reply that starts as a call is generated again under the call grammar.
-
-        A grammar applied to every token costs llama-cpp-python a pass over the whole vocabulary per
-        token (measured here: 34-40 ms a token without, 62-98 ms with, on the garage persona), so it is
-        only used once the model has shown it is calling a tool: its first piece starts with ``{`` or
-        ``<``. The second request starts from the same cached prompt, so it costs only the call's tokens.
-        """
-        head: str | None = ""
-        async with contextlib.aclosing(self._stream(messages, max_tokens, temperature)) as free:
-            async for piece in free:
-                if head is None:
-                    yield piece
-                    continue
-                head += piece
-                if not head.strip():
-                    continue
-                if head.lstrip().startswith(("{", "<")):
-                    break
-                yield head
-                head = None
-            else:
-                if head:
-                    yield head
-                return
-        async with contextlib.aclosing(self._stream(messages, max_tokens, temperature, self._grammar(tools))) as call:
-            async for piece in call:
-                yield piece
+            return words_or_call(lambda: self._stream(chat, max_tokens, temperature),
+                                 lambda: self._stream(chat, max_tokens, temperature, self._grammar(tools)))
+        return self._stream(chat, max_tokens, temperature)
 
     def _grammar(self, tools: Sequence[Tool]) -> LlamaGrammar:
         """The grammar of one call of ``tools`` (built once per set of tools)."""

@@ -102,14 +102,22 @@ def make_turn_model(settings: Settings) -> TurnEndModel | None:
 
 
 def _embedded(settings: Settings, model: str) -> ChatEngine:
-    from voiceagent.engines.llama_cpp import LlamaCppEngine
-
     path = bundled.gguf_path(model)
     label = f"llama_cpp:{model or bundled.DEFAULT_LLM}"
+    saved_prompts = bundled.cache_dir() / "prompt-states" if settings.llm_saved_prompts else None
+    if settings.llm_parallel:
+        from voiceagent.engines.llama_batch import BatchedLlamaEngine
+
+        return BatchedLlamaEngine(path, threads=settings.llm_threads, context=settings.llm_context, label=label,
+                                  slots=settings.llm_parallel, batch_threads=settings.llm_batch_threads,
+                                  seed=settings.llm_seed, top_k=settings.llm_top_k, chunk=settings.llm_prompt_chunk,
+                                  saved_prompts=saved_prompts)
+    from voiceagent.engines.llama_cpp import LlamaCppEngine
+
     return LlamaCppEngine(path, threads=settings.llm_threads, context=settings.llm_context, label=label,
                           batch_threads=settings.llm_batch_threads, seed=settings.llm_seed, top_k=settings.llm_top_k,
                           state_cache_mb=settings.llm_state_cache_mb,
-                          saved_prompts=bundled.cache_dir() / "prompt-states" if settings.llm_saved_prompts else None)
+                          saved_prompts=saved_prompts)
 
 
 async def load_engines(settings: Settings, system_prompts: list[str]) -> Engines:

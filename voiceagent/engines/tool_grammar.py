@@ -6,9 +6,10 @@ Words may not start with ``{`` or ``<``, so a reply is one or the other, decided
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 
 from voiceagent.engines.llm import Tool
 
@@ -35,3 +36,36 @@ def tool_grammar(tools: Sequence[Tool], *, words: bool = True) -> str:
     the arguments are checked against the schema by the call (jsonschema), and the built-in actions take
     them from the caller's words."""
     return _grammar_text(tuple(t.name for t in tools), words)
+
+
+async def words_or_call(
+    free: Callable[[], AsyncIterator[str]], constrained: Callable[[], AsyncIterator[str]],
+) -> AsyncGenerator[str, None]:
+    """A reply in words streams from ``free``; one that starts as a call (its first non-blank piece
+    starts with ``{`` or ``<``) is generated again by ``constrained`` (the same request under the call
+    grammar).
+
+    A grammar applied to every token costs a pass over the whole vocabulary per token (measured here:
+    34-40 ms a token without, 62-98 ms with, on the garage persona), so it is only used once the model
+    has shown it is calling a tool. The second request starts from the same cached prompt, so it costs
+    only the call's tokens."""
+    head: str | None = ""
+    async with contextlib.aclosing(free()) as words:  # type: ignore[type-var]
+        async for piece in words:
+            if head is None:
+                yield piece
+                continue
+            head += piece
+            if not head.strip():
+                continue
+            if head.lstrip().startswith(("{", "<")):
+                break
+            yield head
+            head = None
+        else:
+            if head:
+                yield head
+            return
+    async with contextlib.aclosing(constrained()) as call:  # type: ignore[type-var]
+        async for piece in call:
+            yield piece

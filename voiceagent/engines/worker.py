@@ -44,6 +44,24 @@ def collect_waits(sink: dict[str, float]) -> None:
     _WAITS.set(sink)
 
 
+def wait_reporter(name: str) -> Callable[[float], None]:
+    """A callback, safe to call from any thread, that adds a queue wait (seconds) of engine ``name`` to
+    the sink :func:`collect_waits` set for the current task (a no-op when none was set): for engines that
+    queue work themselves instead of through an :class:`EngineWorker`."""
+    sink = _WAITS.get()
+    try:
+        loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+    except RuntimeError:
+        loop = None
+
+    def report(seconds: float) -> None:
+        if sink is not None and loop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop has closed: nobody will read it
+                loop.call_soon_threadsafe(_add, sink, name, seconds)
+
+    return report
+
+
 @dataclasses.dataclass(eq=False, slots=True)
 class _Job:
     fn: Callable[[], Any]
