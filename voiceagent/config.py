@@ -67,7 +67,7 @@ class Settings:
     llm_top_k: int = 40  # llama_cpp, ollama: sample from the k likeliest tokens only (0 = all)
     llm_state_cache_mb: int = 64  # llama_cpp: RAM for saved prompt states (each persona's and call's prefix); 0: none
     llm_parallel: int = 0  # llama_cpp: replies decoded together, one KV sequence each (0 = one request at a time)
-    llm_prompt_chunk: int = 32  # llama_cpp with llm_parallel: prompt tokens evaluated per step while replies run
+    llm_prompt_chunk: int = 32  # llama_cpp with llm_parallel: prompt tokens per step beside a reply still on its first clause
     llm_saved_prompts: bool = True  # llama_cpp: keep warmed persona prompts' states in the cache folder for the next start
     llm_keep_alive: str = "30m"  # ollama: how long the server keeps the model loaded after a request
     max_reply_tokens: int = 64  # longest reply, in tokens: phone answers are short
@@ -261,8 +261,8 @@ def load_settings(
         raise ConfigError("retention_days must be 0 (keep everything) or more")
     if result.stt_beam_size < 1 or not 0 <= result.stt_window_s <= 30:
         raise ConfigError("stt_beam_size must be at least 1 and stt_window_s from 0 to 30 (seconds)")
-    if result.llm_parallel < 0 or result.llm_prompt_chunk < 1:
-        raise ConfigError("llm_parallel must be 0 (one request at a time) or more, llm_prompt_chunk at least 1")
+    if result.llm_parallel < 0 or result.llm_prompt_chunk < 0:
+        raise ConfigError("llm_parallel must be 0 (one request at a time) or more, llm_prompt_chunk 0 or more")
     if not 0 <= result.stt_denoise <= 1:
         raise ConfigError("stt_denoise must be from 0 (off) to 1 (noise removed)")
     return result

@@ -173,3 +173,29 @@ async def test_a_tool_call_under_the_grammar_names_a_tool() -> None:
     finally:
         await engine.close()
     assert call.startswith(('{"name": "end_call", "arguments": {', '{"name": "take_message", "arguments": {'))
+
+
+async def test_a_prefill_waits_while_a_caller_is_answered_and_is_skipped_if_that_takes_too_long() -> None:
+    engine = make()
+    try:
+        holder = engine.stream(LONG, max_tokens=400, temperature=0.0)
+        await anext(aiter(holder))
+        with pytest.raises(JobSkipped):
+            await engine.prefill(ask("Open on Sunday?"))
+        assert engine.decoder.slots[1].tokens == engine.decoder.slots[2].tokens == []  # it never started
+        await holder.aclose()  # type: ignore[attr-defined]
+    finally:
+        await engine.close()
+
+
+async def test_a_request_the_engine_cannot_run_gets_an_engine_error_and_the_engine_serves_on() -> None:
+    engine = make()
+    try:
+        async def bad() -> list[str]:
+            return [p async for p in engine._run(engine.tokens(LONG), 8, Sampling(0.0, 40, 7, "root ::= ((("))]
+
+        with pytest.raises(EngineError, match="grammar"):
+            await asyncio.wait_for(bad(), 30)  # an error, not a request left hanging
+        assert await reply(engine, ask("How much is a check-up?"))
+    finally:
+        await engine.close()

@@ -8,9 +8,11 @@ new turn's prompt is evaluated in chunks beside the replies already running, so 
 to finish nor stops them. What a slot holds after a request stays for the next one
 (:mod:`voiceagent.engines.llama_slots`).
 
-Order and cancellation: requests for a waiting caller are admitted first, in order; speculative ones
-(prefills) only into a slot nobody waits for, are skipped past ``speculative_wait_s`` and are evicted
-when a real request needs their slot. A request whose stop event is set leaves the batch before the next
+Order and cancellation: requests for a waiting caller are admitted first, in order. Speculative ones
+(prefills) start only on an idle model, pause while a caller's request runs, are skipped past
+``speculative_wait_s`` in the queue and are evicted when a real request needs their slot. A waiting
+caller's prompt is evaluated whole in one step, unless another reply has not reached its first clause
+yet: then it goes ``chunk`` tokens per step beside that reply, so neither caller waits for the other. A request whose stop event is set leaves the batch before the next
 step: queued, it never starts; generating, it stops at the next token.
 """
 
@@ -35,6 +37,7 @@ from voiceagent.engines.worker import JobSkipped
 
 log = logging.getLogger(__name__)
 DONE = object()  # emitted when a request has ended normally
+OPENING_TOKENS = 16  # a reply's first clause is about this long: until then, other prompts go in chunks
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -73,8 +76,8 @@ class BatchDecoder:
     def __init__(self, model: Any, vocab: Any, *, slots: int, pinned: int, context: int, threads: int,
                  batch_threads: int, chunk: int = 32, speculative_wait_s: float = 1.0) -> None:
         """``slots`` requests run at once, each with up to ``context`` tokens; ``pinned`` more sequences
-        hold prompts loaded by :meth:`pin`; while any reply is being generated, a prompt is evaluated
-        ``chunk`` tokens per step (about 8 ms a token on two cores), so running replies keep flowing."""
+        hold prompts loaded by :meth:`pin`; while another reply is still on its first clause, a prompt is
+        evaluated ``chunk`` tokens per step (about 8 ms a token on two cores)."""
         self._vocab = vocab
         self.chunk = chunk
         self.speculative_wait_s = speculative_wait_s
@@ -194,12 +197,26 @@ class BatchDecoder:
                 self._jobs.clear()
             for job in jobs:
                 job()
-            self._admit()
-            self._drop_stopped()
-            if self._active:
-                self._step()
+            try:
+                self._admit()
+                self._drop_stopped()
+                if self._active:
+                    self._step()
+            except Exception as exc:  # the thread must live on for the other calls
+                log.exception("llama.cpp batch step failed")
+                self._fail_active(EngineError(f"llama.cpp failed: {exc}"))
         for request in [*self._active, *self._queue]:
             request.emit(EngineError("llama.cpp: the engine closed"))
+
+    def _fail_active(self, error: EngineError) -> None:
+        """End every running request with ``error`` and forget what their slots held (it may be half
+        written)."""
+        for request in list(self._active):
+            if request.slot is not None:
+                llama_cpp.llama_memory_seq_rm(self._memory, request.slot.seq_id, -1, -1)
+                request.slot.tokens.clear()
+            request.emit(error)
+            self._finish(request)
 
     def _admit(self) -> None:
         """Move queued requests into free slots: real ones first, in order; speculative ones only into a
@@ -217,8 +234,8 @@ class BatchDecoder:
                 request.emit(JobSkipped("llm: speculative work waited too long"))
                 metrics.ENGINE_JOBS_SKIPPED.labels("llm").inc()
                 continue
-            if request.speculative and any(not r.speculative for r in waiting):
-                waiting.append(request)
+            if request.speculative and any(not r.speculative for r in (*waiting, *self._active)):
+                waiting.append(request)  # speculative work only starts on an idle model
                 continue
             where = plan(request.prompt, self.slots, self.pinned)
             if where is None and not request.speculative:
@@ -226,7 +243,10 @@ class BatchDecoder:
             if where is None:
                 waiting.append(request)
                 continue
-            self._start(request, where)
+            try:
+                self._start(request, where)
+            except Exception as exc:  # noqa: BLE001 - this request fails; the others go on
+                request.emit(exc if isinstance(exc, EngineError) else EngineError(f"llama.cpp failed: {exc}"))
         with self._wake:
             self._queue.extendleft(reversed(waiting))
 
@@ -246,11 +266,11 @@ class BatchDecoder:
             slot.tokens = list(where.copy_from.tokens[: where.keep])
         llama_cpp.llama_memory_seq_rm(self._memory, slot.seq_id, where.keep, -1)
         del slot.tokens[where.keep:]
+        if request.max_tokens:
+            request.sampler = _sampler(self._vocab, request.sampling)
         slot.busy = True
         request.slot = slot
         request.pending = list(request.prompt[where.keep:])
-        if request.max_tokens:
-            request.sampler = _sampler(self._vocab, request.sampling)
         waited = time.monotonic() - request.queued
         metrics.ENGINE_QUEUE_SECONDS.labels("llm").observe(waited)
         if request.on_start is not None:
@@ -275,14 +295,20 @@ class BatchDecoder:
         """One decode of every generating request's next token and a chunk of each pending prompt."""
         items: list[tuple[int, int, int, bool]] = []
         owners: list[tuple[Request, int]] = []  # request, index of its logits row in the batch
-        replying = any(r.max_tokens and len(r.pending) == 1 for r in self._active)
+        real = any(not r.speculative for r in self._active)
+        opening = any(r.max_tokens and r.generated and r.generated < OPENING_TOKENS for r in self._active)
         for request in sorted(self._active, key=lambda r: (r.speculative, len(r.pending) > 1)):
             room = self._batch_size - len(items)
             if room <= 0:
                 break
+            if request.speculative and real:
+                continue  # paused while a caller waits
             slot = request.slot
             assert slot is not None
-            take = request.pending[: min(room, self.chunk) if replying else room]
+            in_prompt = request.generated == 0
+            take = request.pending[: min(room, self.chunk) if opening and in_prompt else room]
+            if not take:
+                continue  # a prompt held back while another reply opens (chunk 0)
             del request.pending[: len(take)]
             for token in take:
                 items.append((token, len(slot.tokens), slot.seq_id, False))
@@ -290,18 +316,15 @@ class BatchDecoder:
             if not request.pending:
                 items[-1] = (*items[-1][:3], True)
                 owners.append((request, len(items) - 1))
+        if not items:
+            return
         self._fill(items)
         self.evaluated += len(items)
         started = time.monotonic()
         try:
             self._decode()
         except EngineError as exc:
-            for request in list(self._active):
-                if request.slot is not None:
-                    llama_cpp.llama_memory_seq_rm(self._memory, request.slot.seq_id, -1, -1)
-                    request.slot.tokens.clear()
-                request.emit(exc)
-                self._finish(request)
+            self._fail_active(exc)
             return
         metrics.ENGINE_BUSY_SECONDS.labels("llm").observe(time.monotonic() - started)
         self.steps += 1
