@@ -73,7 +73,7 @@ class Settings:
     max_reply_tokens: int = 64  # longest reply, in tokens: phone answers are short
     max_reply_sentences: int = 2  # the reply is cut after this many sentences (small models ramble)
     temperature: float = 0.3  # sampling temperature
-    history_turns: int = 8  # caller/agent exchanges kept in the model's context per call
+    history_turns: int = 8  # caller/agent exchanges kept in the model's context per call (past it, the older half is dropped at once)
     grounding: bool = True  # put the persona's facts that match the caller's words beside the question
     reply_check: bool = True  # check each clause against the facts before speaking it; say the facts instead
     # Speech-to-text

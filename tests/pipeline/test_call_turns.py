@@ -70,7 +70,9 @@ async def test_the_model_is_prefilled_with_the_conversation_after_each_reply(tmp
     assert llm.requests[1] == [*after_first, {"role": "user", "content": "second"}]  # the prefill is its prefix
 
 
-async def test_the_model_sees_the_last_history_turns_exchanges_and_the_new_words(tmp_path: Path) -> None:
+async def test_the_model_sees_at_most_history_turns_exchanges_and_the_new_words(tmp_path: Path) -> None:
+    """Past ``history_turns`` exchanges the older half is dropped at once (the cached prefix then holds
+    for several turns)."""
     llm = ScriptedLlm(["A1.", "A2.", "A3.", "A4."])
     stt = ScriptedStt(["u1", "u2", "u3", "u4"])
     async with running_call(tmp_path, stt=stt, llm=llm, history_turns=2) as call:
@@ -82,7 +84,7 @@ async def test_the_model_sees_the_last_history_turns_exchanges_and_the_new_words
 
     system = [{"role": "system", "content": PERSONA.system}]
     assert llm.requests[2] == [*system, *exchange(1), *exchange(2), {"role": "user", "content": "u3"}]
-    assert llm.requests[3] == [*system, *exchange(2), *exchange(3), {"role": "user", "content": "u4"}]
+    assert llm.requests[3] == [*system, *exchange(3), {"role": "user", "content": "u4"}]
     assert llm.prefills[3] == [*system, *exchange(3), *exchange(4)]
     assert len(call.call.history.transcript()) == 1 + 8  # the record keeps everything said
 

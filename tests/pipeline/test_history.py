@@ -9,7 +9,7 @@ def test_bounded_alternating_history() -> None:
         h.set_reply(i, f"answer {i}")
     msgs = h.messages()
     assert msgs[0] == {"role": "system", "content": "sys"}
-    assert [m["content"] for m in msgs[1:]] == ["question 2", "answer 2", "question 3", "answer 3"]
+    assert [m["content"] for m in msgs[1:]] == ["question 3", "answer 3"]  # past two: the latest half
 
 
 def test_barge_in_corrects_the_reply_and_merges_caller_turns() -> None:
@@ -37,4 +37,19 @@ def test_the_window_moves_only_on_replies_so_prefilled_messages_stay_a_prefix() 
         h.add_user(f"q{i + 1}")
         assert h.messages()[: len(prefilled)] == prefilled
         h.retract_user(f"q{i + 1}")
-    assert [m["content"] for m in h.messages()] == ["sys", "q4", "a4", "q5", "a5"]
+    assert [m["content"] for m in h.messages()] == ["sys", "q5", "a5"]
+
+
+def test_the_window_moves_by_half_so_the_cached_prefix_holds_for_several_turns() -> None:
+    """Eight exchanges kept: past the eighth, the window drops to the latest four and then grows again,
+    so what follows the system prompt changes once every four turns, not on every turn."""
+    h = History("sys", max_turns=8)
+    moves = 0
+    for i in range(1, 25):
+        before = h.messages()
+        h.add_user(f"q{i}")
+        h.set_reply(i, f"a{i}")
+        after = h.messages()
+        moves += after[: len(before)] != before
+        assert 4 <= (len(after) - 1) // 2 <= 8 or i < 4
+    assert moves == 4  # at turns 9, 13, 17 and 21
