@@ -138,6 +138,20 @@ async def test_a_booking_claimed_in_words_is_never_spoken(tmp_path: Path) -> Non
     assert [e["problem"] for e in record if e["kind"] == "reply_check"] == ["claims_action"]
 
 
+async def test_a_read_back_copied_by_the_model_is_never_spoken_and_the_question_is_answered(tmp_path: Path) -> None:
+    """The desk says "Wednesday the 2nd of December, noted." when it takes a day; a small model copied
+    that to a later question ("When do you close on Friday?"), claiming to have noted something."""
+    copied = "Friday the 2nd of December, noted."
+    llm = ScriptedLlm([copied, copied])
+    async with running_call(tmp_path, stt=ScriptedStt(["When do you close on Friday?"]), llm=llm,
+                            persona=garage()) as call:
+        await call.exchange(1)
+        said = " ".join(call.output.said(turn=1))
+        record = await call.end()
+    assert "noted" not in said and "5:30" in said  # Friday's hours from the facts instead
+    assert {e["problem"] for e in record if e["kind"] == "reply_check"} == {"claims_action"}
+
+
 async def test_a_question_about_the_callers_appointment_is_answered_from_the_store(tmp_path: Path) -> None:
     store, options = store_and_runner(tmp_path)
     persona = garage()

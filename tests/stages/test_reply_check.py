@@ -51,6 +51,8 @@ def test_right_answers_pass(garage: Business, clause: str) -> None:
     ("Are you open Sunday?", "Yes, we're open on Sunday.", "closed_day"),
     ("I would like to book an oil change for Tuesday", "You would like to book an oil change for Tuesday.",
      "echo"),
+    ("When do you close on Friday?", "Friday the 2nd of December, noted.", "claims_action"),
+    ("My number is 555 0199.", "Got it, noted.", "claims_action"),
 ])
 def test_wrong_answers_are_caught(garage: Business, said: str, clause: str, kind: str) -> None:
     problem = ReplyCheck(garage, said, facts=relevant_facts(garage, said)).clause(clause)

@@ -141,7 +141,9 @@ _CLAIMS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(patte
                          r"|\byou(?:'re| are)\s+(?:all\s+)?(?:booked|scheduled|confirmed)\b"
                          r"|\b(?:is|are|has been|have been|was)\s+(?:now\s+)?(?:booked|scheduled|confirmed)\b"),
     ("find_appointment", r"\b(?:your|his|her|\w+'s)\s+(?:next\s+)?appointment\s+(?:is|was)\b"),
-    ("take_message", _I_DID + r"(?:passed|pass|forwarded|forward|noted|note|sent|send|let (?:them|him|her) know)\b"),
+    # "Friday the 2nd of December, noted.": the model copying the desk's read-back of a booking
+    ("take_message", _I_DID + r"(?:passed|pass|forwarded|forward|noted|note|sent|send|let (?:them|him|her) know)\b"
+                     r"|(?:,\s*(?:all\s+)?|\b(?:that's|that is|it's|it is|all|got it)[,\s]+)noted[.!]*\s*$"),
     ("transfer_to_human", _I_DID + r"(?:transferred|transfer|put you through|connect(?:ed)? you)\b"),
 ))
 

@@ -132,7 +132,7 @@ class ReplyCheck:
                 return Problem("dont_know", f"says it does not know; the facts answer ({self._answers[0].kind})")
             if problem := self._wrong_place(self._opening):
                 return problem
-        if claimed := claimed_action(text):
+        if claimed := claimed_action(text) or claimed_action(self._opening):  # "Friday," + "noted."
             return Problem("claims_action", f"says {claimed} was done (or will be), which no action did", claimed)
         if self._business is None:
             return None
