@@ -200,6 +200,17 @@ def test_a_generic_line_may_be_said_again_but_a_claim_may_not(garage: Business) 
     assert problem is not None and problem.kind in ("repeat", "unsupported_yes")
 
 
+def test_a_generic_line_said_again_to_a_question_the_facts_answer_is_a_repeat(garage: Business) -> None:
+    identity = identity_sentence(garage)
+    earlier = [("Who won the football game last night?", identity)]
+    asked = "What time do you close on Friday?"
+    check = ReplyCheck(garage, asked, facts=relevant_facts(garage, asked), earlier_replies=earlier)
+    problem = check.clause(identity)
+    assert problem is not None and problem.kind == "repeat"
+    unanswered = ReplyCheck(garage, "Do you sell gift cards?", earlier_replies=earlier)
+    assert unanswered.clause(identity) is None  # no fact answers it: the line may be said again
+
+
 @pytest.mark.parametrize("clause", ["60", "60.", "45,"])
 def test_a_number_alone_is_not_an_answer(garage: Business, clause: str) -> None:
     """A small model copies a number from its facts or its last reply to the next question, whatever it is."""

@@ -167,9 +167,11 @@ class ReplyCheck:
     def _repeat(self, text: str) -> Problem | None:
         """An earlier reply's claim said again to a different question. Only a claim counts (a number, a
         day, a service or something not offered, a yes): "I don't know that, shall I take a message?" may
-        be said to many questions."""
+        be said to many questions, but not to one the facts answer. (A 0.5B model that once said "This is
+        Bright Smile Dental, a dental practice." said it again to every question that followed, "What time
+        do you close on Friday?" included.)"""
         words = tokens(text)
-        if len(words) < 5 or not self._claims(text):
+        if len(words) < 5 or not (self._claims(text) or self._answers):
             return None
         for question, reply in self._earlier:
             before = tokens(reply)[: len(words)]
