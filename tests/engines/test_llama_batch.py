@@ -169,7 +169,7 @@ async def test_a_tool_call_under_the_grammar_names_a_tool() -> None:
     engine = make()
     try:
         grammar = Sampling(0.0, 40, 7, tool_grammar(tools, words=False))
-        call = "".join([p async for p in engine._run(engine.tokens(LONG), 40, grammar)])
+        call = "".join([p async for p in engine._run(LONG, 40, grammar)])
     finally:
         await engine.close()
     assert call.startswith(('{"name": "end_call", "arguments": {', '{"name": "take_message", "arguments": {'))
@@ -192,7 +192,7 @@ async def test_a_request_the_engine_cannot_run_gets_an_engine_error_and_the_engi
     engine = make()
     try:
         async def bad() -> list[str]:
-            return [p async for p in engine._run(engine.tokens(LONG), 8, Sampling(0.0, 40, 7, "root ::= ((("))]
+            return [p async for p in engine._run(LONG, 8, Sampling(0.0, 40, 7, "root ::= ((("))]
 
         with pytest.raises(EngineError, match="grammar"):
             await asyncio.wait_for(bad(), 30)  # an error, not a request left hanging

@@ -93,15 +93,19 @@ class BatchedLlamaEngine:
             self._decoder = await asyncio.to_thread(self._make_decoder, len(system_prompts))
         for prompt in system_prompts:
             messages: list[Message] = [{"role": "system", "content": prompt}, {"role": "user", "content": "Hi"}]
-            tokens = self.tokens(messages)
-            saved = self._saved_state_path(messages)
-            state = prompt_states.load(saved, 1) if saved is not None else None
-            blob = bytes(memoryview(state.llama_state)[: state.llama_state_size]) if state is not None else None
-            fresh = await asyncio.to_thread(self.decoder.call, functools.partial(self.decoder.pin, tokens, blob))
-            if fresh is not None and saved is not None:
-                prompt_states.save(saved, LlamaState(
-                    input_ids=np.asarray(tokens, dtype=np.intc), scores=np.zeros((1, 1), dtype=np.single),
-                    n_tokens=len(tokens), llama_state=fresh, llama_state_size=len(fresh), seed=self.seed))
+            await asyncio.to_thread(self._pin, messages)
+
+    def _pin(self, messages: list[Message]) -> None:
+        """Load or evaluate one persona prompt into its pinned sequence, and save it (a worker thread)."""
+        tokens = self.tokens(messages)
+        saved = self._saved_state_path(messages)
+        state = prompt_states.load(saved, 1) if saved is not None else None
+        blob = bytes(memoryview(state.llama_state)[: state.llama_state_size]) if state is not None else None
+        fresh = self.decoder.call(functools.partial(self.decoder.pin, tokens, blob))
+        if fresh is not None and saved is not None:
+            prompt_states.save(saved, LlamaState(
+                input_ids=np.asarray(tokens, dtype=np.intc), scores=np.zeros((1, 1), dtype=np.single),
+                n_tokens=len(tokens), llama_state=fresh, llama_state_size=len(fresh), seed=self.seed))
 
     def _saved_state_path(self, messages: list[Message]) -> Path | None:
         if self._saved_prompts is None:
@@ -112,7 +116,7 @@ class BatchedLlamaEngine:
     async def prefill(self, messages: Sequence[Message]) -> None:
         """Evaluate the conversation so far into a slot while nobody waits. Speculative: it only takes a
         slot no caller's turn needs, and is skipped (:class:`JobSkipped`) when it waits too long."""
-        async for _ in self._run(self.tokens(messages), 0, Sampling(0.0, 0, self.seed), speculative=True):
+        async for _ in self._run(list(messages), 0, Sampling(0.0, 0, self.seed), speculative=True):
             pass
 
     def stream(
@@ -120,16 +124,19 @@ class BatchedLlamaEngine:
     ) -> AsyncIterator[str]:
         """Stream reply pieces; the request leaves the batch at the next step once the iterator is closed.
         With ``tools`` the reply is words or one call (:func:`~voiceagent.engines.tool_grammar.words_or_call`)."""
-        prompt = self.tokens(messages)
+        prompt = list(messages)
         sampling = Sampling(temperature, self.top_k, self.seed)
         if not tools:
             return self._run(prompt, max_tokens, sampling)
         call = Sampling(temperature, self.top_k, self.seed, tool_grammar(tools, words=False))
         return words_or_call(lambda: self._run(prompt, max_tokens, sampling), lambda: self._run(prompt, max_tokens, call))
 
-    async def _run(self, prompt: list[int], max_tokens: int, sampling: Sampling, *,
+    async def _run(self, messages: list[Message], max_tokens: int, sampling: Sampling, *,
                    speculative: bool = False) -> AsyncGenerator[str, None]:
+        """Run one request. Its prompt is templated and tokenized here, on the loop (about a millisecond), so
+        requests made together reach the decoder together."""
         loop = asyncio.get_running_loop()
+        prompt = self.tokens(messages)
         queue: asyncio.Queue[Any] = asyncio.Queue()
 
         def emit(item: Any) -> None:

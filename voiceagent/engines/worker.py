@@ -67,8 +67,7 @@ class _Job:
     fn: Callable[[], Any]
     future: concurrent.futures.Future[Any]
     queued: float
-    loop: asyncio.AbstractEventLoop | None
-    sink: dict[str, float] | None
+    report_wait: Callable[[float], None]
 
 
 class EngineWorker:
@@ -105,12 +104,8 @@ class EngineWorker:
     def submit(self, fn: Callable[[], T], *, speculative: bool = False) -> concurrent.futures.Future[T]:
         """Queue ``fn`` without awaiting it (used by streaming producers); :meth:`withdraw` takes it
         back if it has not started."""
-        try:
-            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:
-            loop = None
         future: concurrent.futures.Future[T] = concurrent.futures.Future()
-        job = _Job(fn, future, time.monotonic(), loop, _WAITS.get())
+        job = _Job(fn, future, time.monotonic(), wait_reporter(self.name))
         with self._lock:
             (self._speculative if speculative else self._real).append(job)
         try:
@@ -151,9 +146,7 @@ class EngineWorker:
         started = time.monotonic()
         waited = started - job.queued
         metrics.ENGINE_QUEUE_SECONDS.labels(self.name).observe(waited)
-        if job.sink is not None and job.loop is not None:
-            with contextlib.suppress(RuntimeError):  # the loop has closed: nobody will read it
-                job.loop.call_soon_threadsafe(_add, job.sink, self.name, waited)
+        job.report_wait(waited)
         if stale:
             metrics.ENGINE_JOBS_SKIPPED.labels(self.name).inc()
             job.future.set_exception(JobSkipped(f"{self.name}: speculative work waited {waited:.2f} s"))
