@@ -5,6 +5,7 @@ test_call_bench_quick.py)."""
 from __future__ import annotations
 
 import asyncio
+import datetime
 from pathlib import Path
 
 import numpy as np
@@ -79,6 +80,19 @@ def test_the_callers_own_number_may_be_said_back_and_a_misheard_one_is_not_inven
     assert verdict(RECEPTION, "message_number", "Thanks, I have 555 0134.").ok
     assert verdict(RECEPTION, "message_number", "Thanks, I have 555 0135.", transcript="555 0135").ok
     assert not verdict(RECEPTION, "message_number", "Thanks, I have 555 0178.").ok
+
+
+def test_a_correct_date_read_back_invents_nothing_and_a_wrong_one_does() -> None:
+    friday = datetime.date(2026, 11, 27)  # a Friday: the next Friday is the 4th of December
+    said = "Sure, Friday the 4th of December, noted. Could you give me the time?"
+    assert judge(RECEPTION.turns["move_new_day"], said, persona_numbers=RECEPTION.numbers,
+                 caller_so_far=[], today=friday).ok
+    wrong = judge(RECEPTION.turns["move_new_day"], said.replace("4th", "2nd"),
+                  persona_numbers=RECEPTION.numbers, caller_so_far=[], today=friday)
+    assert wrong.failed == ("invents no number (said 2)",)
+    far = judge(RECEPTION.turns["move_new_day"], "Friday the 5th of February, noted.",
+                persona_numbers=RECEPTION.numbers, caller_so_far=[], today=friday)
+    assert not far.ok  # a real Friday, but not one a caller means by "Friday"
 
 
 def test_an_echo_of_the_caller_fails_and_a_short_overlap_does_not() -> None:

@@ -4,8 +4,10 @@ sentence said back. Lenient on wording (normalised whole-word matching), strict 
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import math
+import re
 from collections.abc import Iterable
 
 from voiceagent.bench.calls.script import TurnSpec
@@ -15,6 +17,12 @@ from voiceagent.bench.models.scoring import Score
 ALWAYS_ALLOWED = frozenset({"1"})  # "one moment", "one of our ...": the normaliser writes every "one" as 1
 ECHO_MIN_WORDS = 4  # a caller sentence shorter than this cannot be echoed in a meaningful way
 ECHO_SHARE = 0.6  # a run of this share of the caller's words, said back in a row, is an echo
+DATE_AHEAD_DAYS = 28  # a date read back ("Friday the 4th of December") is this close to the day of the call
+_DATE = re.compile(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\s+the\s+(\d{1,2})(?:st|nd|rd|th)"
+                   r"\s+of\s+(january|february|march|april|may|june|july|august|september|october|november|december)"
+                   r"(?:,?\s+(\d{4}))?", re.IGNORECASE)
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+           "november", "december")
 
 
 Verdict = Score  # the checks one reply passed and failed: the same record as the typed model benchmark's
@@ -39,6 +47,23 @@ def number_allowed(number: str, allowed: Iterable[str]) -> bool:
     return False
 
 
+def true_dates(heard: str, today: datetime.date) -> set[str]:
+    """The numbers of every correct date ``heard`` names: "Friday the 4th of December" gives 4 when the 4th
+    of December, within :data:`DATE_AHEAD_DAYS` of ``today``, is a Friday. Reading back the date of a
+    weekday the caller named invents nothing; a wrong date ("Friday the 2nd" on a Wednesday) still does."""
+    found: set[str] = set()
+    for match in _DATE.finditer(heard):
+        weekday, number, month, year = match.groups()
+        for candidate in (int(year),) if year else (today.year, today.year + 1):
+            try:
+                day = datetime.date(candidate, _MONTHS.index(month.lower()) + 1, int(number))
+            except ValueError:
+                continue
+            if day.strftime("%A").lower() == weekday.lower() and 0 <= (day - today).days <= DATE_AHEAD_DAYS:
+                found |= {number, *((year,) if year else ())}
+    return found
+
+
 def echoes(caller: str, reply: str) -> bool:
     """True when ``reply`` repeats a long run of the caller's sentence word for word."""
     said, heard = normalize(caller).split(), normalize(reply).split()
@@ -50,12 +75,13 @@ def echoes(caller: str, reply: str) -> bool:
 
 
 def judge(turn: TurnSpec, heard: str, *, persona_numbers: Iterable[str], caller_so_far: Iterable[str],
-          transcript: str = "") -> Verdict:
+          transcript: str = "", today: datetime.date | None = None) -> Verdict:
     """Judge ``heard`` (the reply's spoken text) for ``turn``.
 
     ``caller_so_far``: what the caller said in this call up to and including this turn (the numbers they
     gave may be said back); ``transcript``: what the server heard this turn (a misheard number the agent
-    repeats is a recognition error, not an invented fact)."""
+    repeats is a recognition error, not an invented fact); ``today``: the day of the call (default: the
+    day it is), against which a date read back is checked."""
     text = normalize(heard)
     passed: list[str] = []
     failed: list[str] = []
@@ -69,6 +95,7 @@ def judge(turn: TurnSpec, heard: str, *, persona_numbers: Iterable[str], caller_
     for claim in turn.forbid:
         check(f"avoids {claim!r}", not contains(text, claim))
     allowed = {normalize(n) for n in (*persona_numbers, *turn.allow_numbers)} | set(ALWAYS_ALLOWED)
+    allowed |= true_dates(heard, today or datetime.date.today())
     for said in (*caller_so_far, transcript):
         allowed.update(numbers_in(normalize(said)))
     invented = [n for n in numbers_in(text) if not number_allowed(n, allowed)]
