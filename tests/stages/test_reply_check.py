@@ -237,3 +237,28 @@ def test_a_refusal_and_nothing_else_is_not_an_answer(garage: Business, clauses: 
                                     "Sorry, we can't do bodywork or paint."])
 def test_a_refusal_that_says_what_instead_passes(garage: Business, clause: str) -> None:
     assert ReplyCheck(garage, "Can you repaint my car?").clause(clause) is None
+
+
+@pytest.mark.parametrize(("said", "clauses"), [
+    ("Is there a warranty on your repairs?", ["Sorry,", "There are no warranties on your repairs."]),
+    ("Do you do brake pad replacement?", ["No, we don't do brake pads."]),
+    ("Can I pay by card?", ["We don't accept card payments, sorry."]),
+])
+def test_denying_what_an_answering_fact_has_is_caught(garage: Business, said: str, clauses: list[str]) -> None:
+    check = ReplyCheck(garage, said, facts=relevant_facts(garage, said))
+    problems = [check.clause(c) for c in clauses]
+    assert problems[:-1] == [None] * (len(clauses) - 1)
+    assert problems[-1] is not None and problems[-1].kind == "denies_fact"
+
+
+@pytest.mark.parametrize(("said", "clause"), [
+    ("Do you have courtesy cars?", "No, there are no courtesy cars, but there is a free shuttle within 5 miles."),
+    ("Can I pay by cheque?", "No, we don't take cheques; payment is by card or cash."),
+    ("Do you do motorcycles?", "Sorry, we don't do motorcycles."),  # the fact says it is not done
+    ("Can I just walk in for an oil change?", "No, appointments are needed for all services."),
+    ("Do you offer a discount for seniors?", "We don't offer discounts, as far as I know."),  # no fact: another rule's
+])
+def test_a_denial_no_fact_contradicts_passes(garage: Business, said: str, clause: str) -> None:
+    check = ReplyCheck(garage, said, facts=relevant_facts(garage, said))
+    problem = check.clause(clause)
+    assert problem is None or problem.kind != "denies_fact"

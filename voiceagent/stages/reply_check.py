@@ -16,6 +16,9 @@ the conversation before it goes to speech synthesis:
   misheard as "Where's the brush?" with "The brush is in the garage.");
 - ``unsupported_yes``: the reply opens with a yes to something the business does not do, or to a
   question no fact of the persona answers (a small model says yes to whatever it is asked);
+- ``denies_fact``: the reply's first sentence denies something a fact of the persona that answers the
+  caller says it has ("There are no warranties on your repairs." when parts and labour have a 12-month
+  warranty; "we don't do brake pads" when brake pads are a service);
 - ``echo``: the first clause repeats the caller's sentence back instead of answering it;
 - ``repeat``: the reply opens with the same words as an earlier reply of this call (or a worked example
   of the persona), to a different question (a small model copies its own history and its examples);
@@ -45,10 +48,10 @@ from voiceagent.personas.actions import claimed_action
 from voiceagent.personas.facts import Fact, days_named, identity_sentence
 from voiceagent.personas.model import WEEKDAYS, Business
 from voiceagent.personas.render import fact_lines
-from voiceagent.personas.words import Heard, tokens
+from voiceagent.personas.words import Heard, content_stems, tokens
 
 ProblemKind = Literal["call_as_words", "claims_action", "invented_number", "closed_day", "open_day", "wrong_price", "unsupported_yes", "echo",
-                      "repeat", "bare_number", "bare_refusal", "dont_know", "wrong_place"]
+                      "repeat", "bare_number", "bare_refusal", "dont_know", "wrong_place", "denies_fact"]
 
 _NUMBER = re.compile(r"\d+")
 _BARE_REFUSAL = re.compile(
@@ -60,6 +63,10 @@ _DONT_KNOW = re.compile(
     r"|\b(?:i'?m|i am) not sure\b|\bno information\b", re.IGNORECASE)
 _PLACE = re.compile(r"\b(?:located|(?:is|are|we're|it's|you'll find us|find us) (?:in|at|on|near|behind|next to))\b",
                     re.IGNORECASE)
+# A denial and the words it denies: "there are no warranties", "we don't offer card payment", "no parking".
+_DENIAL = re.compile(r"\b(?:there (?:is|are|'s) no|(?:we|i) (?:do not|don't|can't|cannot|have no)(?: (?:offer|have|do|"
+                     r"provide|give|accept|take|fit|fix|sell))?|no(?!,))\s+(?P<what>[a-z][a-z' -]*)", re.IGNORECASE)
+_DENIABLE = frozenset({"policy", "service", "agent_can"})  # kinds of fact that say the business has something
 _BARE_NUMBER = re.compile(r"\W*\d+(?:[.,]\d+)?\W*")
 _OPEN_WORDS = re.compile(
     r"\b(open|available|come in|come by|drop (it |your \w+ )?(off|in)|see you|book(ed)?|works|fine|free|slot|"
@@ -130,7 +137,7 @@ class ReplyCheck:
                 return Problem("bare_refusal", "a refusal with nothing a caller can use")
             if self._answers and _DONT_KNOW.search(self._opening):
                 return Problem("dont_know", f"says it does not know; the facts answer ({self._answers[0].kind})")
-            if problem := self._wrong_place(self._opening):
+            if problem := self._wrong_place(self._opening) or self._denies_fact(self._opening):
                 return problem
         if claimed := claimed_action(text) or claimed_action(self._opening):  # "Friday," + "noted."
             return Problem("claims_action", f"says {claimed} was done (or will be), which no action did", claimed)
@@ -188,6 +195,17 @@ class ReplyCheck:
         heard = Heard(text)
         things = [n for v in self._business.services for n in (v.name, *v.aliases)]
         return any(heard.says_phrase(n) for n in [*things, *self._business.not_offered])
+
+    def _denies_fact(self, text: str) -> Problem | None:
+        """A denial whose object is a word of an answering fact that has the thing, not one that denies it
+        itself ("There are no courtesy cars, but ..." may be said back)."""
+        positive = [f for f in self._answers if f.kind in _DENIABLE and not _NEGATION.search(f.text.lower())]
+        for match in _DENIAL.finditer(text) if positive else ():
+            denied = set(content_stems(" ".join(match.group("what").split()[:4])))
+            fact = next((f for f in positive if denied & set(content_stems(f.text))), None)
+            if fact is not None:
+                return Problem("denies_fact", f"denies {match.group('what').strip()!r}; a fact has it: {fact.text}")
+        return None
 
     def _wrong_place(self, text: str) -> Problem | None:
         address = self._business.address if self._business is not None else ""
