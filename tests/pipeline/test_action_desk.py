@@ -166,7 +166,44 @@ def test_a_caller_who_only_gives_their_name_is_thanked_and_asked_what_they_need(
     assert desk.pending is None  # nothing was started
 
 
-@pytest.mark.parametrize("turn", ["My name is Tom, I'd like to book an oil change.", "What is your name?",
-                                  "This is Oak Street Garage?", "Is my name on the list?"])
+@pytest.mark.parametrize("turn", ["What is your name?", "This is Oak Street Garage?", "Is my name on the list?"])
 def test_a_name_with_a_request_or_a_question_goes_to_the_model(desk: ActionDesk, turn: str) -> None:
     assert desk.before_model(turn, TODAY) is None
+
+
+@pytest.mark.parametrize(("turn", "action", "asked"), [
+    ("I need to change my booking.", "move_appointment", "your name, the day and the time"),
+    ("Could I reschedule my oil change appointment?", "move_appointment", "your name, the day and the time"),
+    ("I want to cancel my appointment on Tuesday.", "cancel_appointment", "your name"),
+    ("Can I leave a message for the mechanic?", "take_message", "your name, a number to call you back on"),
+    ("My name is Tom Wilson, I'd like to book an oil change.", "book_appointment", "the day and the time"),
+])
+def test_an_action_asked_for_outright_gets_its_first_question_without_the_model(
+        desk: ActionDesk, turn: str, action: str, asked: str) -> None:
+    said = desk.before_model(turn, TODAY)
+    assert isinstance(said, Say) and asked in said.text
+    assert desk.pending == action
+
+
+@pytest.mark.parametrize("turn", ["How do I cancel my booking?", "When is my appointment?",
+                                  "Can I change the oil myself?", "Do you book appointments on Saturday?",
+                                  "I changed my mind about the brakes."])
+def test_questions_and_other_words_about_bookings_go_to_the_model(desk: ActionDesk, turn: str) -> None:
+    assert desk.before_model(turn, TODAY) is None
+    assert desk.pending is None
+
+
+def test_a_move_reads_the_new_day_not_the_day_the_caller_is_booked_for(desk: ActionDesk) -> None:
+    desk.before_model("I need to move my appointment.", TODAY)
+    named = desk.before_model("It's Mike Ross, I'm in on Monday for brakes.", TODAY)
+    assert isinstance(named, Say) and named.text == "Thanks, Mike Ross. Could you give me the day and the time?"
+    day = desk.before_model("Can we move it to Thursday?", TODAY)
+    assert isinstance(day, Say) and day.text == "Tomorrow, noted. Could you give me the time?"  # Thursday
+    done = desk.before_model("10 am, please.", TODAY)
+    assert isinstance(done, Run) and done.arguments == {"name": "Mike Ross", "day": "2026-11-26", "time": "10:00"}
+
+
+def test_a_move_said_in_one_sentence_takes_the_day_after_to(desk: ActionDesk) -> None:
+    said = desk.before_model("Peter Brown here, I want to move my appointment on Monday at 9 to Friday at 2 pm.", TODAY)
+    assert isinstance(said, Run)
+    assert said.arguments == {"name": "Peter Brown", "day": "2026-11-27", "time": "14:00"}

@@ -35,7 +35,7 @@ def store_and_runner(tmp_path: Path) -> tuple[ActionStore, dict[str, ActionRunne
 
 async def test_a_booking_over_two_turns_is_stored_and_confirmed_from_the_store(tmp_path: Path) -> None:
     store, options = store_and_runner(tmp_path)
-    stt = ScriptedStt(["I'd like to book an oil change.", "John Smith, Tuesday at 10 am."])
+    stt = ScriptedStt(["Can you book me in for an oil change?", "John Smith, Tuesday at 10 am."])  # the model's call
     llm = ScriptedLlm([BOOK])
     async with running_call(tmp_path, stt=stt, llm=llm, persona=garage(), call_options=options) as call:
         await call.exchange(1)
@@ -267,7 +267,7 @@ async def test_an_action_under_way_when_the_caller_hangs_up_is_finished_and_reco
 
 async def test_the_model_is_stopped_once_it_has_named_a_built_in_action(tmp_path: Path) -> None:
     llm = ScriptedLlm([BOOK])
-    async with running_call(tmp_path, stt=ScriptedStt(["I'd like to book an oil change."]), llm=llm,
+    async with running_call(tmp_path, stt=ScriptedStt(["Can you book me in for an oil change?"]), llm=llm,
                             persona=garage(), call_options=store_and_runner(tmp_path)[1]) as call:
         await call.exchange(1)
         assert "your name" in " ".join(call.output.said("reply", turn=1))
@@ -374,3 +374,20 @@ async def test_a_caller_dictating_a_message_may_pause_inside_it(tmp_path: Path) 
     assert metrics.outcome == "answered" and metrics.end_of_turn["reason"] == "patient"
     [taken] = store.messages("garage")
     assert taken.text.rstrip(".") == "It's about my bill from last month"
+
+
+async def test_an_action_asked_for_outright_is_started_without_the_model(tmp_path: Path) -> None:
+    _store, options = store_and_runner(tmp_path)
+    stt = ScriptedStt(["I need to change my booking.", "It's John Smith, I'm booked for Monday.", "Friday at 10 am."])
+    llm = ScriptedLlm(["Appointments are needed for all services."])  # what the 0.5B model said to it
+    async with running_call(tmp_path, stt=stt, llm=llm, persona=garage(), call_options=options) as call:
+        for turn in (1, 2, 3):
+            await call.exchange(turn)
+        said = [" ".join(call.output.said("reply", turn=t)) for t in (1, 2, 3)]
+        record = await call.end()
+    assert said[0] == "Sure. Could you give me your name, the day and the time?"
+    assert said[1] == "Thanks, John Smith. Could you give me the day and the time?"  # Monday is the booking now
+    assert said[2].startswith("Sorry, I couldn't do that")  # John Smith has no booking to move: nothing is claimed
+    assert llm.requests == []
+    actions = [(a["name"], a["arguments"].get("day", "")) for a in record if a["kind"] == "action"]
+    assert actions == [("move_appointment", resolve_day("Friday", datetime.date.today()).isoformat())]

@@ -109,6 +109,20 @@ def service_in(business: Business | None, text: str) -> str:
     return ""
 
 
+# "I'm booked for Wednesday", "my appointment on Tuesday at 10": the appointment the caller has now, to the
+# end of its clause (", can we make it Friday?", " to Thursday").
+_CURRENT_BOOKING = re.compile(
+    r"\b(?:booked|booking|appointment|reservation|scheduled|i'm in|i am in|i'm down|i am down)\s+(?:for|on|at)\s+"
+    r"[^,.;!?]*?(?=[,.;!?]|\s+(?:to|but|and|instead|can|could|would)\b|$)", re.IGNORECASE)
+
+
+def without_current_booking(text: str) -> str:
+    """``text`` without the words that place the caller's present appointment ("It's Mike, I'm in on Monday
+    for brakes. Can we make it Thursday?" -> "It's Mike,  Can we make it Thursday?"): a move reads the
+    new day and time from what is left."""
+    return _CURRENT_BOOKING.sub(" ", text)
+
+
 def is_free_text(arg: str) -> bool:
     """Whether ``arg`` holds free text (a message), not a name, number, day, time or service."""
     return not any(arg in kind for kind in (NAME_ARGS, PHONE_ARGS, DAY_ARGS, TIME_ARGS, SERVICE_ARGS))

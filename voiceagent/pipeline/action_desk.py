@@ -25,6 +25,7 @@ from voiceagent.actions.slots import (
     is_free_text,
     message_text,
     value_from_words,
+    without_current_booking,
 )
 from voiceagent.actions.when import resolve_day, resolve_time, say_day
 from voiceagent.engines.llm import Tool
@@ -58,6 +59,17 @@ _ASKING = re.compile(r"^\W*(?:how(?! about)|what|when|where|why|which|who|whose)
                      re.IGNORECASE)
 # Words that ask for a booking even inside a question ("how do I book a check-up?").
 _BOOKING_VERB = re.compile(r"\b(?:book|schedule|reserve|fit me in|make an appointment)\b", re.IGNORECASE)
+# A caller who asks outright for one of these gets the action's first question at once, without the model:
+# a 0.5B model answered "I need to change my booking." with "Appointments are needed for all services."
+# A verb of the action with its object, or "I'd like to" before it; questions for the agent (_ASKING) excepted.
+_APPOINTMENT = r"(?:my|our|the|an?|his|her|this|that)\s+(?:\w+\s+){0,2}(?:appointment|booking|reservation|visit)\b"
+_REQUESTED: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(pattern, re.IGNORECASE)) for name, pattern in (
+    ("move_appointment", rf"\b(?:move|change|reschedule|rebook|push back|bring forward)\s+{_APPOINTMENT}"),
+    ("cancel_appointment", rf"\bcancel\s+{_APPOINTMENT}"),
+    ("take_message", r"\bleave\s+(?:a|an|him a|her a|them a)\s+message\b"),
+    ("book_appointment", (r"\b(?:i'd like|i would like|i want|i need|i'd love|i wanna|can i|could i|may i)\s+(?:to\s+)?"
+                          r"(?:book|make an appointment|make a booking|schedule)\b")),
+))
 _QUESTION = re.compile(r"\?\s*$|^\W*(?:how|what|when|where|why|which|who|do|does|is|are)\b", re.IGNORECASE)
 _BYES = re.compile(r"(?:\W*\b(?:bye|by|buy)\b)+\W*", re.IGNORECASE)
 _ASK = {"name": "your name", "phone": "a number to call you back on", "day": "the day", "date": "the day",
@@ -144,11 +156,15 @@ class ActionDesk:
         """A caller turn while an action waits: its missing arguments read from ``turn``, or the yes or no
         to a read-back. None: the turn is about something else (the model answers it; the action is dropped).
         With no action waiting, a caller who only gives their name is thanked by it and asked what they need
-        (a small model answered "My name is Tom" with "I don't have that information")."""
+        (a small model answered "My name is Tom" with "I don't have that information"), and one who asks
+        outright for an action (:meth:`requested`) gets its first question."""
         pending = self._pending
         if pending is None:
             name = introduction_only(turn)  # a caller who only says who they are has asked nothing yet
-            return Say(f"Thanks, {name}. How can I help you?") if name else None
+            if name:
+                return Say(f"Thanks, {name}. How can I help you?")
+            asked = self.requested(turn)
+            return self.on_call(asked, {}, turn, today) if asked else None
         if pending.confirming:
             self._pending = None
             words = set(tokens(turn))
@@ -159,13 +175,27 @@ class ActionDesk:
             self._pending = None
             return None
         missing = self._missing(pending)
-        found = {arg: value for arg in missing if not is_free_text(arg) and (value := self._read(arg, turn, today))}
+        spec = pending.spec
+        found = {arg: value for arg in missing
+                 if not is_free_text(arg) and (value := self._read(spec, arg, turn, today))}
         if found or not (_QUESTION.search(turn) or _BYES.fullmatch(turn)):  # a question (or "bye") is no message
-            found |= {arg: value for arg in missing if is_free_text(arg) and (value := self._read(arg, turn, today))}
+            found |= {arg: value for arg in missing if is_free_text(arg) and (value := self._read(spec, arg, turn, today))}
         if not found:
             return self._short_number(pending, missing, turn)
         pending.arguments.update(found)
         return self._next_step(pending, found, today)
+
+    def requested(self, turn: str) -> str:
+        """The built-in action the caller asks for outright in ``turn`` ("I need to move my appointment",
+        "Can I leave a message?"), if the persona has it; "" for anything else, questions for the agent
+        included ("How do I cancel my booking?" goes to the model)."""
+        if _ASKING.search(turn):
+            return ""
+        for name, pattern in _REQUESTED:
+            spec = self.persona.action(name)
+            if spec is not None and spec.builtin and pattern.search(turn):
+                return name
+        return ""
 
     def on_call(self, name: str, arguments: dict[str, object], turn: str, today: datetime.date) -> Decision:
         """The model called ``name``: keep only the arguments the caller said in this turn (a day asked
@@ -184,10 +214,10 @@ class ActionDesk:
         if name == "book_appointment" and spec.builtin and _ASKING.search(turn) and not _BOOKING_VERB.search(turn):
             return Reconsider("a question about the business, not a request to book")  # "what does a check-up cost?"
         kept = {arg: str(value).strip() for arg, value in arguments.items()
-                if grounded(arg, str(value), turn, self.persona.business, today)}
+                if grounded(arg, str(value), _words_for(spec, arg, turn), self.persona.business, today)}
         pending = PendingAction(spec, kept)
         for arg in self._missing(pending):  # the model may have left out what the caller did say
-            if not is_free_text(arg) and (value := value_from_words(arg, self.persona.business, turn, today)):
+            if not is_free_text(arg) and (value := self._read(spec, arg, turn, today)):
                 pending.arguments[arg] = value
         return self._next_step(pending, dict(pending.arguments), today)
 
@@ -236,10 +266,18 @@ class ActionDesk:
     def _missing(pending: PendingAction) -> list[str]:
         return [arg for arg in pending.spec.argument_names if not pending.arguments.get(arg)]
 
-    def _read(self, arg: str, turn: str, today: datetime.date) -> str:
+    def _read(self, spec: ActionSpec, arg: str, turn: str, today: datetime.date) -> str:
         if is_free_text(arg):
             return message_text(turn)
-        return value_from_words(arg, self.persona.business, turn, today)
+        return value_from_words(arg, self.persona.business, _words_for(spec, arg, turn), today)
+
+
+def _words_for(spec: ActionSpec, arg: str, turn: str) -> str:
+    """The caller's words ``arg`` is read from: for a move, the day and time wanted, not the ones the
+    caller is booked for now ("I'm booked for Wednesday" gives no new day)."""
+    if spec.name == "move_appointment" and (arg in DAY_ARGS or arg in TIME_ARGS):
+        return without_current_booking(turn)
+    return turn
 
 
 def acknowledge(found: dict[str, str], today: datetime.date) -> str:
