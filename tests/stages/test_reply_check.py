@@ -207,8 +207,9 @@ def test_a_generic_line_said_again_to_a_question_the_facts_answer_is_a_repeat(ga
     check = ReplyCheck(garage, asked, facts=relevant_facts(garage, asked), earlier_replies=earlier)
     problem = check.clause(identity)
     assert problem is not None and problem.kind == "repeat"
-    unanswered = ReplyCheck(garage, "Do you sell gift cards?", earlier_replies=earlier)
-    assert unanswered.clause(identity) is None  # no fact answers it: the line may be said again
+    generic = "Sorry, I don't know that. Shall I take a message?"
+    unanswered = ReplyCheck(garage, "Do you sell gift cards?", earlier_replies=[("Is there a cafe nearby?", generic)])
+    assert unanswered.clause(generic) is None  # no fact answers it: the line may be said again
 
 
 @pytest.mark.parametrize("clause", ["60", "60.", "45,"])
@@ -262,3 +263,26 @@ def test_a_denial_no_fact_contradicts_passes(garage: Business, said: str, clause
     check = ReplyCheck(garage, said, facts=relevant_facts(garage, said))
     problem = check.clause(clause)
     assert problem is None or problem.kind != "denies_fact"
+
+
+@pytest.mark.parametrize("clauses", [
+    ["Oak Street Garage,", "This is Oak Street Garage, a car repair garage."],
+    ["This is Oak Street Garage, a car repair garage."],
+    ["Sorry,", "Oak Street Garage."],
+])
+def test_saying_only_who_answers_is_no_answer(garage: Business, clauses: list[str]) -> None:
+    check = ReplyCheck(garage, "Who won the football game last night?", facts=())
+    problems = [check.clause(c) for c in clauses]
+    assert problems[:-1] == [None] * (len(clauses) - 1)
+    assert problems[-1] is not None and problems[-1].kind == "identity_only"
+
+
+@pytest.mark.parametrize(("said", "clause"), [
+    ("Who am I speaking to?", "This is Oak Street Garage, a car repair garage."),  # asked who answers
+    ("Is this Oak Street Garage?", "Yes, this is Oak Street Garage."),
+    ("Who won the football game?", "This is Oak Street Garage, so I can't help with football."),
+])
+def test_who_answers_said_when_asked_or_with_more_passes(garage: Business, said: str, clause: str) -> None:
+    check = ReplyCheck(garage, said, facts=relevant_facts(garage, said))
+    problem = check.clause(clause)
+    assert problem is None or problem.kind != "identity_only"

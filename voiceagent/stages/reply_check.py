@@ -19,6 +19,9 @@ the conversation before it goes to speech synthesis:
 - ``denies_fact``: the reply's first sentence denies something a fact of the persona that answers the
   caller says it has ("There are no warranties on your repairs." when parts and labour have a 12-month
   warranty; "we don't do brake pads" when brake pads are a service);
+- ``identity_only``: the reply's first sentence says only who answers ("Bright Smile Dental, This is Bright
+  Smile Dental, a dental practice.") to a caller who asked something else: a 0.5B model said it to a
+  football question and then to every question after it;
 - ``echo``: the first clause repeats the caller's sentence back instead of answering it;
 - ``repeat``: the reply opens with the same words as an earlier reply of this call (or a worked example
   of the persona), to a different question (a small model copies its own history and its examples);
@@ -51,7 +54,8 @@ from voiceagent.personas.render import fact_lines
 from voiceagent.personas.words import Heard, content_stems, tokens
 
 ProblemKind = Literal["call_as_words", "claims_action", "invented_number", "closed_day", "open_day", "wrong_price", "unsupported_yes", "echo",
-                      "repeat", "bare_number", "bare_refusal", "dont_know", "wrong_place", "denies_fact"]
+                      "repeat", "bare_number", "bare_refusal", "dont_know", "wrong_place", "denies_fact",
+                      "identity_only"]
 
 _NUMBER = re.compile(r"\d+")
 _BARE_REFUSAL = re.compile(
@@ -135,6 +139,8 @@ class ReplyCheck:
                 return problem
             if self._opening_done and _BARE_REFUSAL.fullmatch(self._opening):
                 return Problem("bare_refusal", "a refusal with nothing a caller can use")
+            if self._opening_done and self._identity_only(self._opening):
+                return Problem("identity_only", "says only who answers; the caller asked something else")
             if self._answers and _DONT_KNOW.search(self._opening):
                 return Problem("dont_know", f"says it does not know; the facts answer ({self._answers[0].kind})")
             if problem := self._wrong_place(self._opening) or self._denies_fact(self._opening):
@@ -195,6 +201,15 @@ class ReplyCheck:
         heard = Heard(text)
         things = [n for v in self._business.services for n in (v.name, *v.aliases)]
         return any(heard.says_phrase(n) for n in [*things, *self._business.not_offered])
+
+    def _identity_only(self, text: str) -> bool:
+        """Every word of ``text`` is the business's name, its kind or "this is" (and the caller did not ask
+        who answers, or name the business)."""
+        business = self._business
+        if business is None or any(f.kind == "identity" for f in self._facts):
+            return False
+        who = set(tokens(f"{identity_sentence(business)} {business.agent_name} sorry hello hi yes"))
+        return all(word in who for word in tokens(text))
 
     def _denies_fact(self, text: str) -> Problem | None:
         """A denial whose object is a word of an answering fact that has the thing, not one that denies it
