@@ -7,7 +7,14 @@ import datetime
 
 import pytest
 
-from voiceagent.actions.slots import grounded, message_text, name_in, phone_in, value_from_words
+from voiceagent.actions.slots import (
+    grounded,
+    message_text,
+    name_in,
+    phone_in,
+    value_from_words,
+    without_current_booking,
+)
 
 TODAY = datetime.date(2026, 11, 25)  # a Wednesday
 
@@ -69,3 +76,12 @@ def test_a_number_or_filler_words_are_no_message() -> None:
     assert message_text("Yes, okay, thanks, bye.") == ""
     assert message_text("My number is 5550199, tell her I'll be late") == "tell her I'll be late"
     assert message_text("One of my fillings fell out two days ago.") == "One of my fillings fell out two days ago"
+
+
+@pytest.mark.parametrize(("said", "left"), [
+    ("It's Mike, I'm in on Monday for brakes. Can we make it Thursday?", "It's Mike, . Can we make it Thursday?"),
+    ("I'm book for Wednesday at 10, could we do Friday", ", could we do Friday"),  # the line lost "-ed"
+    ("Move my appointment on Monday to Friday at 2 pm", "Move my to Friday at 2 pm"),
+])
+def test_the_appointment_the_caller_has_now_is_left_out_of_a_move(said: str, left: str) -> None:
+    assert " ".join(without_current_booking(said).split()) == left

@@ -207,3 +207,19 @@ def test_a_move_said_in_one_sentence_takes_the_day_after_to(desk: ActionDesk) ->
     said = desk.before_model("Peter Brown here, I want to move my appointment on Monday at 9 to Friday at 2 pm.", TODAY)
     assert isinstance(said, Run)
     assert said.arguments == {"name": "Peter Brown", "day": "2026-11-27", "time": "14:00"}
+
+
+def test_a_day_or_time_given_earlier_can_be_changed_instead(desk: ActionDesk) -> None:
+    desk.before_model("I'd like to book an oil change.", TODAY)
+    desk.before_model("John Smith, on Tuesday.", TODAY)
+    changed = desk.before_model("Could we make it Friday instead?", TODAY)
+    assert isinstance(changed, Say) and changed.text == "Friday the 27th of November, noted. Could you give me the time?"
+    done = desk.before_model("Actually 10 am.", TODAY)
+    assert isinstance(done, Run) and (done.arguments["day"], done.arguments["time"]) == ("2026-11-27", "10:00")
+
+
+def test_a_day_said_again_without_a_change_keeps_what_was_given(desk: ActionDesk) -> None:
+    desk.before_model("I'd like to book an oil change.", TODAY)
+    desk.before_model("John Smith, on Tuesday.", TODAY)
+    said = desk.before_model("Friday would be nice too.", TODAY)  # no word that changes the day
+    assert not (isinstance(said, Say) and "Friday" in said.text)

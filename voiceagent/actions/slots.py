@@ -110,9 +110,10 @@ def service_in(business: Business | None, text: str) -> str:
 
 
 # "I'm booked for Wednesday", "my appointment on Tuesday at 10": the appointment the caller has now, to the
-# end of its clause (", can we make it Friday?", " to Thursday").
+# end of its clause (", can we make it Friday?", " to Thursday"). "I'm book for": the phone line lost "-ed".
 _CURRENT_BOOKING = re.compile(
-    r"\b(?:booked|booking|appointment|reservation|scheduled|i'm in|i am in|i'm down|i am down)\s+(?:for|on|at)\s+"
+    r"\b(?:booked|booking|appointment|reservation|scheduled|i'm book|i am book|i'm in|i am in|i'm down|i am down)"
+    r"\s+(?:for|on|at)\s+"
     r"[^,.;!?]*?(?=[,.;!?]|\s+(?:to|but|and|instead|can|could|would)\b|$)", re.IGNORECASE)
 
 

@@ -70,6 +70,8 @@ _REQUESTED: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(pa
     ("book_appointment", (r"\b(?:i'd like|i would like|i want|i need|i'd love|i wanna|can i|could i|may i)\s+(?:to\s+)?"
                           r"(?:book|make an appointment|make a booking|schedule)\b")),
 ))
+# Words that change what the caller said before ("Friday instead", "actually, make it 2 pm").
+_CORRECTION = re.compile(r"\b(?:instead|actually|rather|make it|change it|move it|switch it)\b", re.IGNORECASE)
 _QUESTION = re.compile(r"\?\s*$|^\W*(?:how|what|when|where|why|which|who|do|does|is|are)\b", re.IGNORECASE)
 _BYES = re.compile(r"(?:\W*\b(?:bye|by|buy)\b)+\W*", re.IGNORECASE)
 _ASK = {"name": "your name", "phone": "a number to call you back on", "day": "the day", "date": "the day",
@@ -180,6 +182,9 @@ class ActionDesk:
                  if not is_free_text(arg) and (value := self._read(spec, arg, turn, today))}
         if found or not (_QUESTION.search(turn) or _BYES.fullmatch(turn)):  # a question (or "bye") is no message
             found |= {arg: value for arg in missing if is_free_text(arg) and (value := self._read(spec, arg, turn, today))}
+        if _CORRECTION.search(turn):  # "Could we make it Friday instead?": a day or time given earlier is changed
+            found |= {arg: value for arg in spec.argument_names if arg not in missing and arg in DAY_ARGS | TIME_ARGS
+                      and (value := self._read(spec, arg, turn, today)) and value != pending.arguments[arg]}
         if not found:
             return self._short_number(pending, missing, turn)
         pending.arguments.update(found)
