@@ -109,6 +109,7 @@ def test_the_garage_matches_the_way_callers_ask() -> None:
 
 
 def test_naming_the_business_or_asking_who_answers_gives_who_we_are(bakery: Business) -> None:
-    for said in ("Hello, is this Crumb and Crust?", "Who am I speaking to?"):
+    for said in ("Hello, is this Crumb and Crust?", "Who am I speaking to?", "Who is this?", "Sorry, who are you?"):
         assert [f.text for f in relevant_facts(bakery, said)][:1] == ["This is Crumb and Crust, a bakery."]
-    assert "identity" not in _kinds(bakery, "How much is a sourdough loaf?")
+    for said in ("How much is a sourdough loaf?", "Who won the football game last night?", "Who is the baker?"):
+        assert "identity" not in _kinds(bakery, said)

@@ -40,7 +40,9 @@ _ASKS_PRICES = frozenset({"prices", "pricing", "rates", "fees", "charges", "cost
 _ASKS_SERVICES = _stems("services")
 _ADDRESS = _stems("where", "address", "located", "location", "directions", "street", "find")
 _PHONE = _stems("phone", "number")
-_IDENTITY = _stems("who", "reached", "speaking")  # "who am I speaking to?", "have I reached ...?"
+_IDENTITY = _stems("reached", "speaking", "talking")  # "who am I speaking to?", "have I reached ...?"
+# "who" asks who answers only about the one answering: "who is this?", "who are you?", not "who won the game?"
+_WHO_ANSWERS = frozenset(("this", "you", "are"))
 _WEEKEND: tuple[Weekday, ...] = ("saturday", "sunday")
 _DAY_BY_WORD: dict[str, Weekday] = {**{d: d for d in WEEKDAYS}, **{f"{d}s": d for d in WEEKDAYS}}
 _ALTERNATIVES = re.compile(r"\s*(?:,|/|\bor\b|\band\b)\s*")
@@ -78,7 +80,8 @@ def relevant_facts(business: Business, said: str, today: Weekday | None = None) 
     """
     heard = Heard(said)
     facts: list[Fact] = []
-    if heard.says_phrase(business.name) or heard.has_any(_IDENTITY):
+    if heard.says_phrase(business.name) or heard.has_any(_IDENTITY) or (
+            "who" in heard.words and not _WHO_ANSWERS.isdisjoint(heard.words)):
         facts.append(Fact("identity", identity_sentence(business)))
     if business.address and heard.has_any(_ADDRESS):
         facts.append(Fact("address", f"Address: {business.address}."))
