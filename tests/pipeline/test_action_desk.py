@@ -176,6 +176,8 @@ def test_a_name_with_a_request_or_a_question_goes_to_the_model(desk: ActionDesk,
     ("Could I reschedule my oil change appointment?", "move_appointment", "your name, the day and the time"),
     ("I want to cancel my appointment on Tuesday.", "cancel_appointment", "your name"),
     ("Can I leave a message for the mechanic?", "take_message", "your name, a number to call you back on"),
+    ("Can you pass a message onto the mechanic for me?", "take_message", "your name, a number to call you back on"),
+    ("I've got a booking and I need to change the day.", "move_appointment", "your name, the day and the time"),
     ("My name is Tom Wilson, I'd like to book an oil change.", "book_appointment", "the day and the time"),
 ])
 def test_an_action_asked_for_outright_gets_its_first_question_without_the_model(

@@ -64,9 +64,11 @@ _BOOKING_VERB = re.compile(r"\b(?:book|schedule|reserve|fit me in|make an appoin
 # A verb of the action with its object, or "I'd like to" before it; questions for the agent (_ASKING) excepted.
 _APPOINTMENT = r"(?:my|our|the|an?|his|her|this|that)\s+(?:\w+\s+){0,2}(?:appointment|booking|reservation|visit)\b"
 _REQUESTED: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(pattern, re.IGNORECASE)) for name, pattern in (
-    ("move_appointment", rf"\b(?:move|change|reschedule|rebook|push back|bring forward)\s+{_APPOINTMENT}"),
+    ("move_appointment", (rf"\b(?:move|change|reschedule|rebook|push back|bring forward)\s+{_APPOINTMENT}"
+                          r"|\b(?:change|move)\s+(?:the|its|my)\s+(?:day|date|time)\b")),
     ("cancel_appointment", rf"\bcancel\s+{_APPOINTMENT}"),
-    ("take_message", r"\bleave\s+(?:a|an|him a|her a|them a)\s+message\b"),
+    ("take_message", (r"\b(?:leave|pass|give|take)\s+(?:a|an|him a|her a|them a)\s+message\b"
+                      r"|\bpass\s+(?:on\s+)?a\s+message\b")),
     ("book_appointment", (r"\b(?:i'd like|i would like|i want|i need|i'd love|i wanna|can i|could i|may i)\s+(?:to\s+)?"
                           r"(?:book|make an appointment|make a booking|schedule)\b")),
 ))
