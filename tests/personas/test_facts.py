@@ -113,3 +113,8 @@ def test_naming_the_business_or_asking_who_answers_gives_who_we_are(bakery: Busi
         assert [f.text for f in relevant_facts(bakery, said)][:1] == ["This is Crumb and Crust, a bakery."]
     for said in ("How much is a sourdough loaf?", "Who won the football game last night?", "Who is the baker?"):
         assert "identity" not in _kinds(bakery, said)
+
+
+def test_where_the_business_is_asked_in_other_words_gives_the_address(bakery: Business) -> None:
+    for said in ("Whereabouts are you?", "Where are you based?", "Whereabouts are you based?"):
+        assert "address" in _kinds(bakery, said), said

@@ -38,7 +38,7 @@ _ASKS_WEEK = _stems("open", "opening", "close", "closing", "hours", "shut")
 # may be one the business does not sell ("I don't know" is then the right answer, not the price list).
 _ASKS_PRICES = frozenset({"prices", "pricing", "rates", "fees", "charges", "costs"})
 _ASKS_SERVICES = _stems("services")
-_ADDRESS = _stems("where", "address", "located", "location", "directions", "street", "find")
+_ADDRESS = _stems("where", "whereabouts", "address", "located", "location", "directions", "street", "find", "based")
 _PHONE = _stems("phone", "number")
 _IDENTITY = _stems("reached", "speaking", "talking")  # "who am I speaking to?", "have I reached ...?"
 # "who" asks who answers only about the one answering: "who is this?", "who are you?", not "who won the game?"
