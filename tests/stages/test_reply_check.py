@@ -286,3 +286,10 @@ def test_who_answers_said_when_asked_or_with_more_passes(garage: Business, said:
     check = ReplyCheck(garage, said, facts=relevant_facts(garage, said))
     problem = check.clause(clause)
     assert problem is None or problem.kind != "identity_only"
+
+
+def test_yes_to_a_question_only_context_matches_is_unsupported(garage: Business) -> None:
+    said = "Are your mechanics licensed and insured?"  # "mechanic" matches what the agent can do: context only
+    check = ReplyCheck(garage, said, facts=relevant_facts(garage, said))
+    problem = check.clause("Yes, my mechanics are licensed and insured.")
+    assert problem is not None and problem.kind == "unsupported_yes"

@@ -51,7 +51,7 @@ from voiceagent.personas.actions import claimed_action
 from voiceagent.personas.facts import Fact, days_named, identity_sentence
 from voiceagent.personas.model import WEEKDAYS, Business
 from voiceagent.personas.render import fact_lines
-from voiceagent.personas.words import Heard, content_stems, tokens
+from voiceagent.personas.words import Heard, content_stems, stem, tokens
 
 ProblemKind = Literal["call_as_words", "claims_action", "invented_number", "closed_day", "open_day", "wrong_price", "unsupported_yes", "echo",
                       "repeat", "bare_number", "bare_refusal", "dont_know", "wrong_place", "denies_fact",
@@ -70,6 +70,8 @@ _PLACE = re.compile(r"\b(?:located|(?:is|are|we're|it's|you'll find us|find us) 
 # A denial and the words it denies: "there are no warranties", "we don't offer card payment", "no parking".
 _DENIAL = re.compile(r"\b(?:there (?:is|are|'s) no|(?:we|i) (?:do not|don't|can't|cannot|have no)(?: (?:offer|have|do|"
                      r"provide|give|accept|take|fit|fix|sell))?|no(?!,))\s+(?P<what>[a-z][a-z' -]*)", re.IGNORECASE)
+_AGENT_DOES = frozenset(stem(w) for w in ("book", "booking", "appointment", "visit", "move", "cancel", "reschedule",
+                                            "message", "transfer", "speak", "talk", "call"))
 _DENIABLE = frozenset({"policy", "service", "agent_can"})  # kinds of fact that say the business has something
 _BARE_NUMBER = re.compile(r"\W*\d+(?:[.,]\d+)?\W*")
 _OPEN_WORDS = re.compile(
@@ -173,7 +175,7 @@ class ReplyCheck:
             return None
         if any(f.kind == "not_offered" for f in self._facts):
             return Problem("unsupported_yes", "says yes to something the business does not do")
-        if not self._facts and _QUESTION.search(self._said.lower()):
+        if not self._answers and not self._asks_what_agent_can() and _QUESTION.search(self._said.lower()):
             return Problem("unsupported_yes", "says yes to a question no fact answers")
         return None
 
@@ -210,6 +212,12 @@ class ReplyCheck:
             return False
         who = set(tokens(f"{identity_sentence(business)} {business.agent_name} sorry hello hi yes"))
         return all(word in who for word in tokens(text))
+
+    def _asks_what_agent_can(self) -> bool:
+        """The caller asks for something the agent does on a call (a booking, a message ...), which the
+        persona's ``agent_can`` fact supports; "Are your mechanics licensed?" matches that fact on
+        "mechanic" alone and asks nothing of the kind."""
+        return any(f.kind == "agent_can" for f in self._facts) and Heard(self._said).has_any(_AGENT_DOES)
 
     def _denies_fact(self, text: str) -> Problem | None:
         """A denial whose object is a word of an answering fact that has the thing, not one that denies it
