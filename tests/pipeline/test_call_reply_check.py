@@ -78,7 +78,7 @@ async def test_a_worked_example_copied_to_another_question_is_not_spoken(tmp_pat
     persona = garage()
     copied = persona.examples[1].agent  # the model answers a message request with an example reply
     llm = ScriptedLlm([copied])
-    async with running_call(tmp_path, stt=ScriptedStt(["Could you pass a message on to the mechanic?"]), llm=llm,
+    async with running_call(tmp_path, stt=ScriptedStt(["Could you let the mechanic know I called?"]), llm=llm,
                             persona=persona) as call:
         await call.exchange(1)
         assert copied not in " ".join(call.output.said(turn=1))
