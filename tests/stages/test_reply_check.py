@@ -293,3 +293,11 @@ def test_yes_to_a_question_only_context_matches_is_unsupported(garage: Business)
     check = ReplyCheck(garage, said, facts=relevant_facts(garage, said))
     problem = check.clause("Yes, my mechanics are licensed and insured.")
     assert problem is not None and problem.kind == "unsupported_yes"
+
+
+def test_a_town_the_business_is_said_to_be_based_in_is_not_its_address(garage: Business) -> None:
+    said = "Whereabouts are you based?"
+    check = ReplyCheck(garage, said, facts=relevant_facts(garage, said))
+    problem = check.clause("I'm based in Riverside, California.")
+    assert problem is not None and problem.kind == "wrong_place"
+    assert ReplyCheck(garage, said, facts=relevant_facts(garage, said)).clause("We're based at 48 Oak Street.") is None

@@ -65,7 +65,7 @@ _BARE_REFUSAL = re.compile(
 _DONT_KNOW = re.compile(
     r"\b(?:i|we) (?:do not|don'?t) (?:have (?:that|this|any|the|those)(?: \w+)? (?:information|details)|know (?:that|this)\b)"
     r"|\b(?:i'?m|i am) not sure\b|\bno information\b", re.IGNORECASE)
-_PLACE = re.compile(r"\b(?:located|(?:is|are|we're|it's|you'll find us|find us) (?:in|at|on|near|behind|next to))\b",
+_PLACE = re.compile(r"\b(?:located|based|(?:is|are|we're|it's|you'll find us|find us) (?:in|at|on|near|behind|next to))\b",
                     re.IGNORECASE)
 # A denial and the words it denies: "there are no warranties", "we don't offer card payment", "no parking".
 _DENIAL = re.compile(r"\b(?:there (?:is|are|'s) no|(?:we|i) (?:do not|don't|can't|cannot|have no)(?: (?:offer|have|do|"
