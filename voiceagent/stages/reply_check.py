@@ -72,7 +72,7 @@ _DENIAL = re.compile(r"\b(?:there (?:is|are|'s) no|(?:we|i) (?:do not|don't|can'
                      r"provide|give|accept|take|fit|fix|sell))?|no(?!,))\s+(?P<what>[a-z][a-z' -]*)", re.IGNORECASE)
 _AGENT_DOES = frozenset(stem(w) for w in ("book", "booking", "appointment", "visit", "move", "cancel", "reschedule",
                                             "message", "transfer", "speak", "talk", "call"))
-_DENIABLE = frozenset({"policy", "service", "agent_can"})  # kinds of fact that say the business has something
+_DENIABLE = frozenset({"policy", "service"})  # kinds of answering fact that say the business has something
 _BARE_NUMBER = re.compile(r"\W*\d+(?:[.,]\d+)?\W*")
 _OPEN_WORDS = re.compile(
     r"\b(open|available|come in|come by|drop (it |your \w+ )?(off|in)|see you|book(ed)?|works|fine|free|slot|"
@@ -211,7 +211,8 @@ class ReplyCheck:
         if business is None or any(f.kind == "identity" for f in self._facts):
             return False
         who = set(tokens(f"{identity_sentence(business)} {business.agent_name} sorry hello hi yes"))
-        return all(word in who for word in tokens(text))
+        words = tokens(text)
+        return bool(words) and all(word in who for word in words)
 
     def _asks_what_agent_can(self) -> bool:
         """The caller asks for something the agent does on a call (a booking, a message ...), which the

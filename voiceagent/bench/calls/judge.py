@@ -21,8 +21,6 @@ DATE_AHEAD_DAYS = 28  # a date read back ("Friday the 4th of December") is this 
 _DATE = re.compile(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\s+the\s+(\d{1,2})(?:st|nd|rd|th)"
                    r"\s+of\s+(january|february|march|april|may|june|july|august|september|october|november|december)"
                    r"(?:,?\s+(\d{4}))?", re.IGNORECASE)
-_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-           "november", "december")
 
 
 Verdict = Score  # the checks one reply passed and failed: the same record as the typed model benchmark's
@@ -56,7 +54,7 @@ def true_dates(heard: str, today: datetime.date) -> set[str]:
         weekday, number, month, year = match.groups()
         for candidate in (int(year),) if year else (today.year, today.year + 1):
             try:
-                day = datetime.date(candidate, _MONTHS.index(month.lower()) + 1, int(number))
+                day = datetime.datetime.strptime(f"{number} {month} {candidate}", "%d %B %Y").date()
             except ValueError:
                 continue
             if day.strftime("%A").lower() == weekday.lower() and 0 <= (day - today).days <= DATE_AHEAD_DAYS:
