@@ -118,3 +118,22 @@ def test_naming_the_business_or_asking_who_answers_gives_who_we_are(bakery: Busi
 def test_where_the_business_is_asked_in_other_words_gives_the_address(bakery: Business) -> None:
     for said in ("Whereabouts are you?", "Where are you based?", "Whereabouts are you based?"):
         assert "address" in _kinds(bakery, said), said
+
+
+def test_a_policy_that_says_what_is_charged_answers_any_question_about_cost(write_persona: Write) -> None:
+    text = BAKERY.replace('"We accept card only."]', '"We accept card only.", "A deposit of 10 dollars is taken on cake orders."]')
+    business = load_persona(write_persona(text)).business
+    assert business is not None
+    deposit = "A deposit of 10 dollars is taken on cake orders."
+    for said in ("Do you charge anything up front?", "How much is a sourdough loaf?"):
+        assert deposit in [f.text for f in relevant_facts(business, said)], said
+    for said in ("Can I pay by card?", "Are you open on Monday?"):
+        assert deposit not in [f.text for f in relevant_facts(business, said)], said
+
+
+def test_a_service_heard_one_letter_off_is_still_named() -> None:
+    plumber = load_persona(DEFAULT_PROMPTS_DIR / "plumber.toml").business
+    assert plumber is not None
+    facts = relevant_facts(plumber, "What's the price of an oiler service?")
+    assert [f.service.name for f in facts if f.service is not None] == ["boiler service"]
+    assert [f.kind for f in relevant_facts(plumber, "Do you fix air conditioners?")] == ["not_offered"]

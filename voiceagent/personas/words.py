@@ -1,4 +1,7 @@
 """Words compared by their stems (Snowball English stemmer): "tyres" meets "tyre", "fitting" meets "fit".
+A business's own term of five letters or more also meets a caller's word one letter away from it
+(Levenshtein distance 1: rapidfuzz), which is how a phone line often loses a sound: "oiler" for boiler,
+and a word that only ends otherwise than the stemmer knows ("air conditioner" for air conditioning).
 
 Generic English only: nothing here knows any business. A business's own vocabulary comes from its file.
 """
@@ -9,9 +12,12 @@ import functools
 import re
 
 import snowballstemmer
+from rapidfuzz.distance import Levenshtein
 
 _WORD = re.compile(r"[a-z0-9]+(?:['’-][a-z0-9]+)*")
 _STEMMER = snowballstemmer.stemmer("english")
+NEAR_MIN_LETTERS = 5  # shorter terms are too close to other words ("tap"/"top", "leak"/"lead")
+SAME_START = 6  # a stem this long that begins the other word's stem is one term ("condit", "condition")
 
 # Function words and verbs too common on any call to point at one fact.
 _STOP_TEXT = """
@@ -46,6 +52,14 @@ def content_stems(text: str) -> list[str]:
     return [stem(t) for t in words]
 
 
+def _near(term: str, word: str) -> bool:
+    """Whether the caller's ``word`` is ``term`` heard one letter off, or another ending of it."""
+    if len(word) >= NEAR_MIN_LETTERS - 1 and Levenshtein.distance(term, word, score_cutoff=1) <= 1:
+        return True
+    short, long = sorted((stem(term), stem(word)), key=len)
+    return len(short) >= SAME_START and long.startswith(short)
+
+
 class Heard:
     """A caller's words, ready to match: their stems, and their neighbour pairs joined ("check up")."""
 
@@ -59,12 +73,21 @@ class Heard:
         return not self.stems.isdisjoint(stems)
 
     def says_phrase(self, phrase: str) -> bool:
-        """Whether the caller named ``phrase``: all its content words (all but one, for three or more)."""
-        wanted = set(content_stems(phrase)) or {stem(t) for t in tokens(phrase)}
+        """Whether the caller named ``phrase``: all its content words (all but one, for three or more),
+        each by its stem or, for a word of :data:`NEAR_MIN_LETTERS` letters or more, by a word of the
+        caller's one letter away."""
+        wanted = [t for t in tokens(phrase) if t not in STOPWORDS] or tokens(phrase)
         if not wanted:
             return False
-        found = len(wanted & self.stems)
-        return found == len(wanted) or (len(wanted) >= 3 and found >= len(wanted) - 1)
+        found = sum(1 for word in set(wanted) if self._said(word))
+        count = len(set(wanted))
+        return found == count or (count >= 3 and found >= count - 1)
+
+    def _said(self, word: str) -> bool:
+        if stem(word) in self.stems:
+            return True
+        return len(word) >= NEAR_MIN_LETTERS and any(
+            w not in STOPWORDS and _near(word, w) for w in self.words)
 
     def shares_word(self, text: str, ignore: set[str] | frozenset[str] = frozenset()) -> bool:
         """Whether the caller said any content word of ``text`` other than those in ``ignore``."""

@@ -1,0 +1,29 @@
+"""Matching a caller's words to a business's terms: stems, a term heard one letter off, other endings."""
+
+from __future__ import annotations
+
+import pytest
+
+from voiceagent.personas.words import Heard
+
+
+@pytest.mark.parametrize(("said", "term"), [
+    ("What's the price of an oiler service?", "boiler service"),  # the phone line lost the b
+    ("Do you change tires?", "tyres"),  # another spelling, one letter off
+    ("Do you fix air conditioners?", "air conditioning"),  # another ending than the stemmer knows
+    ("a tap replacement, please", "tap replacement fitting"),  # all but one of three words
+])
+def test_a_term_heard_nearly_is_named(said: str, term: str) -> None:
+    assert Heard(said).says_phrase(term)
+
+
+@pytest.mark.parametrize(("said", "term"), [
+    ("I need a new top", "tap"),  # short words are too close to others to match one letter off
+    ("Is the toilet serviced?", "boiler service"),  # two letters off
+    ("Can I come later?", "water heater installation"),  # one near word is not two of three
+    ("Is the community hall near you?", "communication"),  # a shared start that is not one stem
+    ("Is my car ready?", "carpets"),  # a short stem that begins another word is not that word
+    ("How do I get there?", "gutters"),
+])
+def test_other_words_name_nothing(said: str, term: str) -> None:
+    assert not Heard(said).says_phrase(term)
