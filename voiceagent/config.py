@@ -97,6 +97,7 @@ class Settings:
     turn_min_silence_ms: int = 128  # silence this long asks the end-of-turn model whether the caller has finished
     turn_max_silence_ms: int = 800  # judged unfinished (or no answer yet): the turn ends after this much silence anyway
     turn_complete_threshold: float = 0.5  # the model's probability of "finished" at or above which the turn ends at once
+    dictation_silence_ms: int = 1200  # while a call-back number or a message is awaited, only this much silence ends a turn
     turn_threads: int = 1  # CPU threads for the end-of-turn model
     speculate_after_ms: int = 64  # silence this long starts a speculative transcription
     barge_in_ms: int = 192  # caller speech this long while the agent talks interrupts it
@@ -263,6 +264,8 @@ def load_settings(
         raise ConfigError("stt_beam_size must be at least 1 and stt_window_s from 0 to 30 (seconds)")
     if result.llm_parallel < 0 or result.llm_prompt_chunk < 0:
         raise ConfigError("llm_parallel must be 0 (one request at a time) or more, llm_prompt_chunk 0 or more")
+    if result.dictation_silence_ms < 0:
+        raise ConfigError("dictation_silence_ms must be 0 (the longest wait of any turn) or more")
     if not 0 <= result.stt_denoise <= 1:
         raise ConfigError("stt_denoise must be from 0 (off) to 1 (noise removed)")
     return result

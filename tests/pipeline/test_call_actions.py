@@ -325,18 +325,18 @@ async def test_a_sentence_the_caller_went_on_with_answers_the_waiting_action_who
 MESSAGE = '<tool_call>{"name": "take_message", "arguments": {"name": "", "phone": "", "text": ""}}</tool_call>'
 
 
-async def paused_answer(tmp_path: Path, ask: str, part: str, whole: str,
+async def paused_answer(tmp_path: Path, ask: str, part: str, whole: str, pause: float = 0.35,
                         ) -> tuple[TurnMetrics, list[dict[str, object]], ActionStore]:
     """A garage call: ``ask`` (the model calls take_message), then an answer the caller pauses inside:
-    ``part``, a 350 ms pause the end-of-turn model calls finished, the rest (``whole`` is all of it).
-    The second turn's metrics, the call's record and the store."""
+    ``part``, a ``pause`` the end-of-turn model calls finished (the longest wait is 700 ms), the rest
+    (``whole`` is all of it). The second turn's metrics, the call's record and the store."""
     said = iter([ask])
 
     def heard(audio: object) -> str:
         first = next(said, None)
         if first is not None:
             return first
-        return part if seconds_of(audio) < 0.8 else whole  # type: ignore[arg-type]
+        return part if seconds_of(audio) < 0.45 + pause else whole  # type: ignore[arg-type]
 
     store, options = store_and_runner(tmp_path)
     async with running_call(tmp_path, stt=ScriptedStt(heard), llm=ScriptedLlm([MESSAGE]), persona=garage(),
@@ -344,8 +344,8 @@ async def paused_answer(tmp_path: Path, ask: str, part: str, whole: str,
                             call_options=options) as call:
         await call.exchange(1)
         await call.speak(0.3)
-        await call.pause(0.35)  # the model has answered "finished" long before this
-        await call.say(0.3, silence=0.9)
+        await call.pause(pause)  # the model has answered "finished" long before this
+        await call.say(0.3, silence=1.4)  # the dictation wait is 1.2 s
         metrics = await call.turn_over(2)
         await call.output.until_quiet()
         record = await call.end()
@@ -374,6 +374,17 @@ async def test_a_caller_dictating_a_message_may_pause_inside_it(tmp_path: Path) 
     assert metrics.outcome == "answered" and metrics.end_of_turn["reason"] == "patient"
     [taken] = store.messages("garage")
     assert taken.text.rstrip(".") == "It's about my bill from last month"
+
+
+async def test_a_pause_inside_a_message_may_be_longer_than_any_other_turn_waits(tmp_path: Path) -> None:
+    """A 950 ms pause inside the message: past the 700 ms longest wait of other turns, within the
+    dictation wait (``dictation_silence_ms``, 1200 ms), so the whole message is still taken."""
+    metrics, _, store = await paused_answer(
+        tmp_path, "Can I leave a message for the mechanic? My name is Raj Patel, my number is 555 0199.",
+        "The car you fixed last week", "The car you fixed last week is making a banging noise.", pause=0.95)
+    assert metrics.outcome == "answered" and metrics.end_of_turn["reason"] == "patient"
+    [taken] = store.messages("garage")
+    assert taken.text.rstrip(".") == "The car you fixed last week is making a banging noise"
 
 
 async def test_an_action_asked_for_outright_is_started_without_the_model(tmp_path: Path) -> None:

@@ -168,6 +168,14 @@ def test_a_patient_caller_going_on_after_a_pause_is_one_turn() -> None:
     assert len(ends) == 1 and ends[0].speech_end == 49 * FRAME_MS / 1000
 
 
+def test_a_patient_turn_waits_the_dictation_silence_when_it_is_longer() -> None:
+    probs = [0.9] * 20 + [0.0] * 30 + [0.9] * 10 + [0.0] * 50  # a 960 ms pause inside a message
+    events = model_run(probs, {26: 0.99}, patient_from=0, patient_silence_ms=1200)
+    ends = [(i, e) for i, e in events if isinstance(e, Endpoint)]
+    assert [(i, e.reason) for i, e in ends] == [(59 + 38, "patient")]  # 1200 ms after "... banging noise"
+    assert len([e for _, e in model_run(probs, {26: 0.99}, patient_from=0) if isinstance(e, Endpoint)]) == 2
+
+
 def test_patience_set_mid_pause_holds_the_turn_in_progress_and_works_without_a_model() -> None:
     end_at, end = model_run(SPEECH_THEN_SILENCE, {}, model=False, patient_from=24)[-1]
     assert isinstance(end, Endpoint) and end.reason == "patient" and end_at == 21 + 25

@@ -97,8 +97,11 @@ class Endpointer:
         turn_min_silence_ms: float | None = None,
         turn_max_silence_ms: float = 800,
         turn_complete_threshold: float = 0.5,
+        patient_silence_ms: float = 0,
     ) -> None:
-        """``turn_min_silence_ms`` None: no end-of-turn model, silence alone ends a turn."""
+        """``turn_min_silence_ms`` None: no end-of-turn model, silence alone ends a turn.
+        ``patient_silence_ms``: the silence that ends a patient turn (see :attr:`patient`); never shorter
+        than the longest wait of an ordinary turn."""
         self.threshold = threshold
         self.neg_threshold = max(threshold - 0.15, 0.01)
         self.turn_complete_threshold = turn_complete_threshold
@@ -108,7 +111,8 @@ class Endpointer:
         self._turn_max = max(1, round(turn_max_silence_ms / FRAME_MS))
         # the silence that ends a turn before any answer: the fixed wait, or with a model the longest one
         self._wait = self._endpoint if self._turn_min is None else max(self._turn_max, self._turn_min)
-        self._patient_wait = max(self._turn_max, self._endpoint)  # a patient turn's only silence wait
+        # a patient turn's only silence wait
+        self._patient_wait = max(round(patient_silence_ms / FRAME_MS), self._turn_max, self._endpoint)
         # no speculation when switched off (None) or when it could not start before the endpoint
         self._speculate = (
             max(1, round(speculate_after_ms / FRAME_MS)) if speculate_after_ms is not None else self._wait + 1
@@ -123,8 +127,9 @@ class Endpointer:
 
     @property
     def patient(self) -> bool:
-        """True while the caller is expected to pause within their answer (reading out a number): a turn
-        then ends only after the longest silence wait, whatever the end-of-turn model says."""
+        """True while the caller is expected to pause within their answer (reading out a number, dictating
+        a message): a turn then ends only after the patient silence wait, whatever the end-of-turn model
+        says."""
         return self._patient
 
     @patient.setter
