@@ -119,3 +119,34 @@ def test_the_noise_front_end_gates_what_the_model_hears_and_a_clean_voice_keeps_
     assert "fellow american" in gated.transcribe_blocking(noisy).lower()
     lead_in = heard[0][:16000]
     assert np.sqrt(np.mean(lead_in**2)) < 0.5 * np.sqrt(np.mean(noisy[:16000] ** 2))  # the background, taken down
+
+
+def test_a_decode_the_prompt_ended_after_one_word_is_done_again_without_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the plumber's prompt, tiny.en hears a fast piper voice's "Could a plumber come round on
+    Sunday?" as "Good" (at a log-probability of about -1) and stops: far too few words for the speech.
+    It is decoded again without the prompt, and the longer text is kept."""
+    from pathlib import Path
+
+    from voiceagent.bench.calls.callers import path_audio
+    from voiceagent.bench.calls.voices import Voice, VoiceBank
+    from voiceagent.engines import whisper
+    from voiceagent.personas import load_persona
+    from voiceagent.personas.render import call_recognition_prompt
+
+    plumber = load_persona(Path(__file__).resolve().parents[2] / "voiceagent" / "prompts" / "plumber.toml")
+    prompt = call_recognition_prompt(plumber, True)
+    speech = path_audio("wideband", VoiceBank().speech(Voice("piper-joe-fast", "neural", length_scale=0.85),
+                                                       "Could a plumber come round on Sunday?"))
+    audio = np.concatenate([np.zeros(4000, np.float32), speech, np.zeros(8000, np.float32)])  # as a turn ends
+    stt = _transcriber(denoise=0.7)
+    assert "sunday" in stt.transcribe_blocking(audio, prompt).lower()
+    monkeypatch.setattr(whisper, "LOW_LOGPROB", -100.0)  # never decoded again
+    assert stt.transcribe_blocking(audio, prompt).rstrip(".") == "Good"
+
+
+def test_a_short_text_counts_as_stopped_early_only_for_long_speech() -> None:
+    from voiceagent.engines.whisper import stopped_early, word_count
+
+    assert word_count("555-0263.") == 7 and word_count("Yes, it's Grace Miller.") == 4
+    assert stopped_early("Good", 1.2) and not stopped_early("Could a plumber come round on Sunday?", 1.2)
+    assert not stopped_early("Yes.", 0.5)  # a one-word answer is short speech

@@ -4,10 +4,16 @@ when the greedy text loops ("No, no, no, no, ..."): whisper's own fallback on a 
 benchmark's 96 sentences in eight voices over the phone line, the word error rate went from 0.40 to 0.33
 (0.67 to 0.51 with background noise) at no cost to the median time; the loops it removes are rare, and
 each costs one more decode.
+
+A text far too short for the speech it came from, decoded with low confidence (a mean log-probability
+under -0.7), is decoded again without the caller's vocabulary prompt: the prompt can
+end a decode after one word ("Could a plumber come round on Sunday?" heard as "Good", at -1.0 to -1.7),
+and the longer of the two texts is kept. A confident short text ("Yes." in line noise) is not.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -16,12 +22,21 @@ import faster_whisper.transcribe as _faster_whisper
 from faster_whisper import WhisperModel
 
 from voiceagent.audio.denoise import reduce_background
+from voiceagent.audio.loudness import voiced_seconds
 from voiceagent.audio.pcm import FloatAudio
 from voiceagent.engines.worker import EngineWorker
 
 SAMPLE_RATE = 16000  # what whisper takes
 WHOLE_WINDOW_FRAMES = 3000  # whisper's 30 s of 10 ms feature frames
 MIN_PAD_FRAMES = 200  # a turn longer than the window still gets 2 s of padding (with none, whisper repeats it)
+# Fewer words than this per second of loud speech is a decode that stopped early: people say 2 to 4
+# words a second, and the loud part (within 25 dB of the peak, which leaves out line noise at 15 dB SNR
+# once denoised) is about two thirds of a sentence. A one-word answer ("Yes.") is under 0.8 s of it.
+MIN_WORDS_PER_VOICED_S = 1.5
+MIN_CHECKED_VOICED_S = 0.8
+VOICED_BELOW_PEAK_DB = 25.0
+LOW_LOGPROB = -0.7  # not confident (whisper's own retry mark is -1.0; the "Good"s were -0.99 to -1.7)
+_WORD = re.compile(r"\d|[^\W\d_]+(?:'[^\W\d_]+)?")  # a digit counts as a word: "555-0263" is seven
 _whole_window_pad = _faster_whisper.pad_or_trim
 _window = threading.local()  # the encoder window of the transcription running on this thread
 
@@ -65,10 +80,21 @@ class WhisperTranscriber:
     def transcribe_blocking(self, audio: FloatAudio, prompt: str = "") -> str:
         """Blocking transcription; segments the model itself calls non-speech are dropped. ``prompt``:
         whisper's initial prompt (the words the caller is likely to use), or none."""
+        audio = reduce_background(audio, SAMPLE_RATE, self._denoise)
+        text, logprob = self._decode(audio, prompt)
+        if prompt and logprob < LOW_LOGPROB and stopped_early(
+                text, voiced_seconds(audio, SAMPLE_RATE, VOICED_BELOW_PEAK_DB)):
+            again, _ = self._decode(audio, "")
+            if word_count(again) > word_count(text):
+                return again
+        return text
+
+    def _decode(self, audio: FloatAudio, prompt: str) -> tuple[str, float]:
+        """The text, and the lowest mean log-probability of its segments (0 for none)."""
         _window.frames = self._window_frames
         try:
             segments, _info = self._model.transcribe(
-                reduce_background(audio, SAMPLE_RATE, self._denoise),
+                audio,
                 language="en" if self._english_only else None,
                 beam_size=self._beam_size,
                 best_of=1,
@@ -78,10 +104,10 @@ class WhisperTranscriber:
                 initial_prompt=prompt or None,
                 **self._retry,  # type: ignore[arg-type]
             )
-            texts = [s.text.strip() for s in segments if not (s.no_speech_prob > 0.6 and s.avg_logprob < -1.0)]
+            kept = [s for s in segments if not (s.no_speech_prob > 0.6 and s.avg_logprob < -1.0)]
         finally:
             _window.frames = 0
-        return " ".join(t for t in texts if t)
+        return " ".join(t for t in (s.text.strip() for s in kept) if t), min((s.avg_logprob for s in kept), default=0.0)
 
     async def transcribe(self, audio: FloatAudio, prompt: str = "") -> str:
         """Transcribe off the event loop. Cancelling abandons the result; the thread finishes its run."""
@@ -90,3 +116,14 @@ class WhisperTranscriber:
     def close(self) -> None:
         """Stop the worker thread."""
         self.worker.close()
+
+
+def word_count(text: str) -> int:
+    """Words in a transcript, each digit counted as one ("555-0263": 7)."""
+    return len(_WORD.findall(text))
+
+
+def stopped_early(text: str, voiced_s: float) -> bool:
+    """Whether ``text`` has too few words for ``voiced_s`` seconds of loud speech (see
+    :data:`MIN_WORDS_PER_VOICED_S`); turns shorter than :data:`MIN_CHECKED_VOICED_S` are not judged."""
+    return voiced_s >= MIN_CHECKED_VOICED_S and word_count(text) < voiced_s * MIN_WORDS_PER_VOICED_S

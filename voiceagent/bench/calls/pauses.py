@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from voiceagent.audio.loudness import loud_frames
 from voiceagent.audio.pcm import FloatAudio
 
 PAUSE_RANGE_MS = (300, 900)  # natural mid-sentence pauses: longer than the endpointer's silence, up to ~1 s
@@ -44,11 +45,9 @@ def trim_silence(audio: FloatAudio, rate: int) -> FloatAudio:
     """``audio`` without its leading and trailing near-silence (10 ms frames :data:`SILENCE_DB` below the
     loudest), so that the pause put between two parts is the silence the caller makes."""
     frame = max(1, int(rate * _FRAME_S))
-    count = len(audio) // frame
-    if count == 0:
+    if len(audio) < frame:
         return audio
-    rms = np.sqrt(np.mean(audio[: count * frame].astype(np.float64).reshape(count, frame) ** 2, axis=1))
-    loud = np.flatnonzero(rms >= rms.max() * 10 ** (SILENCE_DB / 20)) if rms.max() > 0 else np.array([], int)
+    loud = loud_frames(audio, rate, -SILENCE_DB, _FRAME_S)
     if len(loud) == 0:
         return audio[:0]
     return audio[int(loud[0]) * frame : (int(loud[-1]) + 1) * frame]
