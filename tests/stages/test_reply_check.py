@@ -269,6 +269,8 @@ def test_a_denial_no_fact_contradicts_passes(garage: Business, said: str, clause
     ["Oak Street Garage,", "This is Oak Street Garage, a car repair garage."],
     ["This is Oak Street Garage, a car repair garage."],
     ["Sorry,", "Oak Street Garage."],
+    ["I'm Oak Street Garage, a car repair garage."],
+    ["We're Oak Street Garage."],
 ])
 def test_saying_only_who_answers_is_no_answer(garage: Business, clauses: list[str]) -> None:
     check = ReplyCheck(garage, "Who won the football game last night?", facts=())

@@ -210,7 +210,7 @@ class ReplyCheck:
         business = self._business
         if business is None or any(f.kind == "identity" for f in self._facts):
             return False
-        who = set(tokens(f"{identity_sentence(business)} {business.agent_name} sorry hello hi yes"))
+        who = set(tokens(f"{identity_sentence(business)} {business.agent_name} sorry hello hi yes I'm we're it's"))
         words = tokens(text)
         return bool(words) and all(word in who for word in words)
 
