@@ -120,17 +120,6 @@ def test_where_the_business_is_asked_in_other_words_gives_the_address(bakery: Bu
         assert "address" in _kinds(bakery, said), said
 
 
-def test_a_policy_that_says_what_is_charged_answers_any_question_about_cost(write_persona: Write) -> None:
-    text = BAKERY.replace('"We accept card only."]', '"We accept card only.", "A deposit of 10 dollars is taken on cake orders."]')
-    business = load_persona(write_persona(text)).business
-    assert business is not None
-    deposit = "A deposit of 10 dollars is taken on cake orders."
-    for said in ("Do you charge anything up front?", "How much is a sourdough loaf?"):
-        assert deposit in [f.text for f in relevant_facts(business, said)], said
-    for said in ("Can I pay by card?", "Are you open on Monday?"):
-        assert deposit not in [f.text for f in relevant_facts(business, said)], said
-
-
 def test_a_service_heard_one_letter_off_is_still_named() -> None:
     plumber = load_persona(DEFAULT_PROMPTS_DIR / "plumber.toml").business
     assert plumber is not None

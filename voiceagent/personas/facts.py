@@ -31,9 +31,6 @@ def _stems(*words: str) -> frozenset[str]:
 _HOURS = _stems("open", "opening", "close", "closing", "hours", "time", "when", "late", "early", "shut")
 _PRICE = _stems("price", "cost", "charge", "fee", "much", "expensive", "cheap", "quote")
 _SERVICES = _stems("services", "offer", "provide")
-# A policy that says what is charged (a call-out fee, a deposit) answers any question about cost, in
-# whatever words: "Do you charge anything to come out?" meets "a call-out fee of 40 dollars".
-_CHARGED = _stems("price", "prices", "cost", "charge", "fee", "deposit", "dollars", "pounds", "euros")
 # The words that ask for a whole list by name ("your prices", "opening hours", "what services"): then the
 # list is the answer. "When", "time" or "how much" alone also match a list, but as context only.
 _ASKS_WEEK = _stems("open", "opening", "close", "closing", "hours", "shut")
@@ -137,8 +134,7 @@ def _service_facts(business: Business, heard: Heard) -> list[Fact]:
 
 
 def _word_facts(business: Business, heard: Heard) -> list[Fact]:
-    """Things not done, policies and what the agent can do, matched on their own words (and a policy
-    that says what is charged, on any question about cost).
+    """Things not done, policies and what the agent can do, matched on their own words.
 
     Words of the business's own name and kind ("garage", "dental") are too general to pick a fact.
     """
@@ -147,9 +143,7 @@ def _word_facts(business: Business, heard: Heard) -> list[Fact]:
     for item in business.not_offered:
         if any(heard.says_phrase(alt) for alt in _ALTERNATIVES.split(item) if alt):
             facts.append(Fact("not_offered", f"We do not do {item}. {services_sentence(business)}".strip()))
-    asks_cost = heard.has_any(_PRICE)
-    facts += [Fact("policy", p) for p in business.policies
-              if heard.shares_word(p, general) or (asks_cost and Heard(p).has_any(_CHARGED))]
+    facts += [Fact("policy", p) for p in business.policies if heard.shares_word(p, general)]
     if any(heard.shares_word(item, general) for item in business.agent_can):
         facts.append(Fact("agent_can", agent_can_sentence(business)))
     return facts
