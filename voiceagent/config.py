@@ -76,6 +76,7 @@ class Settings:
     history_turns: int = 8  # caller/agent exchanges kept in the model's context per call (past it, the older half is dropped at once)
     grounding: bool = True  # put the persona's facts that match the caller's words beside the question
     reply_check: bool = True  # check each clause against the facts before speaking it; say the facts instead
+    fact_answers: bool = True  # a question the facts answer whole is answered from them, without the model
     # Speech-to-text
     stt_model: str = "tiny.en"  # "tiny.en" (bundled) or a CTranslate2 model directory
     stt_device: str = "cpu"  # cpu or cuda
@@ -97,7 +98,7 @@ class Settings:
     turn_min_silence_ms: int = 128  # silence this long asks the end-of-turn model whether the caller has finished
     turn_max_silence_ms: int = 800  # judged unfinished (or no answer yet): the turn ends after this much silence anyway
     turn_complete_threshold: float = 0.5  # the model's probability of "finished" at or above which the turn ends at once
-    dictation_silence_ms: int = 1200  # while a call-back number or a message is awaited, only this much silence ends a turn
+    dictation_silence_ms: int = 1200  # while the message itself is awaited, only this much silence ends a turn
     turn_threads: int = 1  # CPU threads for the end-of-turn model
     speculate_after_ms: int = 64  # silence this long starts a speculative transcription
     barge_in_ms: int = 192  # caller speech this long while the agent talks interrupts it

@@ -118,7 +118,7 @@ async def test_without_anywhere_to_transfer_to_the_agent_says_so_and_the_call_go
 async def test_an_action_nobody_asked_for_is_set_aside_and_the_model_answers_in_words(tmp_path: Path) -> None:
     llm = ScriptedLlm(['<tool_call>{"name": "end_call", "arguments": {}}</tool_call>', "It is 45 dollars."])
     async with running_call(tmp_path, stt=ScriptedStt(["How much is an oil change?"]), llm=llm,
-                            persona=garage()) as call:
+                            persona=garage(), fact_answers=False) as call:  # the model's path
         await call.exchange(1)
         assert call.output.said("reply", turn=1) == ["It is 45 dollars."]
         record = await call.end()
@@ -141,10 +141,10 @@ async def test_a_booking_claimed_in_words_is_never_spoken(tmp_path: Path) -> Non
 async def test_a_read_back_copied_by_the_model_is_never_spoken_and_the_question_is_answered(tmp_path: Path) -> None:
     """The desk says "Wednesday the 2nd of December, noted." when it takes a day; a small model copied
     that to a later question ("When do you close on Friday?"), claiming to have noted something."""
-    copied = "Friday the 2nd of December, noted."
+    copied = "Friday the 2nd of December, noted."  # (with fact answers on, the facts answer without the model)
     llm = ScriptedLlm([copied, copied])
     async with running_call(tmp_path, stt=ScriptedStt(["When do you close on Friday?"]), llm=llm,
-                            persona=garage()) as call:
+                            persona=garage(), fact_answers=False) as call:  # the model answers (see below)
         await call.exchange(1)
         said = " ".join(call.output.said(turn=1))
         record = await call.end()
@@ -291,7 +291,7 @@ async def test_a_call_written_where_words_were_asked_for_is_never_read_out(tmp_p
     end = '<tool_call>{"name": "end_call", "arguments": {}}</tool_call>'
     llm = ScriptedLlm([end, '{"name": "tow_appointment", "arguments": {}}'])
     async with running_call(tmp_path, stt=ScriptedStt(["Could you tow my car from the motorway?"]), llm=llm,
-                            persona=garage()) as call:
+                            persona=garage(), fact_answers=False) as call:  # the model's path, not the facts' answer
         await call.exchange(1)
         said = " ".join(call.output.said("reply", turn=1))
     assert "{" not in said and "tow_appointment" not in said and "We do not do towing" in said, said

@@ -21,7 +21,7 @@ def garage() -> Persona:
 async def test_the_model_sees_the_matching_facts_beside_the_question_this_turn_only(tmp_path: Path) -> None:
     llm = ScriptedLlm(["It is 45 dollars.", "Sure."])
     stt = ScriptedStt(["How much is an oil change?", "Thanks"])
-    async with running_call(tmp_path, stt=stt, llm=llm, persona=garage()) as call:
+    async with running_call(tmp_path, stt=stt, llm=llm, persona=garage(), fact_answers=False) as call:
         await call.exchange(1)
         await call.exchange(2)
     first, second = llm.requests[0][-1]["content"], llm.requests[1]
@@ -32,7 +32,7 @@ async def test_the_model_sees_the_matching_facts_beside_the_question_this_turn_o
 async def test_without_grounding_the_model_gets_the_question_alone(tmp_path: Path) -> None:
     llm = ScriptedLlm(["It is 45 dollars."])
     async with running_call(tmp_path, stt=ScriptedStt(["How much is an oil change?"]), llm=llm,
-                            persona=garage(), grounding=False) as call:
+                            persona=garage(), grounding=False, fact_answers=False) as call:
         await call.exchange(1)
     assert llm.requests[0][-1]["content"] == "How much is an oil change?"
 
@@ -102,7 +102,7 @@ async def test_a_model_that_writes_nothing_leaves_no_silence_the_facts_are_said(
     for check in (True, False):
         llm = ScriptedLlm(["  "])
         async with running_call(tmp_path / str(check), stt=ScriptedStt(["How much is an oil change?"]), llm=llm,
-                                persona=garage(), reply_check=check) as call:
+                                persona=garage(), reply_check=check, fact_answers=False) as call:
             await call.exchange(1)
             said = " ".join(call.output.said(turn=1))
             record = await call.end()

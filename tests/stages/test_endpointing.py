@@ -57,17 +57,18 @@ def test_without_speculation_the_turn_still_ends() -> None:
 
 
 def model_run(probs: list[float], answers: dict[int, float | None], *, model: bool = True,
-              patient_from: int | None = None, **kw: float) -> list[tuple[int, object]]:
+              patient_from: int | None = None, dictating: bool = False, **kw: float) -> list[tuple[int, object]]:
     """Feed ``probs`` with a model switched on (or, ``model`` False, none at all); ``answers`` maps a frame
     index to the answer (a probability, or None for a failure) handed to :meth:`Endpointer.judge` for the
-    latest question just before that frame. The endpointer is patient from frame ``patient_from`` on."""
+    latest question just before that frame. The endpointer is patient from frame ``patient_from`` on
+    (and ``dictating`` then too)."""
     ep = Endpointer(threshold=0.5, min_speech_ms=96, speculate_after_ms=64, endpoint_silence_ms=256,
                     turn_min_silence_ms=128 if model else None, turn_max_silence_ms=800, **kw)
     out: list[tuple[int, object]] = []
     asked: list[int] = []
     for i, p in enumerate(probs):
         if i == patient_from:
-            ep.patient = True
+            ep.patient, ep.dictating = True, dictating
         if i in answers and asked:
             out.extend((i, e) for e in ep.judge(asked[-1], answers[i]))
         for e in ep.feed(p, now=i * FRAME_MS / 1000):
@@ -168,12 +169,13 @@ def test_a_patient_caller_going_on_after_a_pause_is_one_turn() -> None:
     assert len(ends) == 1 and ends[0].speech_end == 49 * FRAME_MS / 1000
 
 
-def test_a_patient_turn_waits_the_dictation_silence_when_it_is_longer() -> None:
+def test_a_caller_dictating_a_message_may_pause_for_the_longer_dictation_wait() -> None:
     probs = [0.9] * 20 + [0.0] * 30 + [0.9] * 10 + [0.0] * 50  # a 960 ms pause inside a message
-    events = model_run(probs, {26: 0.99}, patient_from=0, patient_silence_ms=1200)
+    events = model_run(probs, {26: 0.99}, patient_from=0, dictating=True, dictation_silence_ms=1200)
     ends = [(i, e) for i, e in events if isinstance(e, Endpoint)]
     assert [(i, e.reason) for i, e in ends] == [(59 + 38, "patient")]  # 1200 ms after "... banging noise"
-    assert len([e for _, e in model_run(probs, {26: 0.99}, patient_from=0) if isinstance(e, Endpoint)]) == 2
+    number = model_run(probs, {26: 0.99}, patient_from=0, dictation_silence_ms=1200)  # a number: 800 ms
+    assert len([e for _, e in number if isinstance(e, Endpoint)]) == 2
 
 
 def test_patience_set_mid_pause_holds_the_turn_in_progress_and_works_without_a_model() -> None:

@@ -34,7 +34,7 @@ from voiceagent.personas.actions import ActionSpec
 from voiceagent.personas.model import WEEKDAYS
 from voiceagent.personas.render import week_sentence
 from voiceagent.personas.times import say_time
-from voiceagent.personas.words import tokens
+from voiceagent.personas.words import Heard, tokens
 
 _YES = frozenset(tokens("yes yeah yep yup sure correct right please ok okay fine absolutely definitely go ahead"))
 _NO = frozenset(tokens("no nope don't dont not never leave keep wait stop"))
@@ -138,6 +138,13 @@ class ActionDesk:
         return self._pending is not None and not self._pending.confirming and any(
             arg in PHONE_ARGS or is_free_text(arg) for arg in self._missing(self._pending))
 
+    @property
+    def awaits_message(self) -> bool:
+        """True while all the waiting action still needs is free words (the message itself), which a
+        caller pauses inside for longer than between a number's groups."""
+        missing = self._missing(self._pending) if self._pending is not None and not self._pending.confirming else []
+        return bool(missing) and all(is_free_text(arg) for arg in missing)
+
     def tools(self) -> list[Tool]:
         """The persona's actions, as tools for the model."""
         return [Tool(a.name, a.description, a.json_schema()) for a in self.persona.actions]
@@ -203,6 +210,24 @@ class ActionDesk:
             if spec is not None and spec.builtin and pattern.search(turn):
                 return name
         return ""
+
+    def may_act(self, turn: str) -> bool:
+        """Whether ``turn`` may ask for one of the persona's actions (so the model, which can call them,
+        should hear it): a built-in action's words ("slot", "message", "speak to"; a question about the
+        business with no booking verb asks for no booking), or a word of a custom action's description. The
+        persona's service names are no such words ("How much is an oil change?")."""
+        business = self.persona.business
+        for name in [n for s in business.services for n in (s.name, *s.aliases)] if business else []:
+            turn = re.sub(rf"\b{re.escape(name)}\b", " ", turn, flags=re.IGNORECASE)  # "oil change" moves nothing
+        heard = Heard(turn)
+        for spec in self.persona.actions:
+            if not spec.builtin:
+                if heard.shares_word(spec.description):
+                    return True
+            elif (cue := _ASKED_FOR.get(spec.name)) is not None and cue.search(turn) and not (
+                    spec.name == "book_appointment" and _ASKING.search(turn) and not _BOOKING_VERB.search(turn)):
+                return True
+        return False
 
     def on_call(self, name: str, arguments: dict[str, object], turn: str, today: datetime.date) -> Decision:
         """The model called ``name``: keep only the arguments the caller said in this turn (a day asked

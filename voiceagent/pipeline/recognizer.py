@@ -110,7 +110,7 @@ class Recognizer:
             turn_min_silence_ms=settings.turn_min_silence_ms if turn is not None else None,
             turn_max_silence_ms=settings.turn_max_silence_ms,
             turn_complete_threshold=settings.turn_complete_threshold,
-            patient_silence_ms=settings.dictation_silence_ms,
+            dictation_silence_ms=settings.dictation_silence_ms,
         )
         self._preroll: list[FloatAudio] = []
         self._utterance: list[FloatAudio] = []
@@ -123,10 +123,11 @@ class Recognizer:
         self._pause_frames = 0  # the silence the latest stretch of speech came after
         self._tasks = TaskSet()
 
-    def be_patient(self, patient: bool) -> None:
-        """While ``patient``, a caller turn ends only after ``dictation_silence_ms`` of silence (they are
-        reading out a number or dictating a message and may pause inside it), whatever the end-of-turn
-        model says."""
+    def be_patient(self, patient: bool, dictating: bool = False) -> None:
+        """While ``patient``, a caller turn ends only after the longest silence wait (they are reading out
+        a number and may pause inside it), and after ``dictation_silence_ms`` while ``dictating`` too (a
+        message), whatever the end-of-turn model says."""
+        self._endpointer.dictating = patient and dictating
         self._endpointer.patient = patient
 
     @property

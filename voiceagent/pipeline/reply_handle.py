@@ -17,13 +17,15 @@ import time
 from voiceagent.audio.pcm import FloatAudio
 from voiceagent.engines.llm import EngineError
 from voiceagent.engines.worker import collect_waits
-from voiceagent.personas import relevant_facts
+from voiceagent.personas import Fact, relevant_facts
 from voiceagent.personas.model import WEEKDAYS, Weekday
+from voiceagent.pipeline.action_desk import Say
 from voiceagent.pipeline.action_turn import ActionTurn
 from voiceagent.pipeline.context import CallContext
 from voiceagent.pipeline.recognizer import Transcription
 from voiceagent.pipeline.reply import ReplyContext, ToolCalled, speak_reply
 from voiceagent.pipeline.timeline import TurnTimeline
+from voiceagent.stages.fact_answer import fact_answer
 from voiceagent.stages.reply_check import ReplyCheck, fallback_reply
 
 log = logging.getLogger(__name__)
@@ -61,6 +63,7 @@ class ReplyHandle:
         self._task: asyncio.Task[None] | None = None
         self.desk_before = ctx.desk.checkpoint()  # what the call's actions waited for before this turn
         self._acting: ActionTurn | None = None
+        self._facts: tuple[Fact, ...] = ()  # the persona's facts that match the caller's words (see _ground)
 
     @property
     def asks_in_a_row(self) -> int:
@@ -167,7 +170,7 @@ class ReplyHandle:
         ctx, settings = self.ctx, self.ctx.settings
         business, history = ctx.persona.business, ctx.history
         question = history.open_question()
-        facts = relevant_facts(business, question, today=today()) if business is not None else ()
+        facts = self._facts = relevant_facts(business, question, today=today()) if business is not None else ()
         if facts and settings.grounding:
             history.ground(" ".join(f.text for f in facts))
         fallback = fallback_reply(facts, ctx.persona.dont_know, business)  # also said when the model says nothing
@@ -193,6 +196,9 @@ class ReplyHandle:
         now = datetime.datetime.now()
         try:
             decision = ctx.desk.before_model(turn, now.date())
+            if decision is None and settings.fact_answers and not ctx.desk.may_act(turn):
+                answer = fact_answer(ctx.persona.business, turn, self._facts)
+                decision = Say(answer) if answer else None
             if decision is not None:
                 reply = await acting.decided(decision, now)
             else:

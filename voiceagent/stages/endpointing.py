@@ -97,11 +97,11 @@ class Endpointer:
         turn_min_silence_ms: float | None = None,
         turn_max_silence_ms: float = 800,
         turn_complete_threshold: float = 0.5,
-        patient_silence_ms: float = 0,
+        dictation_silence_ms: float = 0,
     ) -> None:
         """``turn_min_silence_ms`` None: no end-of-turn model, silence alone ends a turn.
-        ``patient_silence_ms``: the silence that ends a patient turn (see :attr:`patient`); never shorter
-        than the longest wait of an ordinary turn."""
+        ``dictation_silence_ms``: the silence that ends a patient turn while the caller dictates (see
+        :attr:`dictating`); never shorter than the longest wait of an ordinary turn."""
         self.threshold = threshold
         self.neg_threshold = max(threshold - 0.15, 0.01)
         self.turn_complete_threshold = turn_complete_threshold
@@ -111,8 +111,8 @@ class Endpointer:
         self._turn_max = max(1, round(turn_max_silence_ms / FRAME_MS))
         # the silence that ends a turn before any answer: the fixed wait, or with a model the longest one
         self._wait = self._endpoint if self._turn_min is None else max(self._turn_max, self._turn_min)
-        # a patient turn's only silence wait
-        self._patient_wait = max(round(patient_silence_ms / FRAME_MS), self._turn_max, self._endpoint)
+        self._patient_wait = max(self._turn_max, self._endpoint)  # a patient turn's only silence wait ...
+        self._dictation_wait = max(round(dictation_silence_ms / FRAME_MS), self._patient_wait)  # ... dictating
         # no speculation when switched off (None) or when it could not start before the endpoint
         self._speculate = (
             max(1, round(speculate_after_ms / FRAME_MS)) if speculate_after_ms is not None else self._wait + 1
@@ -121,6 +121,7 @@ class Endpointer:
         self._check = 0  # questions asked so far (never reset: a late answer cannot match a new question)
         self._last_prob = 0.0
         self._patient = False
+        self._dictating = False
         self._limit = self._wait  # silence frames that end the turn (set again in each pause)
         self._reason: EndReason = "silence"  # what ends it then
         self.reset()
@@ -128,15 +129,29 @@ class Endpointer:
     @property
     def patient(self) -> bool:
         """True while the caller is expected to pause within their answer (reading out a number, dictating
-        a message): a turn then ends only after the patient silence wait, whatever the end-of-turn model
-        says."""
+        a message): a turn then ends only after the longest silence wait (the dictation wait while
+        :attr:`dictating`), whatever the end-of-turn model says."""
         return self._patient
 
     @patient.setter
     def patient(self, value: bool) -> None:
         self._patient = value
         if self._state is _State.SPEAKING and value and self._silence_run < self._limit:  # this turn waits too
-            self._limit, self._reason = max(self._limit, self._patient_wait), "patient"
+            self._limit, self._reason = max(self._limit, self._patience()), "patient"
+
+    @property
+    def dictating(self) -> bool:
+        """True while the caller dictates free words (a message): pauses inside them run longer than
+        between a number's groups, so a patient turn waits the dictation wait."""
+        return self._dictating
+
+    @dictating.setter
+    def dictating(self, value: bool) -> None:
+        self._dictating = value
+        self.patient = self._patient  # a turn in progress takes the longer wait too
+
+    def _patience(self) -> int:
+        return self._dictation_wait if self._dictating else self._patient_wait
 
     def reset(self) -> None:
         """Forget any turn in progress."""
@@ -150,7 +165,7 @@ class Endpointer:
 
     def _new_pause(self) -> None:
         self._silence_run = 0
-        self._limit = self._patient_wait if self._patient else self._wait
+        self._limit = self._patience() if self._patient else self._wait
         self._reason = "patient" if self._patient else "silence" if self._turn_min is None else "max_silence"
         self._announced = False  # SilenceStart or TurnCheck went out in this pause
         self._pending = False  # a TurnCheck of this pause awaits its answer

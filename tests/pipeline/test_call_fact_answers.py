@@ -1,0 +1,48 @@
+"""A question the persona's facts answer whole is answered from them in a call, without the model; a
+request for an action, or anything the facts do not answer, still goes to the model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.fakes.call import running_call
+from tests.fakes.engines import ScriptedStt
+from tests.fakes.llm import ScriptedLlm
+from voiceagent.personas import Persona, load_persona
+
+GARAGE = Path(__file__).resolve().parents[2] / "voiceagent" / "prompts" / "garage.toml"
+
+
+def garage() -> Persona:
+    return load_persona(GARAGE)
+
+
+async def test_a_question_the_facts_answer_is_answered_without_the_model(tmp_path: Path) -> None:
+    llm = ScriptedLlm(["You're welcome!"])  # what a 0.5B model once said to a question about Sunday
+    stt = ScriptedStt(["Are you open on Sunday?", "How much is an oil change?"])
+    async with running_call(tmp_path, stt=stt, llm=llm, persona=garage()) as call:
+        await call.exchange(1)
+        await call.exchange(2)
+        said = [" ".join(call.output.said("reply", turn=t)) for t in (1, 2)]
+        history = call.call.history.transcript()
+    assert said == [("Sorry, we're closed on Sunday. We're open Monday to Friday 7:30 am to 5:30 pm, "
+                    "Saturday 8 am to 12 noon."), "An oil change is 45 dollars and takes about 30 minutes."]
+    assert llm.requests == []
+    assert [m["content"] for m in history if m["role"] == "assistant"][1:] == said  # after the greeting
+
+
+async def test_requests_and_questions_no_fact_answers_go_to_the_model(tmp_path: Path) -> None:
+    llm = ScriptedLlm(["Sorry, I don't know who won.", "Of course."])
+    stt = ScriptedStt(["Who won the football game last night?", "Could you tell the mechanic I'm coming on Saturday?"])
+    async with running_call(tmp_path, stt=stt, llm=llm, persona=garage()) as call:
+        await call.exchange(1)
+        await call.exchange(2)
+    assert len(llm.requests) == 2  # a message for the mechanic: Saturday's hours are no answer to it
+
+
+async def test_with_fact_answers_off_the_model_answers_every_question(tmp_path: Path) -> None:
+    llm = ScriptedLlm(["We're closed on Sundays."])
+    async with running_call(tmp_path, stt=ScriptedStt(["Are you open on Sunday?"]), llm=llm, persona=garage(),
+                            fact_answers=False) as call:
+        await call.exchange(1)
+    assert len(llm.requests) == 1

@@ -1,0 +1,57 @@
+"""Questions the persona's facts answer whole are answered from them; everything else is left to the model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from voiceagent.personas import load_persona, relevant_facts
+from voiceagent.personas.model import Business
+from voiceagent.stages.fact_answer import fact_answer
+
+PROMPTS = Path(__file__).resolve().parents[2] / "voiceagent" / "prompts"
+
+
+@pytest.fixture(scope="module")
+def garage() -> Business:
+    business = load_persona(PROMPTS / "garage.toml").business
+    assert business is not None
+    return business
+
+
+def _answer(business: Business, said: str) -> str | None:
+    return fact_answer(business, said, relevant_facts(business, said))
+
+
+@pytest.mark.parametrize(("said", "answer"), [
+    ("Are you open on Sunday?",
+     "Sorry, we're closed on Sunday. We're open Monday to Friday 7:30 am to 5:30 pm, Saturday 8 am to 12 noon."),
+    ("What time do you close on Saturday", "On Saturday we're open 8 am to 12 noon."),  # no question mark heard
+    ("Are you open on Saturday afternoon?", "On Saturday we're open 8 am to 12 noon."),  # no "yes" to get wrong
+    ("How much is an oil change?", "An oil change is 45 dollars and takes about 30 minutes."),
+    ("Where are you?", "We're at 48 Oak Street."),
+    ("What are your opening hours?",
+     "We're open Monday to Friday 7:30 am to 5:30 pm, Saturday 8 am to 12 noon; closed on Sunday."),
+    ("Can you tow my car?", ("Sorry, we don't do towing. We offer oil change, brake pad replacement, tyre fitting, "
+                            "engine diagnostic check, annual safety inspection.")),
+    ("Do you take cash?", "Payment is by card or cash."),
+])
+def test_a_question_the_facts_answer_is_answered_from_them(garage: Business, said: str, answer: str) -> None:
+    assert _answer(garage, said) == answer
+
+
+@pytest.mark.parametrize("said", [
+    "Thanks, that's great.",  # not a question
+    "I'm open on Saturday.",  # nor this
+    "Who won the football game last night?",  # no fact answers it
+    "Is this Oak Street Garage?",  # who answers: the model greets
+    "How much do you charge?",  # every price matches as context only: which one is meant?
+    "Are you open on Saturday, how much is an oil change, and where are you?",  # three things at once
+])
+def test_anything_else_is_left_to_the_model(garage: Business, said: str) -> None:
+    assert _answer(garage, said) is None
+
+
+def test_without_a_business_nothing_is_composed() -> None:
+    assert fact_answer(None, "Are you open on Sunday?", ()) is None

@@ -1,0 +1,83 @@
+"""A question the persona's facts answer whole, answered from them without the model.
+
+"Are you open on Sunday?", "How much is a boiler service?", "Where are you?", "Do you take cash?": the
+facts matched to the caller's words (:func:`voiceagent.personas.relevant_facts`) already hold the answer,
+and the reply the model would write from them is at best the same sentence, at worst a wrong number or
+"You're welcome!". Composing it from the facts skips the model (its prompt evaluation and first token,
+about half the time to a reply on a 2-core machine) and cannot contradict them.
+
+Only a question is answered so, and only when every fact that answers it is of a kind that can be said
+whole (a day's hours, the week, a service's price, the address, the phone number, something not done, a
+policy), at most :data:`MOST_FACTS` of them. Anything else (small talk, a question no fact answers, a fact
+that only comes as context, who answers, a request the call's actions handle) is left to the model.
+
+Pure logic: no engine, no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from voiceagent.personas.facts import Fact
+from voiceagent.personas.model import Business
+from voiceagent.personas.render import (
+    say_day_hours,
+    say_duration,
+    say_price,
+    services_sentence,
+    week_sentence,
+)
+from voiceagent.stages.reply_check import answering
+
+MOST_FACTS = 2  # more than this and the question was not about one thing: the model answers
+_SAYABLE = frozenset({"hours", "week", "service", "prices", "services", "address", "phone", "not_offered", "policy"})
+# A question: it ends with a question mark, or opens as one (the recogniser may leave the mark out).
+_QUESTION = re.compile(r"\?\s*$|^\W*(?:how|what|when|where|which|do|does|did|is|are|can|could|will|would|have|has)\b",
+                       re.IGNORECASE)
+
+
+def fact_answer(business: Business | None, said: str, facts: Sequence[Fact]) -> str | None:
+    """The reply to ``said`` composed from ``facts`` (those matched to it), or None when the model should
+    answer (see the module's description)."""
+    if business is None or not _QUESTION.search(said.strip()):
+        return None
+    answers = answering(facts)
+    if not answers or len(answers) > MOST_FACTS or any(f.kind not in _SAYABLE for f in answers):
+        return None
+    return " ".join(_sentence(business, fact) for fact in answers)
+
+
+def _sentence(business: Business, fact: Fact) -> str:
+    """One fact as the agent says it. No "yes" in front: "Are you open on Saturday afternoon?" is
+    answered right by the hours alone, wrongly by "Yes, ..."."""
+    if fact.kind == "hours" and fact.day is not None:
+        day = fact.day.title()
+        hours = business.hours_on(fact.day)
+        if hours.closed:
+            return f"Sorry, we're closed on {day}. We're {_lower_first(week_sentence(business, closed_days=False))}"
+        return f"On {day} we're open {say_day_hours(hours)}."
+    if fact.kind == "week":
+        return f"We're {_lower_first(week_sentence(business))}"
+    if fact.kind == "service" and fact.service is not None:
+        service = fact.service
+        if service.price is None:
+            return f"We do {service.name}. {service.notes}".strip()
+        article = "An" if service.name[:1].lower() in "aeiou" else "A"
+        text = f"{article} {service.name} is {say_price(service, business.currency)}"
+        if service.duration_minutes:
+            text += f" and takes about {say_duration(service.duration_minutes)}"
+        return f"{text}. {service.notes}".strip() if service.notes else f"{text}."
+    if fact.kind == "address":
+        return f"We're at {business.address}."
+    if fact.kind == "phone":
+        return f"Our number is {business.phone}."
+    if fact.kind == "not_offered":
+        return "Sorry, " + fact.text.replace("We do not do", "we don't do", 1).replace(": ", " ")
+    if fact.kind in ("prices", "services"):
+        return fact.text.replace(": ", ", ") if fact.kind == "prices" else services_sentence(business).replace(": ", " ")
+    return fact.text  # a policy, as the owner wrote it
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
