@@ -303,3 +303,28 @@ def test_a_town_the_business_is_said_to_be_based_in_is_not_its_address(garage: B
     problem = check.clause("I'm based in Riverside, California.")
     assert problem is not None and problem.kind == "wrong_place"
     assert ReplyCheck(garage, said, facts=relevant_facts(garage, said)).clause("We're based at 48 Oak Street.") is None
+
+
+@pytest.mark.parametrize(("said", "clause"), [
+    ("Are your mechanics licensed?", "Sorry, we don't do car repairs."),  # what the business is
+    ("Can you look at my brakes?", "No, we don't do brake pad replacement."),  # a service it sells
+])
+def test_denying_what_the_business_is_or_sells_is_caught(garage: Business, said: str, clause: str) -> None:
+    problem = ReplyCheck(garage, said, facts=relevant_facts(garage, said)).clause(clause)
+    assert problem is not None and problem.kind == "denies_fact"
+
+
+def test_denying_something_else_passes(garage: Business) -> None:
+    said = "Can you restore my old Jaguar?"
+    problem = ReplyCheck(garage, said, facts=relevant_facts(garage, said)).clause("Sorry, we don't do car restorations.")
+    assert problem is None or problem.kind != "denies_fact"
+
+
+def test_a_price_unit_names_no_service(garage: Business) -> None:
+    """20 dollars is the tyre fitting's price, per tyre: "per tyre" alone does not make it the price of
+    a puncture repair, which the garage does not list."""
+    said = "How much is a puncture repair?"
+    problem = ReplyCheck(garage, said, facts=relevant_facts(garage, said)).clause("A puncture repair is 20 dollars per tyre.")
+    assert problem is not None and problem.kind == "wrong_price"
+    assert ReplyCheck(garage, "How much to fit tyres?", facts=relevant_facts(garage, "How much to fit tyres?")).clause(
+        "Tyre fitting is 20 dollars per tyre.") is None

@@ -18,7 +18,9 @@ the conversation before it goes to speech synthesis:
   question no fact of the persona answers (a small model says yes to whatever it is asked);
 - ``denies_fact``: the reply's first sentence denies something a fact of the persona that answers the
   caller says it has ("There are no warranties on your repairs." when parts and labour have a 12-month
-  warranty; "we don't do brake pads" when brake pads are a service);
+  warranty; "we don't do brake pads" when brake pads are a service), or denies what the business is or
+  sells, whatever was asked ("Sorry, we don't do plumbing or heating." from a plumbing and heating
+  company, to "Are your plumbers licensed?");
 - ``identity_only``: the reply's first sentence says only who answers ("Bright Smile Dental, This is Bright
   Smile Dental, a dental practice.") to a caller who asked something else: a 0.5B model said it to a
   football question and then to every question after it;
@@ -42,6 +44,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import math
 import re
 from collections.abc import Iterable, Sequence
@@ -222,13 +225,29 @@ class ReplyCheck:
 
     def _denies_fact(self, text: str) -> Problem | None:
         """A denial whose object is a word of an answering fact that has the thing, not one that denies it
-        itself ("There are no courtesy cars, but ..." may be said back)."""
+        itself ("There are no courtesy cars, but ..." may be said back), or whose words are all the
+        business's kind ("plumbing or heating") or name a service of it."""
+        if problem := self._denies_business(text):
+            return problem
         positive = [f for f in self._answers if f.kind in _DENIABLE and not _NEGATION.search(f.text.lower())]
         for match in _DENIAL.finditer(text) if positive else ():
             denied = set(content_stems(" ".join(match.group("what").split()[:4])))
             fact = next((f for f in positive if denied & set(content_stems(f.text))), None)
             if fact is not None:
                 return Problem("denies_fact", f"denies {match.group('what').strip()!r}; a fact has it: {fact.text}")
+        return None
+
+    def _denies_business(self, text: str) -> Problem | None:
+        business = self._business
+        if business is None:
+            return None
+        kind = set(content_stems(business.kind))
+        for match in _DENIAL.finditer(text):
+            what = " ".join(match.group("what").split()[:4])
+            denied = set(content_stems(what))
+            named = Heard(what)
+            if (denied and denied <= kind) or any(named.says_phrase(s.name) for s in business.services):
+                return Problem("denies_fact", f"denies {what!r}, which the business is or sells")
         return None
 
     def _wrong_place(self, text: str) -> Problem | None:
@@ -284,10 +303,13 @@ class ReplyCheck:
 
 
     def _wrong_price(self, text: str) -> Problem | None:
+        """A price of a service that neither the caller nor the reply named (its unit, "per tap", is no
+        name: "A new radiator costs 70 dollars per tap.")."""
         assert self._business is not None
         currency = re.escape(self._business.currency.lower().rstrip("s"))
         prices = re.findall(rf"\$\s?(\d+)|(\d+)\s*{currency}", text.lower())
-        named = Heard(f"{self._said} {text}")
+        units = {v.price_unit.lower() for v in self._business.services if v.price_unit}
+        named = Heard(f"{self._said} {functools.reduce(lambda t, u: t.replace(u, ' '), units, text.lower())}")
         for amount in {int(a or b) for a, b in prices}:
             services = [v for v in self._business.services if v.price is not None and int(v.price) == amount]
             if services and not any(named.says_phrase(n) for v in services for n in (v.name, *v.aliases)):
