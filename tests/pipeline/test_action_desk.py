@@ -225,3 +225,20 @@ def test_a_day_said_again_without_a_change_keeps_what_was_given(desk: ActionDesk
     desk.before_model("John Smith, on Tuesday.", TODAY)
     said = desk.before_model("Friday would be nice too.", TODAY)  # no word that changes the day
     assert not (isinstance(said, Say) and "Friday" in said.text)
+
+
+def test_an_answer_the_line_garbled_is_asked_for_once_more(desk: ActionDesk) -> None:
+    """Asked for a name and a day, the caller's "It's David Chen, I'm booked for Wednesday." came out as
+    "If you stay with Ken, I booked for Wednesday.": nothing asked for is in it (Wednesday is the booking
+    being moved). The action stays and what is missing is asked for once more; a second miss drops it."""
+    desk.before_model("I need to move my appointment.", TODAY)
+    again = desk.before_model("If you stay with Ken, I booked for Wednesday.", TODAY)
+    assert isinstance(again, Say) and again.text == "Sorry, I didn't catch that. Could you give me your name, the day and the time?"
+    assert desk.pending == "move_appointment"
+    assert desk.before_model("Well, it's complicated.", TODAY) is None and desk.pending is None
+
+
+@pytest.mark.parametrize("turn", ["No, forget it.", "Don't worry about it."])
+def test_a_no_instead_of_an_answer_drops_the_waiting_action(desk: ActionDesk, turn: str) -> None:
+    desk.before_model("I need to move my appointment.", TODAY)
+    assert desk.before_model(turn, TODAY) is None and desk.pending is None

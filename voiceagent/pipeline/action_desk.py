@@ -72,6 +72,7 @@ _REQUESTED: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(pa
     ("book_appointment", (r"\b(?:i'd like|i would like|i want|i need|i'd love|i wanna|can i|could i|may i)\s+(?:to\s+)?"
                           r"(?:book|make an appointment|make a booking|schedule)\b")),
 ))
+NOT_CAUGHT_WORDS = 4  # an answer this long with nothing asked for in it was garbled (see _not_caught)
 # Words that change what the caller said before ("Friday instead", "actually, make it 2 pm").
 _CORRECTION = re.compile(r"\b(?:instead|actually|rather|make it|change it|move it|switch it)\b", re.IGNORECASE)
 _QUESTION = re.compile(r"\?\s*$|^\W*(?:how|what|when|where|why|which|who|do|does|is|are)\b", re.IGNORECASE)
@@ -195,7 +196,7 @@ class ActionDesk:
             found |= {arg: value for arg in spec.argument_names if arg not in missing and arg in DAY_ARGS | TIME_ARGS
                       and (value := self._read(spec, arg, turn, today)) and value != pending.arguments[arg]}
         if not found:
-            return self._short_number(pending, missing, turn)
+            return self._short_number(pending, missing, turn) or self._not_caught(pending, missing, turn)
         pending.arguments.update(found)
         return self._next_step(pending, found, today)
 
@@ -285,14 +286,26 @@ class ActionDesk:
     def _short_number(self, pending: PendingAction, missing: list[str], turn: str) -> Decision | None:
         """Asked for a number, the caller's answer held a few digits but too few for one (the phone line
         lost some), or only "bye"s (speech-to-text hears "five" as "bye" on a phone line): say what was
-        heard and ask once more, rather than drop the action or hang up. Any other answer drops it (None)."""
+        heard and ask once more, rather than drop the action or hang up. None for any other answer."""
         heard, byes = digits(turn), _BYES.fullmatch(turn) is not None
         if pending.asked_again or not (heard or byes) or not any(arg in PHONE_ARGS for arg in missing):
-            self._pending = None
             return None
         pending.asked_again = True
         caught = f"I only caught {' '.join(heard)}" if heard else "I didn't catch the number"
         return Say(f"Sorry, {caught}. Could you say the whole number again?")
+
+    def _not_caught(self, pending: PendingAction, missing: list[str], turn: str) -> Decision | None:
+        """Nothing asked for was heard in a statement that is no question and no "no" ("If you stay with
+        Ken, I booked for Wednesday.": the line garbled a name): ask once more for what is missing, rather
+        than drop the action and leave the caller's next answer to the model. A question, a no, a second
+        miss, or a few words ("Yes.", "Okay, so": the caller may be going on) drop it (None)."""
+        words = tokens(turn)
+        if pending.asked_again or _QUESTION.search(turn) or set(words) & _NO or len(words) < NOT_CAUGHT_WORDS:
+            self._pending = None
+            return None
+        pending.asked_again = True
+        asked = _join([_ASK.get(arg, _described(pending.spec, arg)) for arg in missing])
+        return Say(f"Sorry, I didn't catch that. Could you give me {asked}?")
 
     @staticmethod
     def _missing(pending: PendingAction) -> list[str]:
