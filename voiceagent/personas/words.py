@@ -1,7 +1,9 @@
 """Words compared by their stems (Snowball English stemmer): "tyres" meets "tyre", "fitting" meets "fit".
-A business's own term of five letters or more also meets a caller's word one letter away from it
-(Levenshtein distance 1: rapidfuzz), which is how a phone line often loses a sound: "oiler" for boiler,
-and a word that only ends otherwise than the stemmer knows ("air conditioner" for air conditioning).
+Beside a word of the same phrase met by its stem, a business's term of five letters or more also meets a
+caller's word one letter away from it (Levenshtein distance 1: rapidfuzz), which is how a phone line
+often loses a sound ("oiler service" for boiler service), or one that only ends otherwise than the
+stemmer knows ("air conditioner" for air conditioning). A near word alone names nothing ("train" is no
+"drain").
 
 Generic English only: nothing here knows any business. A business's own vocabulary comes from its file.
 """
@@ -75,19 +77,16 @@ class Heard:
     def says_phrase(self, phrase: str) -> bool:
         """Whether the caller named ``phrase``: all its content words (all but one, for three or more),
         each by its stem or, for a word of :data:`NEAR_MIN_LETTERS` letters or more, by a word of the
-        caller's one letter away."""
-        wanted = [t for t in tokens(phrase) if t not in STOPWORDS] or tokens(phrase)
-        if not wanted:
+        caller's one letter away; at least one of them by its stem."""
+        wanted = set([t for t in tokens(phrase) if t not in STOPWORDS] or tokens(phrase))
+        exact = {word for word in wanted if stem(word) in self.stems}
+        if not exact:  # a near word alone names nothing: "train station" is no "drain"
             return False
-        found = sum(1 for word in set(wanted) if self._said(word))
-        count = len(set(wanted))
-        return found == count or (count >= 3 and found >= count - 1)
+        found = len(exact) + sum(1 for word in wanted - exact if self._near_said(word))
+        return found == len(wanted) or (len(wanted) >= 3 and found >= len(wanted) - 1)
 
-    def _said(self, word: str) -> bool:
-        if stem(word) in self.stems:
-            return True
-        return len(word) >= NEAR_MIN_LETTERS and any(
-            w not in STOPWORDS and _near(word, w) for w in self.words)
+    def _near_said(self, word: str) -> bool:
+        return len(word) >= NEAR_MIN_LETTERS and any(w not in STOPWORDS and _near(word, w) for w in self.words)
 
     def shares_word(self, text: str, ignore: set[str] | frozenset[str] = frozenset()) -> bool:
         """Whether the caller said any content word of ``text`` other than those in ``ignore``."""
