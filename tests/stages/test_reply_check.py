@@ -49,6 +49,7 @@ def test_right_answers_pass(garage: Business, clause: str) -> None:
     ("Do you recharge air conditioning?", "It costs about $20 a time.", "wrong_price"),
     ("Can I bring my car in on Sunday morning?", "Sure, Sunday works for us.", "closed_day"),
     ("Are you open Sunday?", "Yes, we're open on Sunday.", "closed_day"),
+    ("Could a mechanic come round on Sunday?", "Yes, Oak Street Garage does Sunday at 8 am to 12 noon.", "closed_day"),
     ("I would like to book an oil change for Tuesday", "You would like to book an oil change for Tuesday.",
      "echo"),
     ("When do you close on Friday?", "Friday the 2nd of December, noted.", "claims_action"),
@@ -225,7 +226,8 @@ def test_a_number_with_what_it_is_passes(garage: Business) -> None:
 
 
 @pytest.mark.parametrize("clauses", [["Sorry, I can't assist with that."], ["Sorry,", "but I can't assist with that."],
-                                     ["I'm sorry, I cannot help with that request."]])
+                                     ["I'm sorry, I cannot help with that request."],
+                                     ["Sorry, but I don't know how to do that."]])
 def test_a_refusal_and_nothing_else_is_not_an_answer(garage: Business, clauses: list[str]) -> None:
     """A chatbot's refusal leaves a caller with nothing: neither what the business does nor what they can do."""
     check = ReplyCheck(garage, "Tell him the car is still making a noise after the repair.")

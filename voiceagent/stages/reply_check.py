@@ -63,7 +63,8 @@ ProblemKind = Literal["call_as_words", "claims_action", "invented_number", "clos
 _NUMBER = re.compile(r"\d+")
 _BARE_REFUSAL = re.compile(
     r"\W*(?:(?:i'?m |i am |we'?re |we are )?(?:very |so |really )?sorry,? (?:but )?)?(?:i|we)(?:'m| am|'re| are)?"
-    r" (?:can'?t|cannot|can not|unable to|not able to) (?:assist|help)(?: you)?(?: with)?(?: that| this| it)?"
+    r" (?:(?:can'?t|cannot|can not|unable to|not able to) (?:assist|help)|(?:don'?t|do not) know how to (?:do|help with))"
+    r"(?: you)?(?: with)?(?: that| this| it)?"
     r"(?: request)?(?: right now| at the moment)?\W*", re.IGNORECASE)
 _DONT_KNOW = re.compile(
     r"\b(?:i|we) (?:do not|don'?t) (?:have (?:that|this|any|the|those)(?: \w+)? (?:information|details)|know (?:that|this)\b)"
@@ -80,6 +81,7 @@ _BARE_NUMBER = re.compile(r"\W*\d+(?:[.,]\d+)?\W*")
 _OPEN_WORDS = re.compile(
     r"\b(open|available|come in|come by|drop (it |your \w+ )?(off|in)|see you|book(ed)?|works|fine|free|slot|"
     r"appointment|schedule[d]?)\b")
+_CLOCK = re.compile(r"\b\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)|\bnoon\b")  # "does Sunday at 9 am"
 _YES = re.compile(r"^\W*(yes|yeah|yep|sure|of course|certainly|absolutely|definitely)\b|^\W*(we|i) (do|can|have|will|offer|accept|take)\b")
 _QUESTION = re.compile(r"\?|^\W*(can|could|do|does|is|are|will|would|have|has|may)\b")
 _NEGATION = re.compile(r"\b(closed|not|n't|no|don't|aren't|isn't|can't|cannot|never|unfortunately|sorry)\b")
@@ -286,7 +288,7 @@ class ReplyCheck:
         for day in WEEKDAYS:
             if not self._business.hours_on(day).closed or not re.search(rf"\b{day}s?\b", lower):
                 continue
-            if _OPEN_WORDS.search(lower) and not _NEGATION.search(lower):
+            if (_OPEN_WORDS.search(lower) or _CLOCK.search(lower)) and not _NEGATION.search(lower):
                 return Problem("closed_day", f"speaks of {day.title()} as open; it is closed")
         return None
 
