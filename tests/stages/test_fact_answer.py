@@ -48,6 +48,9 @@ def test_a_question_the_facts_answer_is_answered_from_them(garage: Business, sai
     "Is this Oak Street Garage?",  # who answers: the model greets
     "How much do you charge?",  # every price matches as context only: which one is meant?
     "Are you open on Saturday, how much is an oil change, and where are you?",  # three things at once
+    "Is it going to snow this weekend, do you know?",  # days named, but no question about the hours
+    "Do you do Saturdays?",  # the model answers, and the reply check holds it to the facts
+    "How much to fit tyres on my motorcycle?",  # a service, and something not done: which is it?
 ])
 def test_anything_else_is_left_to_the_model(garage: Business, said: str) -> None:
     assert _answer(garage, said) is None

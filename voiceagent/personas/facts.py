@@ -28,7 +28,8 @@ def _stems(*words: str) -> frozenset[str]:
 
 
 # Plain English cues (as stems) for the kinds of question a caller asks.
-_HOURS = _stems("open", "opening", "close", "closing", "hours", "time", "when", "late", "early", "shut")
+# (HOURS_CUES: a question about the hours uses one of these.)
+HOURS_CUES = _stems("open", "opening", "close", "closing", "hours", "time", "when", "late", "early", "shut")
 _PRICE = _stems("price", "cost", "charge", "fee", "much", "expensive", "cheap", "quote")
 _SERVICES = _stems("services", "offer", "provide")
 # The words that ask for a whole list by name ("your prices", "opening hours", "what services"): then the
@@ -116,7 +117,7 @@ def _hours_facts(business: Business, heard: Heard, today: Weekday | None) -> lis
     days = _days(heard.words, today)
     if days:
         return [Fact("hours", hours_sentence(business, day), day=day) for day in days]
-    if heard.has_any(_HOURS) or any(w.startswith("weekday") for w in heard.words):
+    if heard.has_any(HOURS_CUES) or any(w.startswith("weekday") for w in heard.words):
         return [Fact("week", week_sentence(business), asked=heard.has_any(_ASKS_WEEK))]
     return []
 

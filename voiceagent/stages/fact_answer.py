@@ -8,7 +8,9 @@ about half the time to a reply on a 2-core machine) and cannot contradict them.
 
 Only a question is answered so, and only when every fact that answers it is of a kind that can be said
 whole (a day's hours, the week, a service's price, the address, the phone number, something not done, a
-policy), at most :data:`MOST_FACTS` of them. Anything else (small talk, a question no fact answers, a fact
+policy), at most :data:`MOST_FACTS` of them; a day's hours only to a question about the hours ("open",
+"close", "when", "time" ...: "Is it going to snow this weekend?" names days too), and not a service
+beside something not done (is "a kitchen tap" kitchen remodeling, are "tyres for my motorcycle" tyres?). Anything else (small talk, a question no fact answers, a fact
 that only comes as context, who answers, a request the call's actions handle) is left to the model.
 
 Pure logic: no engine, no I/O.
@@ -19,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from voiceagent.personas.facts import Fact
+from voiceagent.personas.facts import HOURS_CUES, Fact
 from voiceagent.personas.model import Business
 from voiceagent.personas.render import (
     say_day_hours,
@@ -28,6 +30,7 @@ from voiceagent.personas.render import (
     services_sentence,
     week_sentence,
 )
+from voiceagent.personas.words import Heard
 from voiceagent.stages.reply_check import answering
 
 MOST_FACTS = 2  # more than this and the question was not about one thing: the model answers
@@ -43,8 +46,13 @@ def fact_answer(business: Business | None, said: str, facts: Sequence[Fact]) -> 
     if business is None or not _QUESTION.search(said.strip()):
         return None
     answers = answering(facts)
+    kinds = {f.kind for f in answers}
+    if {"service", "not_offered"} <= kinds:  # "a kitchen tap" (no remodeling), or "tyres for my motorcycle"?
+        return None
     if not answers or len(answers) > MOST_FACTS or any(f.kind not in _SAYABLE for f in answers):
         return None
+    if any(f.kind == "hours" for f in answers) and not Heard(said).has_any(HOURS_CUES):
+        return None  # a day named in another question: "Is it going to snow this weekend?"
     return " ".join(_sentence(business, fact) for fact in answers)
 
 
