@@ -42,7 +42,8 @@ def test_ask_shows_the_facts_a_sentence_matches(write_persona: Write, capsys: py
     assert main(["persona", "check", str(path), "--no-prompt", "--ask", "open on monday?", "--ask", "hi"]) == 0
     out = capsys.readouterr().out
     assert "facts for 'open on monday?':\n  [hours] Monday: open 9 am to 5 pm.\n" in out
-    assert "facts for 'hi':\n  (none)\n" in out and "system prompt" not in out
+    assert "without the model (unless the words ask for an action): On Monday we're open 9 am to 5 pm.\n" in out
+    assert "facts for 'hi':\n  (none)\n  the model answers\n" in out and "system prompt" not in out
 
 
 def test_lint_warns_about_what_makes_worse_calls(write_persona: Write) -> None:

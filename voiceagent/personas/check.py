@@ -13,6 +13,7 @@ from voiceagent.personas.facts import relevant_facts
 from voiceagent.personas.load import PersonaError, Problem, load_persona
 from voiceagent.personas.model import Persona
 from voiceagent.personas.render import fact_lines
+from voiceagent.stages.fact_answer import fact_answer
 
 _MARKUP = re.compile(r"[*#_`]|^\s*(?:-|\d+\.)\s", re.MULTILINE)
 _SENTENCE_END = re.compile(r"[.!?](?:\s|$)")
@@ -65,7 +66,8 @@ def _call_problems(persona: Persona, where: str, text: str) -> list[Problem]:
 
 
 def check_file(path: Path, out: TextIO, *, show_prompt: bool = True, asks: list[str] | None = None) -> int:
-    """Lint one file, print its problems, its prompt and the facts each ``asks`` sentence matches.
+    """Lint one file, print its problems, its prompt and the facts each ``asks`` sentence matches (and the
+    answer said from them, when they answer it whole).
 
     Returns 0 when it loads (warnings allowed), 1 when it has errors.
     """
@@ -91,6 +93,9 @@ def check_file(path: Path, out: TextIO, *, show_prompt: bool = True, asks: list[
             print(f"  [{fact.kind}] {fact.text}", file=out)
         if not facts:
             print("  (none)", file=out)
+        answer = fact_answer(persona.business, said, facts)
+        print(f"  said from the facts, without the model (unless the words ask for an action): {answer}" if answer
+              else "  the model answers", file=out)
     return 0
 
 
