@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from voiceagent.personas import load_persona, relevant_facts
+from voiceagent.personas import relevant_facts
 from voiceagent.personas.model import Business
 from voiceagent.stages.fact_answer import fact_answer
-
-PROMPTS = Path(__file__).resolve().parents[2] / "voiceagent" / "prompts"
-
-
-@pytest.fixture(scope="module")
-def garage() -> Business:
-    business = load_persona(PROMPTS / "garage.toml").business
-    assert business is not None
-    return business
 
 
 def _answer(business: Business, said: str) -> str | None:

@@ -3,23 +3,12 @@ reply are caught; right answers pass."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from voiceagent.personas import load_persona, relevant_facts
+from voiceagent.personas import relevant_facts
 from voiceagent.personas.facts import identity_sentence
 from voiceagent.personas.model import Business
 from voiceagent.stages.reply_check import ReplyCheck, fallback_reply, numbers_in
-
-PROMPTS = Path(__file__).resolve().parents[2] / "voiceagent" / "prompts"
-
-
-@pytest.fixture(scope="module")
-def garage() -> Business:
-    business = load_persona(PROMPTS / "garage.toml").business
-    assert business is not None
-    return business
 
 
 def test_numbers_are_read_as_digits_and_words() -> None:

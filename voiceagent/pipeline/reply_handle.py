@@ -63,7 +63,6 @@ class ReplyHandle:
         self._task: asyncio.Task[None] | None = None
         self.desk_before = ctx.desk.checkpoint()  # what the call's actions waited for before this turn
         self._acting: ActionTurn | None = None
-        self._facts: tuple[Fact, ...] = ()  # the persona's facts that match the caller's words (see _ground)
 
     @property
     def asks_in_a_row(self) -> int:
@@ -128,7 +127,7 @@ class ReplyHandle:
             self.user_text = text
             # everything the caller said since the agent last spoke: words kept from a turn they went on
             # with (see Call._within_sentence) are read with this turn's by the desk and the action checks
-            await self._reply(self.ctx.history.open_question() or text, *self._ground())
+            await self._reply(self.ctx.history.open_question() or text, *self._ground())  # facts, check, fallback
         finally:
             filler.cancel()
             # Not current_task().cancelling(): a TaskGroup whose child failed leaves it raised on 3.11.
@@ -164,25 +163,26 @@ class ReplyHandle:
         self.timeline.waited("stt", waited)
         return text.strip()
 
-    def _ground(self) -> tuple[ReplyCheck | None, str]:
+    def _ground(self) -> tuple[tuple[Fact, ...], ReplyCheck | None, str]:
         """Put the persona's facts that match the caller's words beside the question, and make the
-        check (with its fact-based fallback) the reply must pass."""
+        check (with its fact-based fallback) the reply must pass. Returns the facts, the check and the
+        fallback."""
         ctx, settings = self.ctx, self.ctx.settings
         business, history = ctx.persona.business, ctx.history
         question = history.open_question()
-        facts = self._facts = relevant_facts(business, question, today=today()) if business is not None else ()
+        facts = relevant_facts(business, question, today=today()) if business is not None else ()
         if facts and settings.grounding:
             history.ground(" ".join(f.text for f in facts))
         fallback = fallback_reply(facts, ctx.persona.dont_know, business)  # also said when the model says nothing
         if not settings.reply_check:
-            return None, fallback
+            return facts, None, fallback
         # The worked examples count as earlier replies: a small model copies them word for word.
         examples = [(e.caller, e.agent) for e in ctx.persona.examples]
         check = ReplyCheck(business, question, facts=facts, earlier_said=history.caller_said()[:-1],
                            earlier_replies=[*examples, *history.exchanges()])
-        return check, fallback
+        return facts, check, fallback
 
-    async def _reply(self, turn: str, check: ReplyCheck | None, fallback: str) -> None:
+    async def _reply(self, turn: str, facts: tuple[Fact, ...], check: ReplyCheck | None, fallback: str) -> None:
         ctx, settings = self.ctx, self.ctx.settings
         reply_ctx = ReplyContext(
             llm=ctx.engines.llm, tts=ctx.engines.tts, player=ctx.player, observer=ctx.observer,
@@ -197,7 +197,7 @@ class ReplyHandle:
         try:
             decision = ctx.desk.before_model(turn, now.date())
             if decision is None and settings.fact_answers and not ctx.desk.may_act(turn):
-                answer = fact_answer(ctx.persona.business, turn, self._facts)
+                answer = fact_answer(ctx.persona.business, turn, facts)
                 decision = Say(answer) if answer else None
             if decision is not None:
                 reply = await acting.decided(decision, now)

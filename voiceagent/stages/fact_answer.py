@@ -10,8 +10,9 @@ Only a question is answered so, and only when every fact that answers it is of a
 whole (a day's hours, the week, a service's price, the address, the phone number, something not done, a
 policy), at most :data:`MOST_FACTS` of them; a day's hours only to a question about the hours ("open",
 "close", "when", "time" ...: "Is it going to snow this weekend?" names days too), and not a service
-beside something not done (is "a kitchen tap" kitchen remodeling, are "tyres for my motorcycle" tyres?). Anything else (small talk, a question no fact answers, a fact
-that only comes as context, who answers, a request the call's actions handle) is left to the model.
+beside something not done (is "a kitchen tap" kitchen remodeling, are "tyres for my motorcycle" tyres?).
+Anything else (small talk, a question no fact answers, a fact that only comes as context, who answers, a
+request the call's actions handle) is left to the model.
 
 Pure logic: no engine, no I/O.
 """
@@ -23,15 +24,9 @@ from collections.abc import Sequence
 
 from voiceagent.personas.facts import HOURS_CUES, Fact
 from voiceagent.personas.model import Business
-from voiceagent.personas.render import (
-    say_day_hours,
-    say_duration,
-    say_price,
-    services_sentence,
-    week_sentence,
-)
+from voiceagent.personas.render import say_day_hours, say_duration, say_price, week_sentence
 from voiceagent.personas.words import Heard
-from voiceagent.stages.reply_check import answering
+from voiceagent.stages.reply_check import answering, speakable
 
 MOST_FACTS = 2  # more than this and the question was not about one thing: the model answers
 _SAYABLE = frozenset({"hours", "week", "service", "prices", "services", "address", "phone", "not_offered", "policy"})
@@ -81,9 +76,9 @@ def _sentence(business: Business, fact: Fact) -> str:
     if fact.kind == "phone":
         return f"Our number is {business.phone}."
     if fact.kind == "not_offered":
-        return "Sorry, " + fact.text.replace("We do not do", "we don't do", 1).replace(": ", " ")
+        return "Sorry, " + speakable(fact.text.replace("We do not do", "we don't do", 1))
     if fact.kind in ("prices", "services"):
-        return fact.text.replace(": ", ", ") if fact.kind == "prices" else services_sentence(business).replace(": ", " ")
+        return speakable(fact.text)
     return fact.text  # a policy, as the owner wrote it
 
 

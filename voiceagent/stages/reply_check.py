@@ -333,7 +333,7 @@ def fallback_reply(facts: Sequence[Fact], dont_know: str, business: Business | N
     it does not do hears what it does)."""
     answers = answering(facts)
     if answers:
-        return " ".join(_speakable(f.text) for f in answers[:2])
+        return " ".join(speakable(f.text) for f in answers[:2])
     if business is None or business.name.lower() in dont_know.lower():
         return dont_know
     first, _, rest = dont_know.partition(". ")
@@ -347,7 +347,7 @@ def answering(facts: Sequence[Fact]) -> list[Fact]:
     return [f for f in facts if f.kind not in _LISTINGS or f.asked]
 
 
-def _speakable(text: str) -> str:
+def speakable(text: str) -> str:
     """A fact line as a spoken sentence ("We offer: oil change" -> "We offer oil change"; "Sunday:
     closed." -> "Sunday, closed.")."""
     text = re.sub(r"\b(offer|do not do|can): ", r"\1 ", text)
