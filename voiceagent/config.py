@@ -90,6 +90,7 @@ class Settings:
     # Text-to-speech
     tts_voice: str = "en_US-joe-medium"  # bundled voice name, or a piper .onnx path
     tts_threads: int = 1  # CPU threads for piper
+    tts_cache_mb: int = 32  # audio of clauses said before, kept by text and shared by calls (0: off)
     # Voice activity and turn taking
     vad_threshold: float = 0.5  # speech probability that counts as speech
     min_speech_ms: int = 96  # speech this long starts a caller turn
@@ -261,6 +262,8 @@ def load_settings(
         raise ConfigError("turn_min_silence_ms must be above 0 and at most turn_max_silence_ms")
     if result.retention_days < 0:
         raise ConfigError("retention_days must be 0 (keep everything) or more")
+    if result.tts_cache_mb < 0:
+        raise ConfigError("tts_cache_mb must be 0 (off) or more")
     if result.stt_beam_size < 1 or not 0 <= result.stt_window_s <= 30:
         raise ConfigError("stt_beam_size must be at least 1 and stt_window_s from 0 to 30 (seconds)")
     if result.llm_parallel < 0 or result.llm_prompt_chunk < 0:

@@ -24,6 +24,8 @@ TAKEN_BACK = Counter("voiceagent_replies_taken_back_total",
 ERRORS = Counter("voiceagent_errors_total", "Error events sent to clients", ["code"])
 CALLS_ACTIVE = Gauge("voiceagent_calls_active", "Calls in progress")
 CALLS = Counter("voiceagent_calls_total", "Calls started")
+TTS_CACHE = Counter("voiceagent_tts_cache_total", "Clauses asked of speech synthesis, by whether their audio was "
+                    "held from before (hit) or synthesised (miss)", ["result"])
 DROPPED_AUDIO = Counter("voiceagent_dropped_audio_frames_total", "Caller frames dropped because a call fell behind")
 REFUSED_CALLS = Counter("voiceagent_refused_calls_total", "Calls refused, by why: max_calls (the limit), load (the "
                         "last minute's replies were too slow)", ["why"])

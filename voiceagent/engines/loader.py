@@ -16,6 +16,7 @@ from voiceagent.engines.llm import ChatEngine, EngineError
 from voiceagent.engines.piper import PiperSynthesizer
 from voiceagent.engines.silero_vad import SileroModel
 from voiceagent.engines.speech import Synthesizer, Transcriber, TurnEndModel, VadModel
+from voiceagent.engines.speech_cache import CachedSynthesizer
 from voiceagent.engines.whisper import WhisperTranscriber
 
 log = logging.getLogger(__name__)
@@ -120,16 +121,24 @@ def _embedded(settings: Settings, model: str) -> ChatEngine:
                           saved_prompts=saved_prompts)
 
 
+def make_synthesizer(settings: Settings) -> Synthesizer:
+    """The configured piper voice, behind a cache of ``tts_cache_mb`` of audio (none at 0)."""
+    onnx, config = bundled.piper_voice(settings.tts_voice)
+    tts = PiperSynthesizer(onnx, config, threads=settings.tts_threads, label=settings.tts_voice)
+    if not settings.tts_cache_mb:
+        return tts
+    return CachedSynthesizer(tts, settings.tts_cache_mb * 1024 * 1024)
+
+
 async def load_engines(settings: Settings, system_prompts: list[str]) -> Engines:
     """Load and warm everything: after this the first caller pays no start-up cost. ``system_prompts``
     are cached in the model in order (put the default persona's last: it stays in the cache)."""
     started = time.monotonic()
-    onnx, config = bundled.piper_voice(settings.tts_voice)
 
     def load_blocking() -> Engines:
         stt = make_transcriber(settings)
-        tts = PiperSynthesizer(onnx, config, threads=settings.tts_threads, label=settings.tts_voice)
-        return Engines(vad=SileroModel(), stt=stt, llm=make_llm(settings), tts=tts, turn=make_turn_model(settings))
+        return Engines(vad=SileroModel(), stt=stt, llm=make_llm(settings), tts=make_synthesizer(settings),
+                       turn=make_turn_model(settings))
 
     engines = await asyncio.to_thread(load_blocking)
     await engines.stt.transcribe(np.zeros(16000, dtype=np.float32))
