@@ -108,6 +108,7 @@ def test_matching_is_on_whole_normalised_words() -> None:
     assert contains(normalize("See you on Tuesdays"), "tuesday")
     assert contains(normalize("a checkup"), "check-up")
     assert not contains(normalize("we are not open on sunday"), "we are open on sunday")
+    assert normalize("We close at 8:00 PM, and at 4:30 pm on Fridays.") == "we close at 8 pm and at 430 pm on fridays"
 
 
 # ------------------------------------------------------------------ error rates

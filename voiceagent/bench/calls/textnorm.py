@@ -2,7 +2,7 @@
 
 Whisper's English normaliser (the ``whisper-normalizer`` package, the same rules the Whisper paper scores
 with) lower-cases, drops punctuation, spells numbers as digits, expands contractions and maps British to
-American spelling. On top of it: hyphenated words are joined ("check-up" -> "checkup"), "o'clock" is dropped and "one" written "1", digit runs split by a space or hyphen are joined ("7 30" -> "730",
+American spelling. On top of it: hyphenated words are joined ("check-up" -> "checkup"), "o'clock" and a time's ":00" are dropped and "one" written "1", digit runs split by a space or hyphen are joined ("7 30" -> "730",
 "555 0142" -> "5550142"), "a m"/"p m" become "am"/"pm", and currency signs are dropped, so "sixty dollars",
 "$60" and "60" all read "60".
 """
@@ -15,6 +15,7 @@ from typing import Any
 
 _DIGIT_GAP = re.compile(r"(?<=\d)[\s-]+(?=\d)")
 _AM_PM = re.compile(r"\b([ap]) m\b")
+_ON_THE_HOUR = re.compile(r"\b(\d{1,2}):00\b")  # "8:00 pm" is said "8 pm" (the normaliser made it "80")
 _DECIMAL_TIME = re.compile(r"\b(\d{1,2})\.(\d{2})\b")  # "5.30" -> "530" (a time, said as one)
 _OCLOCK = re.compile(r"\bo'?\s?clock\b", re.IGNORECASE)  # the normaliser reads "one o'clock" as "10 clock"
 _HYPHENATED = re.compile(r"\b([A-Za-z]+)-([A-Za-z]+)\b")  # "check-up" and "checkup": one word to a caller
@@ -36,7 +37,7 @@ def _whisper() -> Any:
 
 def normalize(text: str) -> str:
     """``text`` normalised for matching and word error rate."""
-    text = _HYPHENATED.sub(_join, _OCLOCK.sub(" ", _DIGIT_GAP.sub(" ", text)))
+    text = _HYPHENATED.sub(_join, _OCLOCK.sub(" ", _DIGIT_GAP.sub(" ", _ON_THE_HOUR.sub(r"\1", text))))
     out = _ONE.sub("1", str(_whisper()(text)))
     out = _DECIMAL_TIME.sub(r"\1\2", out)
     out = _AM_PM.sub(r"\1m", out)
