@@ -14,6 +14,7 @@ from typing import Any, Self
 
 import numpy as np
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 from voiceagent.audio.pcm import FloatAudio, float_to_pcm16
 
@@ -190,11 +191,15 @@ class Caller:
         return first_due
 
     async def wait_until_agent_quiet(self, timeout: float = 30.0, quiet: float = 0.5) -> None:
-        """Keep the line open with silence until the agent has finished speaking (and stayed quiet)."""
+        """Keep the line open with silence until the agent has finished speaking (and stayed quiet), or
+        has hung up (a goodbye, a transfer: it will say nothing more)."""
         deadline = time.monotonic() + timeout
         quiet_since: float | None = None
         while time.monotonic() < deadline:
-            await self.silence(0.1)
+            try:
+                await self.silence(0.1)
+            except ConnectionClosed:
+                return
             if self.agent_speaking():
                 quiet_since = None
             elif quiet_since is None:

@@ -10,6 +10,7 @@ import pytest
 from tests.personas.conftest import BAKERY
 from voiceagent.config import DEFAULT_PROMPTS_DIR
 from voiceagent.personas import Business, days_named, load_persona, relevant_facts
+from voiceagent.personas.facts import alternatives
 
 Write = Callable[..., Path]
 
@@ -126,3 +127,19 @@ def test_a_service_heard_one_letter_off_is_still_named() -> None:
     facts = relevant_facts(plumber, "What's the price of an oiler service?")
     assert [f.service.name for f in facts if f.service is not None] == ["boiler service"]
     assert [f.kind for f in relevant_facts(plumber, "Do you fix air conditioners?")] == ["not_offered"]
+
+
+def test_a_shared_last_word_is_part_of_each_thing_not_done() -> None:
+    assert alternatives("kitchen or bathroom remodeling") == ["kitchen remodeling", "bathroom remodeling"]
+    assert alternatives("bodywork or paint") == ["bodywork", "paint"]
+    plumber = load_persona(DEFAULT_PROMPTS_DIR / "plumber.toml").business
+    assert plumber is not None
+    assert "not_offered" not in _kinds(plumber, "Could someone fix a leaking kitchen tap?")
+    assert "not_offered" in _kinds(plumber, "I want my bathroom remodeled.")
+
+
+def test_a_word_of_cost_alone_names_no_policy() -> None:
+    plumber = load_persona(DEFAULT_PROMPTS_DIR / "plumber.toml").business
+    assert plumber is not None
+    assert "policy" not in _kinds(plumber, "How much do you charge for the price of a new tap?")
+    assert "policy" in _kinds(plumber, "How much do you charge for a call-out?")

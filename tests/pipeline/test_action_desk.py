@@ -242,3 +242,19 @@ def test_an_answer_the_line_garbled_is_asked_for_once_more(desk: ActionDesk) -> 
 def test_a_no_instead_of_an_answer_drops_the_waiting_action(desk: ActionDesk, turn: str) -> None:
     desk.before_model("I need to move my appointment.", TODAY)
     assert desk.before_model(turn, TODAY) is None and desk.pending is None
+
+
+def test_a_booking_for_something_not_done_is_refused_without_a_booking(desk: ActionDesk) -> None:
+    decision = desk.before_model("I'd like to book a paint job for Friday.", TODAY)
+    assert isinstance(decision, Say) and decision.text.startswith("Sorry, we don't do bodywork or paint.")
+    assert "oil change" in decision.text  # what the garage does do
+    assert desk.pending is None
+    model_call = desk.on_call("book_appointment", {"service": "towing"}, "Can I book a tow for my van?", TODAY)
+    assert isinstance(model_call, Say) and "towing" in model_call.text and desk.pending is None
+
+
+def test_a_booking_for_a_service_beside_something_not_done_says_both(desk: ActionDesk) -> None:
+    decision = desk.before_model("Can I book an oil change and a paint touch-up?", TODAY)
+    assert isinstance(decision, Say)
+    assert decision.text.startswith("Sorry, we don't do bodywork or paint. Could you give me your name")
+    assert desk.pending == "book_appointment"

@@ -46,6 +46,7 @@ _IDENTITY = _stems("reached", "speaking", "talking")  # "who am I speaking to?",
 _WHO_ANSWERS = frozenset(("this", "you", "are"))
 _WEEKEND: tuple[Weekday, ...] = ("saturday", "sunday")
 _DAY_BY_WORD: dict[str, Weekday] = {**{d: d for d in WEEKDAYS}, **{f"{d}s": d for d in WEEKDAYS}}
+_COST = frozenset(content_stems("charge charged charges cost costs price prices"))  # name no policy alone
 _ALTERNATIVES = re.compile(r"\s*(?:,|/|\bor\b|\band\b)\s*")
 
 
@@ -134,6 +135,17 @@ def _service_facts(business: Business, heard: Heard) -> list[Fact]:
     return []
 
 
+def alternatives(item: str) -> list[str]:
+    """The things one "not offered" entry names: "nails or manicures" names nails and manicures; in "kitchen
+    or bathroom remodeling" the last word is shared, so it names kitchen remodeling (a kitchen tap is no
+    kitchen remodeling) and bathroom remodeling."""
+    parts = [part for part in _ALTERNATIVES.split(item) if part]
+    last = parts[-1].split() if parts else []
+    if len(parts) > 1 and len(last) > 1 and all(len(part.split()) == 1 for part in parts[:-1]):
+        return [f"{part} {last[-1]}" for part in parts[:-1]] + [parts[-1]]
+    return parts
+
+
 def _word_facts(business: Business, heard: Heard) -> list[Fact]:
     """Things not done, policies and what the agent can do, matched on their own words.
 
@@ -142,9 +154,10 @@ def _word_facts(business: Business, heard: Heard) -> list[Fact]:
     general = set(content_stems(f"{business.name} {business.kind}"))
     facts: list[Fact] = []
     for item in business.not_offered:
-        if any(heard.says_phrase(alt) for alt in _ALTERNATIVES.split(item) if alt):
+        if any(heard.says_phrase(alt) for alt in alternatives(item)):
             facts.append(Fact("not_offered", f"We do not do {item}. {services_sentence(business)}".strip()))
-    facts += [Fact("policy", p) for p in business.policies if heard.shares_word(p, general)]
+    # "How much do you charge for a cut?" asks a price, not about the policy on what no-shows are charged
+    facts += [Fact("policy", p) for p in business.policies if heard.shares_word(p, general | _COST)]
     if any(heard.shares_word(item, general) for item in business.agent_can):
         facts.append(Fact("agent_can", agent_can_sentence(business)))
     return facts

@@ -31,10 +31,12 @@ from voiceagent.actions.when import resolve_day, resolve_time, say_day
 from voiceagent.engines.llm import Tool
 from voiceagent.personas import Persona
 from voiceagent.personas.actions import ActionSpec
+from voiceagent.personas.facts import relevant_facts
 from voiceagent.personas.model import WEEKDAYS
 from voiceagent.personas.render import week_sentence
 from voiceagent.personas.times import say_time
 from voiceagent.personas.words import Heard, tokens
+from voiceagent.stages.fact_answer import fact_sentence
 
 _YES = frozenset(tokens("yes yeah yep yup sure correct right please ok okay fine absolutely definitely go ahead"))
 _NO = frozenset(tokens("no nope don't dont not never leave keep wait stop"))
@@ -54,6 +56,7 @@ _ASKED_FOR: dict[str, re.Pattern[str]] = {name: re.compile(pattern, re.IGNORECAS
     "end_call": r"\b(?:bye|goodbye|good bye|that's all|that is all|that's it|nothing else|hang up|"
                 r"have a (?:good|nice|great) (?:day|one|evening))\b",
 }.items()}
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
 # A question for the agent ("how much is a check-up?"); "how about Tuesday?" is an answer, not a question.
 _ASKING = re.compile(r"^\W*(?:how(?! about)|what|when|where|why|which|who|whose)\b|^\W*(?:do|does|are) you\b",
                      re.IGNORECASE)
@@ -246,13 +249,32 @@ class ActionDesk:
             return Reconsider(f"the caller's words do not ask for {name}")
         if name == "book_appointment" and spec.builtin and _ASKING.search(turn) and not _BOOKING_VERB.search(turn):
             return Reconsider("a question about the business, not a request to book")  # "what does a check-up cost?"
+        refusal = self._not_done(turn) if name == "book_appointment" and spec.builtin else None
+        if refusal is not None and not refusal[1]:  # "Can I book a manicure?" at a hair salon
+            self._pending = None
+            return Say(refusal[0])
         kept = {arg: str(value).strip() for arg, value in arguments.items()
                 if grounded(arg, str(value), _words_for(spec, arg, turn), self.persona.business, today)}
         pending = PendingAction(spec, kept)
         for arg in self._missing(pending):  # the model may have left out what the caller did say
             if not is_free_text(arg) and (value := self._read(spec, arg, turn, today)):
                 pending.arguments[arg] = value
-        return self._next_step(pending, dict(pending.arguments), today)
+        decision = self._next_step(pending, dict(pending.arguments), today)
+        if refusal is not None and isinstance(decision, Say):  # "a manicure while my colour is processing"
+            return Say(f"{_SENTENCE.split(refusal[0], maxsplit=1)[0]} {decision.text.removeprefix('Sure. ')}")
+        return decision
+
+    def _not_done(self, turn: str) -> tuple[str, bool] | None:
+        """What ``turn`` asks to book that the business does not do: the refusal to say, and whether a
+        service the business does do was named beside it. None when nothing named is refused."""
+        business = self.persona.business
+        if business is None:
+            return None
+        facts = relevant_facts(business, turn)
+        refused = [fact for fact in facts if fact.kind == "not_offered"]
+        if not refused:
+            return None
+        return " ".join(fact_sentence(business, fact) for fact in refused), any(f.kind == "service" for f in facts)
 
     def _next_step(self, pending: PendingAction, found: dict[str, str], today: datetime.date) -> Decision:
         """Ask for what is still missing (saying back what was just understood), read back before an

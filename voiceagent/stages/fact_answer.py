@@ -48,10 +48,10 @@ def fact_answer(business: Business | None, said: str, facts: Sequence[Fact]) -> 
         return None
     if any(f.kind == "hours" for f in answers) and not Heard(said).has_any(HOURS_CUES):
         return None  # a day named in another question: "Is it going to snow this weekend?"
-    return " ".join(_sentence(business, fact) for fact in answers)
+    return " ".join(fact_sentence(business, fact) for fact in answers)
 
 
-def _sentence(business: Business, fact: Fact) -> str:
+def fact_sentence(business: Business, fact: Fact) -> str:
     """One fact as the agent says it. No "yes" in front: "Are you open on Saturday afternoon?" is
     answered right by the hours alone, wrongly by "Yes, ..."."""
     if fact.kind == "hours" and fact.day is not None:

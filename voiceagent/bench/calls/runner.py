@@ -11,6 +11,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from websockets.exceptions import ConnectionClosed
+
 from voiceagent.bench.calls.callers import PATHS, SpokenTurn, make_caller, path_audio, run_call
 from voiceagent.bench.calls.events import TurnHeard, real_reply_ms
 from voiceagent.bench.calls.judge import judge
@@ -114,7 +116,7 @@ async def _play_call(script: Script, path: str, url: str, records: Path, call: C
     try:
         await run_call(make_caller(path, url, seed), script.persona, records,
                        sentences, on_turn)
-    except (OSError, ConnectionError, TimeoutError) as exc:
+    except (OSError, ConnectionError, ConnectionClosed, TimeoutError) as exc:
         failed = TurnHeard(transcript="", heard="", filler=False, turn_ms=None, reply_ms=None,
                            outcome=f"call failed: {exc!r}")
         for index in range(done, len(call.turns)):
