@@ -256,5 +256,6 @@ def test_a_booking_for_something_not_done_is_refused_without_a_booking(desk: Act
 def test_a_booking_for_a_service_beside_something_not_done_says_both(desk: ActionDesk) -> None:
     decision = desk.before_model("Can I book an oil change and a paint touch-up?", TODAY)
     assert isinstance(decision, Say)
-    assert decision.text.startswith("Sorry, we don't do bodywork or paint. Could you give me your name")
+    assert decision.text.startswith("Sorry, we don't do bodywork or paint. We offer oil change")  # and what it does
+    assert decision.text.endswith("Could you give me your name, the day and the time?")
     assert desk.pending == "book_appointment"

@@ -56,7 +56,6 @@ _ASKED_FOR: dict[str, re.Pattern[str]] = {name: re.compile(pattern, re.IGNORECAS
     "end_call": r"\b(?:bye|goodbye|good bye|that's all|that is all|that's it|nothing else|hang up|"
                 r"have a (?:good|nice|great) (?:day|one|evening))\b",
 }.items()}
-_SENTENCE = re.compile(r"(?<=[.!?])\s+")
 # A question for the agent ("how much is a check-up?"); "how about Tuesday?" is an answer, not a question.
 _ASKING = re.compile(r"^\W*(?:how(?! about)|what|when|where|why|which|who|whose)\b|^\W*(?:do|does|are) you\b",
                      re.IGNORECASE)
@@ -261,7 +260,7 @@ class ActionDesk:
                 pending.arguments[arg] = value
         decision = self._next_step(pending, dict(pending.arguments), today)
         if refusal is not None and isinstance(decision, Say):  # "a manicure while my colour is processing"
-            return Say(f"{_SENTENCE.split(refusal[0], maxsplit=1)[0]} {decision.text.removeprefix('Sure. ')}")
+            return Say(f"{refusal[0]} {decision.text.removeprefix('Sure. ')}")
         return decision
 
     def _not_done(self, turn: str) -> tuple[str, bool] | None:
