@@ -319,3 +319,28 @@ def test_a_price_unit_names_no_service(garage: Business) -> None:
     assert problem is not None and problem.kind == "wrong_price"
     assert ReplyCheck(garage, "How much to fit tyres?", facts=relevant_facts(garage, "How much to fit tyres?")).clause(
         "Tyre fitting is 20 dollars per tyre.") is None
+
+
+@pytest.mark.parametrize(("said", "reply"), [
+    ("Do you take walk-ins?", "No, no walk-ins."),
+    ("Do you offer a discount for students?", "Sorry, we don't offer any discounts for students."),
+    ("Is there a waiting room?", "There is no waiting room."),
+    ("Can I leave a message for the mechanic?", "Sorry, we don't have a mechanic."),
+])
+def test_a_no_that_no_fact_supports_is_caught(garage: Business, said: str, reply: str) -> None:
+    problem = ReplyCheck(garage, said, facts=relevant_facts(garage, said)).clause(reply)
+    assert problem is not None and problem.kind == "unsupported_no"
+
+
+@pytest.mark.parametrize(("said", "reply"), [
+    ("Can you fix my roof?", "Sorry, we don't do roofing. We're a car repair garage."),  # work refused
+    ("Do you have courtesy cars?", "No, there are no courtesy cars, but there is a free shuttle."),  # a policy
+    ("Do you work on motorcycles?", "No, we don't work on motorcycles."),  # something not done
+    ("Can you call me back later?", "No problem, what's your number?"),
+    ("Do you take walk-ins?", "I'm sorry, I don't have that information."),
+    ("I don't need a courtesy car.", "No worries."),
+])
+def test_a_supported_no_or_a_refusal_of_work_passes(garage: Business, said: str, reply: str) -> None:
+    facts = relevant_facts(garage, said)
+    problem = ReplyCheck(garage, said, facts=facts).clause(reply)
+    assert problem is None or problem.kind != "unsupported_no", problem

@@ -16,6 +16,10 @@ the conversation before it goes to speech synthesis:
   misheard as "Where's the brush?" with "The brush is in the garage.");
 - ``unsupported_yes``: the reply opens with a yes to something the business does not do, or to a
   question no fact of the persona answers (a small model says yes to whatever it is asked);
+- ``unsupported_no``: the reply opens by denying the business has or allows something ("No, no walk-ins.",
+  "Sorry, we don't offer discounts for seniors.") to a question no fact of the persona answers: a small
+  model says no to what it does not know as readily as yes. A refusal of work ("we don't do tattoos", "we
+  can't fix cars") is no such denial: it is what an out-of-scope request should get;
 - ``denies_fact``: the reply's first sentence denies something a fact of the persona that answers the
   caller says it has ("There are no warranties on your repairs." when parts and labour have a 12-month
   warranty; "we don't do brake pads" when brake pads are a service), or denies what the business is or
@@ -56,7 +60,8 @@ from voiceagent.personas.model import WEEKDAYS, Business
 from voiceagent.personas.render import fact_lines
 from voiceagent.personas.words import Heard, content_stems, stem, tokens
 
-ProblemKind = Literal["call_as_words", "claims_action", "invented_number", "closed_day", "open_day", "wrong_price", "unsupported_yes", "echo",
+ProblemKind = Literal["call_as_words", "claims_action", "invented_number", "closed_day", "open_day", "wrong_price", "unsupported_yes",
+                      "unsupported_no", "echo",
                       "repeat", "bare_number", "bare_refusal", "dont_know", "wrong_place", "denies_fact",
                       "identity_only"]
 
@@ -76,6 +81,13 @@ _DENIAL = re.compile(r"\b(?:there (?:is|are|'s) no|(?:we|i) (?:do not|don't|can'
                      r"provide|give|accept|take|fit|fix|sell))?|no(?!,))\s+(?P<what>[a-z][a-z' -]*)", re.IGNORECASE)
 _AGENT_DOES = frozenset(stem(w) for w in ("book", "booking", "appointment", "visit", "move", "cancel", "reschedule",
                                             "message", "transfer", "speak", "talk", "call"))
+# A denial that the business has or allows something: "No, no walk-ins.", "We don't offer discounts for
+# seniors.", "There is no parking." (not "No problem", nor "I don't have that information").
+_HAS_VERB = r"(?:offer|have(?! (?:that|this|the|any) information)|take|accept|allow|give|provide)\b"
+_SAYS_NO = re.compile(
+    rf"^\W*(?:(?:i'?m |i am )?sorry,?\s*)?(?:no,?\s+(?:we\s+(?:do not|don'?t)\s+{_HAS_VERB}|there (?:is|are|'s) no\b"
+    rf"|(?!problem|worries|trouble)[a-z])|(?:we|i)\s+(?:do not|don'?t)\s+{_HAS_VERB}|there (?:is|are|'s) no\b)",
+    re.IGNORECASE)
 _DENIABLE = frozenset({"policy", "service"})  # kinds of answering fact that say the business has something
 _BARE_NUMBER = re.compile(r"\W*\d+(?:[.,]\d+)?\W*")
 _OPEN_WORDS = re.compile(
@@ -158,6 +170,8 @@ class ReplyCheck:
             return None
         if first and (problem := self._unsupported_yes(text)):
             return problem
+        if problem := self._unsupported_no(self._opening):
+            return problem
         invented = sorted(numbers_in(text) - self._allowed)
         if invented:
             return Problem("invented_number", f"{invented[0]} is in no fact and was not said by the caller")
@@ -182,6 +196,13 @@ class ReplyCheck:
             return Problem("unsupported_yes", "says yes to something the business does not do")
         if not self._answers and not self._asks_what_agent_can() and _QUESTION.search(self._said.lower()):
             return Problem("unsupported_yes", "says yes to a question no fact answers")
+        return None
+
+    def _unsupported_no(self, text: str) -> Problem | None:
+        if self._answers or any(f.kind == "not_offered" for f in self._facts) or not _SAYS_NO.search(text):
+            return None
+        if _QUESTION.search(self._said.lower()):
+            return Problem("unsupported_no", "says no to a question no fact answers")
         return None
 
     def _repeat(self, text: str) -> Problem | None:
