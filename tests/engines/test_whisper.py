@@ -150,3 +150,34 @@ def test_a_short_text_counts_as_stopped_early_only_for_long_speech() -> None:
     assert word_count("555-0263.") == 7 and word_count("Yes, it's Grace Miller.") == 4
     assert stopped_early("Good", 1.2) and not stopped_early("Could a plumber come round on Sunday?", 1.2)
     assert not stopped_early("Yes.", 0.5)  # a one-word answer is short speech
+
+
+def test_a_text_too_long_for_its_audio_is_the_prompt_read_back() -> None:
+    from voiceagent.engines.whisper import too_long
+
+    looped = "5 pm, Friday 9 am to 6 pm, " + "Friday 9 am to 6 pm, " * 12
+    assert too_long(looped, 3.5)  # a phone number's few seconds cannot hold 80 words
+    assert not too_long("5 5 5 0 3 4 8.", 3.5)  # seven digits, said slowly or fast
+    assert not too_long("Could a plumber come round on Sunday?", 1.2)
+    assert not too_long("Yes.", 0.2)
+
+
+def test_a_decode_far_too_long_for_its_audio_is_done_again_without_the_prompt() -> None:
+    """A caller's phone number once came out as the persona's hours, looped (192 words from a few seconds
+    of digits on the phone line). The decode is repeated without the prompt and the shorter text kept; a
+    decode of the right length is never repeated."""
+    stt = _transcriber()
+    looped = "5 pm, Friday 9 am to 6 pm, " + "Friday 9 am to 6 pm, " * 30
+    asked: list[str] = []
+
+    def decode(audio: np.ndarray, prompt: str) -> tuple[str, float]:
+        asked.append(prompt)
+        return (looped if prompt else "5 5 5 0 3 4 8."), -0.3
+
+    stt._decode = decode  # type: ignore[method-assign]
+    four_seconds = np.zeros(64000, dtype=np.float32)
+    assert stt.transcribe_blocking(four_seconds, "Silver Birch Hair Studio. Friday 9 am to 6 pm.") == "5 5 5 0 3 4 8."
+    assert asked == ["Silver Birch Hair Studio. Friday 9 am to 6 pm.", ""]
+    asked.clear()
+    assert stt.transcribe_blocking(np.zeros(16000 * 60, dtype=np.float32), "a prompt") == looped  # a minute can hold it
+    assert asked == ["a prompt"]

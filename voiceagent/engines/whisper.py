@@ -9,6 +9,11 @@ A text far too short for the speech it came from, decoded with low confidence (a
 under -0.7), is decoded again without the caller's vocabulary prompt: the prompt can
 end a decode after one word ("Could a plumber come round on Sunday?" heard as "Good", at -1.0 to -1.7),
 and the longer of the two texts is kept. A confident short text ("Yes." in line noise) is not.
+
+A text far too long for the audio it came from (more than :data:`MAX_WORDS_PER_S` words a second of the
+turn, plus a few) is the prompt read back, not the caller: on the phone line a real caller's phone number
+came out as the persona's hours, looped ("5 pm, Friday 9 am to 6 pm, Friday 9 am to 6 pm, ..."). It is
+decoded again without the prompt, and the shorter text is kept.
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ MIN_PAD_FRAMES = 200  # a turn longer than the window still gets 2 s of padding 
 MIN_WORDS_PER_VOICED_S = 1.5
 MIN_CHECKED_VOICED_S = 0.8
 VOICED_BELOW_PEAK_DB = 25.0
+MAX_WORDS_PER_S = 6.0  # faster than anyone speaks (2 to 4 words a second; a number read out, about 4 digits)
+MAX_WORDS_SLACK = 4
 LOW_LOGPROB = -0.7  # not confident (whisper's own retry mark is -1.0; the "Good"s were -0.99 to -1.7)
 _WORD = re.compile(r"\d|[^\W\d_]+(?:'[^\W\d_]+)?")  # a digit counts as a word: "555-0263" is seven
 _whole_window_pad = _faster_whisper.pad_or_trim
@@ -82,6 +89,9 @@ class WhisperTranscriber:
         whisper's initial prompt (the words the caller is likely to use), or none."""
         audio = reduce_background(audio, SAMPLE_RATE, self._denoise)
         text, logprob = self._decode(audio, prompt)
+        if prompt and too_long(text, len(audio) / SAMPLE_RATE):
+            again, _ = self._decode(audio, "")
+            return again if word_count(again) < word_count(text) else text
         if prompt and logprob < LOW_LOGPROB and stopped_early(
                 text, voiced_seconds(audio, SAMPLE_RATE, VOICED_BELOW_PEAK_DB)):
             again, _ = self._decode(audio, "")
@@ -121,6 +131,12 @@ class WhisperTranscriber:
 def word_count(text: str) -> int:
     """Words in a transcript, each digit counted as one ("555-0263": 7)."""
     return len(_WORD.findall(text))
+
+
+def too_long(text: str, audio_s: float) -> bool:
+    """Whether ``text`` has more words than ``audio_s`` seconds of speech can hold (see
+    :data:`MAX_WORDS_PER_S`)."""
+    return word_count(text) > MAX_WORDS_PER_S * audio_s + MAX_WORDS_SLACK
 
 
 def stopped_early(text: str, voiced_s: float) -> bool:
