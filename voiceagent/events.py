@@ -99,7 +99,8 @@ class TurnMetrics(Event):
     interrupted: bool
     outcome: str  # answered, interrupted, continued, apology, empty, call_ended (hung up before the reply)
     # what ended the caller's turn: reason (silence, model, max_silence, max_length), silence_ms (the silence
-    # after the last voiced frame then), turn_prob (the end-of-turn model's probability of "finished", or None)
+    # after the last voiced frame then), turn_prob (the end-of-turn model's probability of "finished", or None),
+    # and held_unfinished (True when its words sounded unfinished, so the answer waited for the longest silence)
     end_of_turn: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 

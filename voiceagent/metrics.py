@@ -56,6 +56,10 @@ ENGINE_BUSY_SECONDS = Histogram(
 ENGINE_JOBS_SKIPPED = Counter(
     "voiceagent_engine_jobs_skipped_total", "Engine jobs cancelled while they waited, so never run", ["engine"],
 )
+UNFINISHED_HOLDS = Counter(
+    "voiceagent_unfinished_holds_total", "Turns the end-of-turn model ended whose words trail off or end on a word "
+    "that needs another (\"Can I come in on\"): answered only after the longest silence wait",
+)
 TURN_ENDS = Counter(
     "voiceagent_turn_ends_total", "Caller turns by what ended them: silence (the fixed wait), model (judged finished), "
     "max_silence (judged unfinished, or no answer, and the longest wait ran out), max_length", ["reason"],

@@ -87,6 +87,43 @@ async def test_a_turn_the_end_of_turn_model_calls_finished_is_answered_before_th
     assert call.call.ctx.engines.models()["turn"] == "scripted_turn"
 
 
+async def test_words_that_need_more_are_answered_only_after_the_longest_silence(tmp_path: Path) -> None:
+    """The model calls the pause finished, but "Can I bring my car in on" cannot be all of it: nothing is
+    done with it until the silence reaches ``turn_max_silence_ms``."""
+    turn = ScriptedTurnModel([0.95])
+    llm = ScriptedLlm(["Which day?"])
+    async with running_call(tmp_path, turn=turn, stt=ScriptedStt(["Can I bring my car in on"]), llm=llm,
+                            turn_min_silence_ms=64, turn_max_silence_ms=1200) as call:
+        await call.say(silence=1.6)
+        metrics = await call.turn_over(1, timeout=3.0)
+        await call.output.until_quiet()
+        record = await call.end()
+    assert metrics.end_of_turn["reason"] == "model" and metrics.end_of_turn["held_unfinished"] is True
+    assert metrics.timeline["llm_first_token"] >= 1200  # the model was asked only after the longest wait
+    assert call.output.said(turn=1)[-1] == "Which day?"  # (after a filler: the test's turn budget is short)
+    [logged] = [e for e in record if e["kind"] == "turn_metrics"]
+    assert logged["end_of_turn"]["held_unfinished"] is True
+
+
+async def test_a_caller_who_goes_on_after_words_that_need_more_gets_one_answer_to_all_of_it(tmp_path: Path) -> None:
+    """The pause is longer than the end-of-turn model's wait but shorter than the longest one: the first
+    piece never reaches the model, and the whole sentence is answered once."""
+    def heard(audio: FloatAudio) -> str:
+        return "I want to" if seconds_of(audio) < 0.5 else LONG
+
+    llm = ScriptedLlm(["For how many?"])
+    async with running_call(tmp_path, turn=ScriptedTurnModel([0.95]), stt=ScriptedStt(heard), llm=llm,
+                            turn_min_silence_ms=64, turn_max_silence_ms=1200) as call:
+        await call.say(silence=0.6)  # the model ended the turn long before the caller goes on
+        await call.say(silence=1.4)
+        await call.turn_over(2, timeout=3.0)
+        await call.output.until_quiet()
+    assert [r[-1]["content"] for r in llm.requests] == [LONG]
+    assert call.output.of_type(Transcript) == [Transcript(turn=1, text="I want to"),
+                                               Transcript(turn=2, text=LONG, revises=1)]
+    assert call.output.said(turn=1) == [] and call.output.said(turn=2) == ["For how many?"]
+
+
 async def test_an_answer_nobody_heard_yet_stops_as_soon_as_the_caller_speaks_again(tmp_path: Path) -> None:
     """Not at the end of the caller's next words: the model stops while they are still talking, and
     nothing of the first answer reaches them."""

@@ -116,6 +116,10 @@ class CallObserver:
         if event is not None:
             metrics.BUDGET_EXCEEDED.labels(event.stage).inc()
 
+    def held_unfinished(self) -> None:
+        """A turn ended early sounded unfinished: its answer waits for the longest silence."""
+        metrics.UNFINISHED_HOLDS.inc()
+
     def filler(self) -> None:
         """A filler phrase is played because the reply is late."""
         metrics.FILLERS.inc()

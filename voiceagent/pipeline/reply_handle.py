@@ -26,9 +26,12 @@ from voiceagent.pipeline.recognizer import Transcription
 from voiceagent.pipeline.reply import ReplyContext, ToolCalled, speak_reply
 from voiceagent.pipeline.timeline import TurnTimeline
 from voiceagent.stages.fact_answer import fact_answer
+from voiceagent.stages.unfinished import sounds_unfinished
 from voiceagent.stages.reply_check import ReplyCheck, fallback_reply
 
 log = logging.getLogger(__name__)
+
+EARLY_ENDS = ("model", "silence")  # what may end a turn before the longest silence wait
 
 
 def today() -> Weekday:
@@ -123,6 +126,7 @@ class ReplyHandle:
                 await self._ask_again()
                 return
             await self.ctx.observer.transcript(self.number, text, self.revises)
+            await self._wait_if_unfinished(text)
             self.ctx.history.add_user(text)
             self.user_text = text
             # everything the caller said since the agent last spoke: words kept from a turn they went on
@@ -162,6 +166,19 @@ class ReplyHandle:
         self.ctx.observer.budget_missed(self.timeline.stage("stt", seconds))
         self.timeline.waited("stt", waited)
         return text.strip()
+
+    async def _wait_if_unfinished(self, text: str) -> None:
+        """A turn ended early (the end-of-turn model called it finished, or the short silence wait) whose
+        words trail off or end on a word that needs another ("Can I bring my car in on") is answered only
+        once the silence reaches ``turn_max_silence_ms``. The caller's voice coming back before then cancels
+        this reply and the two pieces are one turn; meanwhile nothing is done on half a sentence."""
+        ended = self.timeline.end_of_turn
+        if ended.get("reason") not in EARLY_ENDS or not sounds_unfinished(text):
+            return
+        ended["held_unfinished"] = True
+        self.ctx.observer.held_unfinished()
+        until = self.timeline.marks["speech_end"] + self.ctx.settings.turn_max_silence_ms / 1000
+        await asyncio.sleep(max(0.0, until - time.monotonic()))
 
     def _ground(self) -> tuple[tuple[Fact, ...], ReplyCheck | None, str]:
         """Put the persona's facts that match the caller's words beside the question, and make the
