@@ -344,3 +344,24 @@ def test_a_supported_no_or_a_refusal_of_work_passes(garage: Business, said: str,
     facts = relevant_facts(garage, said)
     problem = ReplyCheck(garage, said, facts=facts).clause(reply)
     assert problem is None or problem.kind != "unsupported_no", problem
+
+
+def test_the_price_of_another_service_is_no_answer_to_a_thing_no_fact_mentions(garage: Business) -> None:
+    """Asked the price of something the garage does not list, a small model gives the nearest price it
+    knows. The caller must hear that it is not listed (the fallback), not another service's price."""
+    for said, what in (("How much would a valet cost me?", "valet"), ("How much would a paint job cost me?", "paint")):
+        problem = ReplyCheck(garage, said, facts=relevant_facts(garage, said)).clause("An oil change is 45 dollars.")
+        assert problem is not None and problem.kind == "unasked_price" and what in problem.detail
+
+
+@pytest.mark.parametrize(("said", "earlier", "reply"), [
+    ("How much is an oil change?", (), "An oil change is 45 dollars."),  # named
+    ("My car is making a squeaky noise, how much to look at it?", (), "An engine diagnostic check is 60 dollars."),
+    ("And roughly how much would that be?", (("Do you do oil changes?", "Yes, an oil change takes 30 minutes."),),
+     "An oil change is 45 dollars."),  # named in the exchange it follows on from
+    ("What would it cost for my van?", (("How long does an oil change take?", "An oil change takes 30 minutes."),),
+     "An oil change is 45 dollars."),
+])
+def test_a_price_the_caller_asked_for_passes(garage: Business, said: str, earlier: tuple[tuple[str, str], ...],
+                                             reply: str) -> None:
+    assert ReplyCheck(garage, said, facts=relevant_facts(garage, said), earlier_replies=earlier).clause(reply) is None

@@ -26,8 +26,8 @@ from voiceagent.pipeline.recognizer import Transcription
 from voiceagent.pipeline.reply import ReplyContext, ToolCalled, speak_reply
 from voiceagent.pipeline.timeline import TurnTimeline
 from voiceagent.stages.fact_answer import fact_answer
-from voiceagent.stages.unfinished import sounds_unfinished
 from voiceagent.stages.reply_check import ReplyCheck, fallback_reply
+from voiceagent.stages.unfinished import sounds_unfinished
 
 log = logging.getLogger(__name__)
 

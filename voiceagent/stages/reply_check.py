@@ -11,6 +11,9 @@ the conversation before it goes to speech synthesis:
   the caller asked about one open day);
 - ``wrong_price``: a price said for something that is not the service with that price (neither the
   clause nor the caller named it);
+- ``unasked_price``: the price of a service the caller did not name, to a caller who asked about something
+  no fact of the persona mentions ("How much would a perm cost?" answered "A ladies' cut is 55 dollars.":
+  a small model gives the nearest price it knows);
 - ``wrong_place``: asked where the business is, the reply places something ("is in the garage", "is
   located near ...") with no word of the persona's address (a small model answers "Where's the garage?"
   misheard as "Where's the brush?" with "The brush is in the garage.");
@@ -56,11 +59,12 @@ from typing import Literal
 
 from voiceagent.personas.actions import claimed_action
 from voiceagent.personas.facts import Fact, days_named, identity_sentence
-from voiceagent.personas.model import WEEKDAYS, Business
+from voiceagent.personas.model import WEEKDAYS, Business, Service
 from voiceagent.personas.render import fact_lines
-from voiceagent.personas.words import Heard, content_stems, stem, tokens
+from voiceagent.personas.words import STOPWORDS, Heard, content_stems, stem, tokens
 
-ProblemKind = Literal["call_as_words", "claims_action", "invented_number", "closed_day", "open_day", "wrong_price", "unsupported_yes",
+ProblemKind = Literal["call_as_words", "claims_action", "invented_number", "closed_day", "open_day", "wrong_price", "unasked_price",
+                      "unsupported_yes",
                       "unsupported_no", "echo",
                       "repeat", "bare_number", "bare_refusal", "dont_know", "wrong_place", "denies_fact",
                       "identity_only"]
@@ -90,6 +94,10 @@ _SAYS_NO = re.compile(
     re.IGNORECASE)
 _DENIABLE = frozenset({"policy", "service"})  # kinds of answering fact that say the business has something
 _BARE_NUMBER = re.compile(r"\W*\d+(?:[.,]\d+)?\W*")
+# Words of asking a price, which name no thing ("roughly how much would it cost me?")
+_ASKS_PRICE = frozenset(stem(w) for w in tokens("much cost price charge pay fee quote expensive cheap"))
+_PRICE_WORDS = _ASKS_PRICE | frozenset(stem(w) for w in tokens(
+    "costs prices priced charges fees rate rates dollars pounds euros roughly approximately"))
 _OPEN_WORDS = re.compile(
     r"\b(open|available|come in|come by|drop (it |your \w+ )?(off|in)|see you|book(ed)?|works|fine|free|slot|"
     r"appointment|schedule[d]?)\b")
@@ -140,6 +148,7 @@ class ReplyCheck:
         if business is not None:
             self._allowed |= {n for line in fact_lines(business) for n in numbers_in(line)}
         self._earlier = [(q, r) for q, r in earlier_replies if r]
+        self._last_exchange = self._earlier[-1] if self._earlier else ()
         self._clauses = 0
         self._opening = ""  # the reply so far, until its first sentence ends
         self._opening_done = False
@@ -337,7 +346,29 @@ class ReplyCheck:
             services = [v for v in self._business.services if v.price is not None and int(v.price) == amount]
             if services and not any(named.says_phrase(n) for v in services for n in (v.name, *v.aliases)):
                 return Problem("wrong_price", f"{amount} is the price of {services[0].name}, which nobody named")
+            if services and (unknown := self._unknown_thing(services)):
+                return Problem("unasked_price", f"{amount} is the price of {services[0].name}; the caller asked "
+                                                f"about {unknown!r}")
         return None
+
+    def _unknown_thing(self, services: Sequence[Service]) -> str:
+        """What the caller asked the price of, when the business does not do it or no fact of the persona
+        mentions any word of it (but for words of asking a price), and the caller named none of ``services`` (nor did the last exchange, which a
+        "how much is it?" follows on from); "" otherwise. "My car is making a noise, how much?" names the
+        car, which the persona knows: the answer may be the price of a diagnostic check."""
+        assert self._business is not None
+        asked = Heard(" ".join([self._said, *self._last_exchange]))
+        if any(asked.says_phrase(n) for v in services for n in (v.name, *v.aliases)):
+            return ""
+        if not any(stem(w) in _ASKS_PRICE for w in tokens(self._said)):
+            return ""
+        words = [w for w in tokens(self._said) if w not in STOPWORDS and not w.isdigit() and not w.endswith("ly")
+                 and stem(w) not in _PRICE_WORDS]
+        not_offered = [f.text for f in self._facts if f.kind == "not_offered"]
+        if not_offered:
+            return not_offered[0]
+        known = _vocabulary(self._business)
+        return words[0] if words and not any(stem(w) in known for w in words) else ""
 
 
 def _words(text: str) -> list[str]:
@@ -345,6 +376,12 @@ def _words(text: str) -> list[str]:
 
 
 _LISTINGS = frozenset({"agent_can", "prices", "services", "week"})
+
+
+def _vocabulary(business: Business) -> frozenset[str]:
+    """The stems of every word in the persona's facts, services' names and aliases included."""
+    lines = [*fact_lines(business), *(n for v in business.services for n in (v.name, *v.aliases))]
+    return frozenset(stem(w) for line in lines for w in tokens(line))
 
 
 def fallback_reply(facts: Sequence[Fact], dont_know: str, business: Business | None = None) -> str:
