@@ -20,6 +20,14 @@ def test_first_clause_is_cut_early_then_sentences() -> None:
     assert out[1:] == ["we are open on Saturday, from nine to one.", "Would you like to book?"]
 
 
+def test_a_lone_yes_or_no_waits_for_what_it_answers() -> None:
+    """Spoken alone, "No," could not be taken back when the clause after it fails the reply check."""
+    out = feed_all(["No", ",", " we", " don't", " take", " walk", "-ins", ",", " sorry", "."])
+    assert out[0] == "No, we don't take walk-ins,"
+    assert feed_all(["Yes", ",", " we", " are", "."]) == ["Yes, we are."]
+    assert feed_all(["Sure", ",", " what's", " your", " name", "?"])[0] == "Sure,"  # no claim: it goes at once
+
+
 def test_short_sentence_goes_at_once_and_abbreviations_do_not_split() -> None:
     out = feed_all(["Hi", ".", " Dr", ".", " Smith", " sees", " you", " at", " 3", ".", "30", " pm", "."])
     assert out == ["Hi.", "Dr. Smith sees you at 3.30 pm."]

@@ -4,6 +4,8 @@ The first piece is cut at the first clause boundary (``, ; : . ! ?`` or a dash f
 once it holds ``first_min_words`` words; if the model writes on without punctuation, it is cut before
 a word that opens a phrase ("where", "and", "to" ...) once three words are ready, and after
 ``first_max_words`` words at the latest: every word of the first piece is waited for by the caller.
+A first piece that would be a lone "Yes," or "No," waits for the clause after it: it is the claim the
+reply check judges with what follows, and once spoken it cannot be taken back.
 Later pieces end at sentence ends, or at a clause boundary once they hold ``min_words`` words, so
 synthesis keeps ahead of playback with natural prosody.
 Markdown and list markers, which a voice cannot say, are removed.
@@ -19,6 +21,7 @@ _MARKUP = re.compile(r"(\*\*|\*|__|`+|^#+\s*|^\s*[-*\u2022]\s+|^\s*\d+\.\s+)", r
 _ABBREVIATIONS = {"mr.", "mrs.", "ms.", "dr.", "st.", "e.g.", "i.e.", "etc.", "vs.", "no.", "a.m.", "p.m."}
 _SPACES = re.compile(r"\s+")
 _WORD = re.compile(r"\S+")
+_ANSWER_WORDS = frozenset({"yes", "yeah", "yep", "no", "nope"})
 _PHRASE_OPENERS = {
     "and", "but", "or", "so", "because", "where", "which", "who", "when", "while", "that", "if", "to",
     "for", "with", "at", "on", "in", "from", "by", "about", "until", "then",
@@ -76,6 +79,8 @@ class ClauseChunker:
                     continue
             elif len(words) < min_words:
                 continue
+            elif self._emitted == 0 and all(w.strip(",;:").lower() in _ANSWER_WORDS for w in words):
+                continue  # "No," alone: the check needs what it says no to
             self._buffer = self._buffer[match.end():]
             self._emitted += 1
             if ends_sentence(text):
