@@ -115,7 +115,7 @@ class Settings:
     retention_days: int = 0  # delete call records, messages and past appointments older than this, hourly (0: keep)
     redact: bool = False  # write [phone] and [name] for phone numbers and names in call records and logs
     dtmf_gap_ms: int = 800  # keypad digits pressed closer together than this become one turn
-    filler_grace_ms: int = 700  # a filler waits this much past the turn deadline while the model is already writing
+    filler_grace_ms: int = 700  # a filler waits this much past the turn deadline when the caller's words are already in
     engine_timeout_s: float = 8.0  # an engine silent this long is treated as dead: the caller hears an apology
     # Actions (bookings, messages, transfer, hanging up)
     actions_db: str = "voiceagent.db"  # SQLite file of appointments and messages (the embedded action backend)

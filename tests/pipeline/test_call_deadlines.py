@@ -16,7 +16,7 @@ TURN_S = FAST_BUDGETS.turn_ms / 1000
 
 async def test_a_filler_plays_at_the_turn_deadline_when_the_reply_is_late(tmp_path: Path) -> None:
     llm = ScriptedLlm(["Here it is."], first_token_s=TURN_S + 0.1)
-    async with running_call(tmp_path, stt=ScriptedStt(["slow one"]), llm=llm) as call:
+    async with running_call(tmp_path, stt=ScriptedStt(["slow one"]), llm=llm, filler_grace_ms=0) as call:
         await call.say()
         metrics = await call.turn_over(1)
         await call.output.until_quiet()
@@ -42,7 +42,7 @@ async def test_no_filler_when_the_reply_is_out_in_time(tmp_path: Path) -> None:
 
 async def test_fillers_take_turns(tmp_path: Path) -> None:
     llm = ScriptedLlm(first_token_s=TURN_S + 0.05)
-    async with running_call(tmp_path, stt=ScriptedStt(["a", "b"]), llm=llm) as call:
+    async with running_call(tmp_path, stt=ScriptedStt(["a", "b"]), llm=llm, filler_grace_ms=0) as call:
         await call.exchange(1)
         await call.exchange(2)
         assert call.output.said(kind="filler") == list(PERSONA.fillers)
@@ -102,6 +102,26 @@ async def test_no_filler_at_the_deadline_while_the_model_is_writing_the_answer(t
         assert metrics.filler is False and call.output.said(turn=1) == [SLOW_CLAUSE]
 
 
+async def test_no_filler_at_the_deadline_while_the_model_reads_the_words_already_in(tmp_path: Path) -> None:
+    """Recognition was done before the deadline and the model has not written a word yet: the answer is
+    being worked out, so the filler waits ``filler_grace_ms`` more, and the answer comes first."""
+    llm = ScriptedLlm(["Here it is."], first_token_s=TURN_S + 0.05)
+    async with running_call(tmp_path, stt=ScriptedStt(["slow one"]), llm=llm, filler_grace_ms=400) as call:
+        metrics = await call.exchange(1)
+        assert metrics.timeline["stt_done"] < FAST_BUDGETS.turn_ms < metrics.timeline["llm_first_token"]
+        assert metrics.filler is False and call.output.said(turn=1) == ["Here it is."]
+
+
+async def test_a_filler_plays_at_the_deadline_when_recognition_is_late(tmp_path: Path) -> None:
+    stt = ScriptedStt(["slow to hear"], delay_s=TURN_S + 0.08)  # (within the engine timeout, 0.3 s)
+    async with running_call(tmp_path, stt=stt, llm=ScriptedLlm(["Here it is."]), filler_grace_ms=400) as call:
+        await call.say()
+        metrics = await call.turn_over(1)
+        assert metrics.filler is True and metrics.turn_ms is not None
+        assert FAST_BUDGETS.turn_ms <= metrics.turn_ms < FAST_BUDGETS.turn_ms + 400  # not after the grace
+        assert call.output.said(turn=1) == [PERSONA.fillers[0], "Here it is."]
+
+
 async def test_a_filler_still_plays_when_the_writing_model_takes_longer_than_the_grace(tmp_path: Path) -> None:
     llm = ScriptedLlm([SLOW_CLAUSE], first_token_s=0.05, token_s=0.1)
     async with running_call(tmp_path, stt=ScriptedStt(["when"]), llm=llm, budgets=WIDE_BUDGETS,
@@ -115,7 +135,7 @@ async def test_a_filler_still_plays_when_the_writing_model_takes_longer_than_the
 async def test_a_reply_queued_behind_a_filler_is_timed_when_it_is_heard(tmp_path: Path) -> None:
     tts = FakeTts(seconds_per_char=0.05)  # "One moment." lasts 0.55 s: the reply waits behind it
     llm = ScriptedLlm(["Here it is."], first_token_s=TURN_S + 0.05)
-    async with running_call(tmp_path, stt=ScriptedStt(["slow one"]), llm=llm, tts=tts) as call:
+    async with running_call(tmp_path, stt=ScriptedStt(["slow one"]), llm=llm, tts=tts, filler_grace_ms=0) as call:
         await call.say()
         metrics = await call.turn_over(1)
     assert metrics.filler is True and metrics.turn_ms is not None and metrics.reply_ms is not None

@@ -257,13 +257,14 @@ class ReplyHandle:
             self.ctx.observer.budget_missed(self.timeline.check("turn", turn_s))
 
     async def _filler_at_deadline(self) -> None:
-        """Play a filler if no agent audio of this turn is out by the turn deadline. When the model is
-        already writing the answer at the deadline, its first clause is moments away and a filler would
-        hold it back by the filler's own length: the filler then waits ``filler_grace_ms`` more."""
+        """Play a filler if no agent audio of this turn is out by the turn deadline. When the caller's
+        words are already in at the deadline (the answer is being worked out), it is usually moments away
+        and a filler would hold it back by the filler's own length: the filler then waits
+        ``filler_grace_ms`` more. It plays at the deadline when recognition itself is late."""
         settings = self.ctx.settings
         deadline = self.timeline.marks["speech_end"] + settings.budgets.turn_ms / 1000
         await asyncio.sleep(max(0.0, deadline - time.monotonic()))
-        if "llm_first_token" in self.timeline.marks:
+        if "stt_done" in self.timeline.marks:
             await asyncio.sleep(max(0.0, deadline + settings.filler_grace_ms / 1000 - time.monotonic()))
         self._play_filler()
 
