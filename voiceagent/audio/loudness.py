@@ -32,3 +32,14 @@ def loud_frames(audio: FloatAudio, rate: int, below_peak_db: float, frame_s: flo
 def voiced_seconds(audio: FloatAudio, rate: int, below_peak_db: float = 35.0) -> float:
     """Seconds of ``audio`` loud enough to be speech: pauses and silence around it do not count."""
     return len(loud_frames(audio, rate, below_peak_db)) * FRAME_S
+
+
+def trim_silence(audio: FloatAudio, rate: int, below_peak_db: float = 40.0, keep_s: float = 0.0) -> FloatAudio:
+    """``audio`` without its leading and trailing near-silence (10 ms frames ``below_peak_db`` under the
+    loudest), but for ``keep_s`` of it at each end; empty when it is all silence."""
+    loud = loud_frames(audio, rate, below_peak_db)
+    if len(loud) == 0:
+        return audio[:0]
+    frame, keep = max(1, int(rate * FRAME_S)), int(rate * keep_s)
+    start = max(0, int(loud[0]) * frame - keep)
+    return audio[start : min(len(audio), (int(loud[-1]) + 1) * frame + keep)]

@@ -1,15 +1,20 @@
 """Pre-synthesised phrases (greeting, fillers, apology) so they play instantly, even when an engine is slow
-or dead. Synthesised once per persona at start-up; resampled once per call sample rate on first use."""
+or dead. Synthesised once per persona at start-up; resampled once per call sample rate on first use.
+The synthesiser's silence around each phrase is cut to :data:`EDGE_S`: a filler holds the answer behind
+it for as long as it plays, and piper ends every phrase with about 0.2 s of silence."""
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
 
+from voiceagent.audio.loudness import trim_silence
 from voiceagent.audio.pcm import FloatAudio, float_to_pcm16
 from voiceagent.audio.resample import resample
 from voiceagent.engines.speech import Synthesizer
 from voiceagent.personas import Persona
+
+EDGE_S = 0.03  # silence kept before and after a phrase
 
 
 class PhraseBank:
@@ -28,7 +33,9 @@ class PhraseBank:
         for persona in personas:
             for text in (persona.greeting, persona.apology, persona.not_heard, *persona.fillers):
                 if text and text not in bank._audio:
-                    bank._audio[text] = await tts.synthesize(text)
+                    audio = await tts.synthesize(text)
+                    trimmed = trim_silence(audio, tts.sample_rate, keep_s=EDGE_S)
+                    bank._audio[text] = trimmed if len(trimmed) else audio  # (all silence: a test voice)
         return bank
 
     def pcm(self, text: str, sample_rate: int) -> bytes:

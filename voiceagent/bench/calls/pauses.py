@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from voiceagent.audio.loudness import loud_frames
+from voiceagent.audio.loudness import trim_silence as _trim
 from voiceagent.audio.pcm import FloatAudio
 
 PAUSE_RANGE_MS = (300, 900)  # natural mid-sentence pauses: longer than the endpointer's silence, up to ~1 s
@@ -44,13 +44,7 @@ def pause_ms(seed: int, persona: str, call: str, position: int) -> int:
 def trim_silence(audio: FloatAudio, rate: int) -> FloatAudio:
     """``audio`` without its leading and trailing near-silence (10 ms frames :data:`SILENCE_DB` below the
     loudest), so that the pause put between two parts is the silence the caller makes."""
-    frame = max(1, int(rate * _FRAME_S))
-    if len(audio) < frame:
-        return audio
-    loud = loud_frames(audio, rate, -SILENCE_DB, _FRAME_S)
-    if len(loud) == 0:
-        return audio[:0]
-    return audio[int(loud[0]) * frame : (int(loud[-1]) + 1) * frame]
+    return _trim(audio, rate, -SILENCE_DB)
 
 
 def pause_within(whole: FloatAudio, first: FloatAudio, second: FloatAudio, pause: int, rate: int) -> Sentence:
