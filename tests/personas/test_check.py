@@ -58,6 +58,13 @@ def test_lint_warns_about_what_makes_worse_calls(write_persona: Write) -> None:
         "more than two sentences", "has list or markdown marks", "says 8, which is in none of the facts"]
 
 
+def test_lint_warns_about_a_long_filler(write_persona: Write) -> None:
+    text = BAKERY.replace('greeting = "Good morning', 'fillers = ["One moment.", "Hang on, let me have a look."]\n'
+                          'greeting = "Good morning', 1)
+    warnings = [(p.field, p.message) for p in lint(load_persona(write_persona(text)))]
+    assert [(field, message.split(":")[0]) for field, message in warnings] == [("fillers[2]", "7 words")]
+
+
 def test_the_bundled_personas_pass_the_check_cleanly(capsys: pytest.CaptureFixture[str]) -> None:
     for name in ("receptionist", "garage"):
         assert lint(load_persona(DEFAULT_PROMPTS_DIR / f"{name}.toml")) == []

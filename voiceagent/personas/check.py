@@ -17,6 +17,7 @@ from voiceagent.stages.fact_answer import fact_answer
 
 _MARKUP = re.compile(r"[*#_`]|^\s*(?:-|\d+\.)\s", re.MULTILINE)
 _SENTENCE_END = re.compile(r"[.!?](?:\s|$)")
+MOST_FILLER_WORDS = 3  # "Sure, one second." (4 words) took piper 1.4 s to say
 
 
 def lint(persona: Persona) -> list[Problem]:
@@ -25,6 +26,9 @@ def lint(persona: Persona) -> list[Problem]:
     business = persona.business
     if not persona.greeting:
         warnings.append(Problem("greeting", "empty: the caller hears silence until they speak"))
+    warnings += [Problem(f"fillers[{i}]", f"{len(f.split())} words: a filler holds the answer back for as long as "
+                         "it plays; two or three words are enough") for i, f in enumerate(persona.fillers, 1)
+                 if len(f.split()) > MOST_FILLER_WORDS]
     if business is None:
         warnings.append(Problem("business", "no facts: the prompt is the free text only, and replies cannot "
                                 "be checked against facts"))
