@@ -77,6 +77,7 @@ class Settings:
     grounding: bool = True  # put the persona's facts that match the caller's words beside the question
     reply_check: bool = True  # check each clause against the facts before speaking it; say the facts instead
     fact_answers: bool = True  # a question the facts answer whole is answered from them, without the model
+    unknown_answers: bool = True  # a question about a thing no fact mentions gets the dont_know line, without the model
     # Speech-to-text
     stt_model: str = "tiny.en"  # "tiny.en" (bundled) or a CTranslate2 model directory
     stt_device: str = "cpu"  # cpu or cuda

@@ -9,6 +9,7 @@ from tests.fakes.call import running_call
 from tests.fakes.engines import ScriptedStt
 from tests.fakes.llm import ScriptedLlm
 from voiceagent.personas import Persona, load_persona
+from voiceagent.stages.reply_check import fallback_reply
 
 GARAGE = Path(__file__).resolve().parents[2] / "voiceagent" / "prompts" / "garage.toml"
 
@@ -31,9 +32,31 @@ async def test_a_question_the_facts_answer_is_answered_without_the_model(tmp_pat
     assert [m["content"] for m in history if m["role"] == "assistant"][1:] == said  # after the greeting
 
 
+async def test_a_question_about_a_thing_no_fact_mentions_gets_the_dont_know_line_without_the_model(
+    tmp_path: Path,
+) -> None:
+    """A small model says the line in its own words at best; at worst a yes, a no or another price."""
+    persona = garage()
+    llm = ScriptedLlm(["Yes, we do."])
+    stt = ScriptedStt(["Is there a waiting room with Wi-Fi?"])
+    async with running_call(tmp_path, stt=stt, llm=llm, persona=persona) as call:
+        await call.exchange(1)
+        said = " ".join(call.output.said("reply", turn=1))
+    assert said == fallback_reply((), persona.dont_know, persona.business) and "Oak Street Garage" in said
+    assert llm.requests == []
+
+
+async def test_with_unknown_answers_off_the_model_answers_a_question_no_fact_mentions(tmp_path: Path) -> None:
+    llm = ScriptedLlm(["I'm sorry, I don't know."])
+    async with running_call(tmp_path, stt=ScriptedStt(["Is there a waiting room with Wi-Fi?"]), llm=llm,
+                            persona=garage(), unknown_answers=False) as call:
+        await call.exchange(1)
+    assert len(llm.requests) == 1
+
+
 async def test_requests_and_questions_no_fact_answers_go_to_the_model(tmp_path: Path) -> None:
-    llm = ScriptedLlm(["Sorry, I don't know who won.", "Of course."])
-    stt = ScriptedStt(["Who won the football game last night?", "Could you tell the mechanic I'm coming on Saturday?"])
+    llm = ScriptedLlm(["I'm well, thanks. How can I help?", "Of course."])
+    stt = ScriptedStt(["How are you today?", "Could you tell the mechanic I'm coming on Saturday?"])
     async with running_call(tmp_path, stt=stt, llm=llm, persona=garage()) as call:
         await call.exchange(1)
         await call.exchange(2)

@@ -47,6 +47,11 @@ _WHO_ANSWERS = frozenset(("this", "you", "are"))
 _WEEKEND: tuple[Weekday, ...] = ("saturday", "sunday")
 _DAY_BY_WORD: dict[str, Weekday] = {**{d: d for d in WEEKDAYS}, **{f"{d}s": d for d in WEEKDAYS}}
 _COST = frozenset(content_stems("charge charged charges cost costs price prices"))  # name no policy alone
+# Every word above that points at a kind of fact, and the times of a day or week a caller asks the hours
+# by ("what time do you start on a weekday morning?"): a question using one is about the business's facts.
+FACT_CUES = (HOURS_CUES | _PRICE | _SERVICES | _ADDRESS | _PHONE | _IDENTITY | _ASKS_PRICES
+             | _stems("start", "starting", "finish", "weekday", "weekdays", "weekend", "morning", "afternoon",
+                      "evening", "night", "tonight", "today", "tomorrow", *WEEKDAYS))
 _ALTERNATIVES = re.compile(r"\s*(?:,|/|\bor\b|\band\b)\s*")
 
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from voiceagent.personas.actions import ActionSpec
 from voiceagent.personas.model import WEEKDAYS, Business, DayHours, Exchange, Persona, Service, Weekday
 from voiceagent.personas.times import say_time
+from voiceagent.personas.words import stem, tokens
 
 RULES = (
     "Answer only from these facts. If the answer is not in them, say you don't know and offer to take a message.",
@@ -128,6 +129,14 @@ def not_offered_sentence(business: Business) -> str:
 def agent_can_sentence(business: Business) -> str:
     """``"On this call you can: book appointments; take a message."``."""
     return f"On this call you can: {'; '.join(business.agent_can)}." if business.agent_can else ""
+
+
+def vocabulary(business: Business) -> frozenset[str]:
+    """The stems of every word the persona's facts say, its services' names and aliases included: what
+    the business knows about, in the words a caller might use."""
+    lines = [business.name, business.kind, *fact_lines(business),
+             *(n for v in business.services for n in (v.name, *v.aliases))]
+    return frozenset(stem(w) for line in lines for w in tokens(line))
 
 
 def fact_lines(business: Business) -> list[str]:

@@ -28,6 +28,7 @@ from voiceagent.pipeline.timeline import TurnTimeline
 from voiceagent.stages.fact_answer import fact_answer
 from voiceagent.stages.reply_check import ReplyCheck, fallback_reply
 from voiceagent.stages.unfinished import sounds_unfinished
+from voiceagent.stages.unknown_question import unknown_thing
 
 log = logging.getLogger(__name__)
 
@@ -215,6 +216,8 @@ class ReplyHandle:
             decision = ctx.desk.before_model(turn, now.date())
             if decision is None and settings.fact_answers and not ctx.desk.may_act(turn):
                 answer = fact_answer(ctx.persona.business, turn, facts)
+                if answer is None and settings.unknown_answers and unknown_thing(ctx.persona.business, turn, facts):
+                    answer = fallback  # "I don't know that; shall I take a message?", and what the business is
                 decision = Say(answer) if answer else None
             if decision is not None:
                 reply = await acting.decided(decision, now)

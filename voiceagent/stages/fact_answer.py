@@ -35,10 +35,15 @@ _QUESTION = re.compile(r"\?\s*$|^\W*(?:how|what|when|where|which|do|does|did|is|
                        re.IGNORECASE)
 
 
+def is_question(said: str) -> bool:
+    """Whether ``said`` is a question: it ends with a question mark, or opens as one."""
+    return bool(_QUESTION.search(said.strip()))
+
+
 def fact_answer(business: Business | None, said: str, facts: Sequence[Fact]) -> str | None:
     """The reply to ``said`` composed from ``facts`` (those matched to it), or None when the model should
     answer (see the module's description)."""
-    if business is None or not _QUESTION.search(said.strip()):
+    if business is None or not is_question(said):
         return None
     answers = answering(facts)
     kinds = {f.kind for f in answers}

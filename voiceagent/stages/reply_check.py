@@ -60,7 +60,7 @@ from typing import Literal
 from voiceagent.personas.actions import claimed_action
 from voiceagent.personas.facts import Fact, days_named, identity_sentence
 from voiceagent.personas.model import WEEKDAYS, Business, Service
-from voiceagent.personas.render import fact_lines
+from voiceagent.personas.render import fact_lines, vocabulary
 from voiceagent.personas.words import STOPWORDS, Heard, content_stems, stem, tokens
 
 ProblemKind = Literal["call_as_words", "claims_action", "invented_number", "closed_day", "open_day", "wrong_price", "unasked_price",
@@ -367,7 +367,7 @@ class ReplyCheck:
         not_offered = [f.text for f in self._facts if f.kind == "not_offered"]
         if not_offered:
             return not_offered[0]
-        known = _vocabulary(self._business)
+        known = vocabulary(self._business)
         return words[0] if words and not any(stem(w) in known for w in words) else ""
 
 
@@ -376,12 +376,6 @@ def _words(text: str) -> list[str]:
 
 
 _LISTINGS = frozenset({"agent_can", "prices", "services", "week"})
-
-
-def _vocabulary(business: Business) -> frozenset[str]:
-    """The stems of every word in the persona's facts, services' names and aliases included."""
-    lines = [*fact_lines(business), *(n for v in business.services for n in (v.name, *v.aliases))]
-    return frozenset(stem(w) for line in lines for w in tokens(line))
 
 
 def fallback_reply(facts: Sequence[Fact], dont_know: str, business: Business | None = None) -> str:

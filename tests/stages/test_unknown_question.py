@@ -1,0 +1,43 @@
+"""A question about a thing none of the persona's facts mention, told from questions the facts, the
+call's own talk or the model answer."""
+
+from __future__ import annotations
+
+import pytest
+
+from voiceagent.personas import relevant_facts
+from voiceagent.personas.model import Business
+from voiceagent.stages.unknown_question import unknown_thing
+
+
+@pytest.mark.parametrize(("said", "thing"), [
+    ("Is there a waiting room with Wi-Fi?", "room"),
+    ("Do you sell tickets for the football?", "sell"),
+    ("How much does a new battery cost?", "new"),  # every price comes in as context: it answers nothing
+    ("Can I order a pizza", "order"),  # a question by its first word, without the mark
+])
+def test_a_question_about_something_no_fact_mentions(garage: Business, said: str, thing: str) -> None:
+    assert unknown_thing(garage, said, relevant_facts(garage, said)) == thing
+
+
+@pytest.mark.parametrize("said", [
+    "How much is an oil change?",  # a fact answers it
+    "Can you service my motorcycle?",  # not done: that fact answers it
+    "Do you have a courtesy car?",  # a word of a fact: the model answers with the facts beside it
+    "My car broke down on the highway, can you tow it?",
+    "What time do you start on a weekday morning?",  # the words ask the hours, though no day is named
+    "Do you offer a discount for seniors?",  # "offer" asks what the business does: the list is beside it
+    "How long will it take?",  # nothing named: it points back at what was said
+    "Is that for both?",
+    "Can you hear me?",  # about the call itself
+    "Could you repeat that?",
+    "Are you a robot?",
+    "How are you?",
+    "I want a pizza.",  # no question
+])
+def test_questions_the_facts_the_call_or_the_model_answer(garage: Business, said: str) -> None:
+    assert unknown_thing(garage, said, relevant_facts(garage, said)) == ""
+
+
+def test_no_business_no_unknown_thing() -> None:
+    assert unknown_thing(None, "Who won the football game?", ()) == ""
