@@ -259,3 +259,22 @@ def test_a_booking_for_a_service_beside_something_not_done_says_both(desk: Actio
     assert decision.text.startswith("Sorry, we don't do bodywork or paint. We offer oil change")  # and what it does
     assert decision.text.endswith("Could you give me your name, the day and the time?")
     assert desk.pending == "book_appointment"
+
+
+def test_coming_in_on_a_closed_day_is_answered_by_the_desk_without_the_model(desk: ActionDesk) -> None:
+    """"Can I bring my car in on Sunday?" is a booking for a day the garage never opens: the desk says so
+    and asks the day again, as it does when the model calls the booking."""
+    decision = desk.before_model("Can I bring my car in on Sunday?", TODAY)
+    assert isinstance(decision, Say) and "closed on Sundays" in decision.text and "Which day" in decision.text
+    assert desk.pending == "book_appointment"
+    later = desk.before_model("Monday then, please.", TODAY)
+    assert isinstance(later, Say) and "Monday" in later.text and "your name" in later.text
+
+
+@pytest.mark.parametrize("turn", [
+    "Can I bring my car in on Monday?",  # an open day: whether to book is the model's call
+    "Can I come in on Sunday or Monday?",  # one of them is open
+    "Are you open on Sunday?",  # a question about the hours: the facts answer it
+])
+def test_other_days_and_questions_are_not_taken_as_closed_day_bookings(desk: ActionDesk, turn: str) -> None:
+    assert desk.before_model(turn, TODAY) is None and desk.pending is None

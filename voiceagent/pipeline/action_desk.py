@@ -31,7 +31,7 @@ from voiceagent.actions.when import resolve_day, resolve_time, say_day
 from voiceagent.engines.llm import Tool
 from voiceagent.personas import Persona
 from voiceagent.personas.actions import ActionSpec
-from voiceagent.personas.facts import relevant_facts
+from voiceagent.personas.facts import days_named, relevant_facts
 from voiceagent.personas.model import WEEKDAYS
 from voiceagent.personas.render import week_sentence
 from voiceagent.personas.times import say_time
@@ -178,6 +178,9 @@ class ActionDesk:
             if name:
                 return Say(f"Thanks, {name}. How can I help you?")
             asked = self.requested(turn)
+            if not asked and self._books_a_closed_day(turn, today):
+                decision = self.on_call("book_appointment", {}, turn, today)
+                return decision if isinstance(decision, Say) else None
             return self.on_call(asked, {}, turn, today) if asked else None
         if pending.confirming:
             self._pending = None
@@ -213,6 +216,16 @@ class ActionDesk:
             if spec is not None and spec.builtin and pattern.search(turn):
                 return name
         return ""
+
+    def _books_a_closed_day(self, turn: str, today: datetime.date) -> bool:
+        """Whether ``turn`` asks to come in (in a booking's words) on a day the business never opens, and
+        on no other ("Can I bring my car in on Sunday?"). The desk answers it as it would the model's call
+        of the booking: why not and the days it opens, the day asked for again; the model is not needed."""
+        business, spec = self.persona.business, self.persona.action("book_appointment")
+        if business is None or spec is None or not spec.builtin or not _ASKED_FOR["book_appointment"].search(turn):
+            return False
+        days = days_named(turn, WEEKDAYS[today.weekday()])
+        return bool(days) and all(business.hours_on(day).closed for day in days)
 
     def may_act(self, turn: str) -> bool:
         """Whether ``turn`` may ask for one of the persona's actions (so the model, which can call them,
