@@ -25,6 +25,7 @@ def _answer(business: Business, said: str) -> str | None:
     ("Can you tow my car?", ("Sorry, we don't do towing. We offer oil change, brake pad replacement, tyre fitting, "
                             "engine diagnostic check, annual safety inspection.")),
     ("Do you take cash?", "Payment is by card or cash."),
+    ("Hello, is this Oak Street Garage?", "This is Oak Street Garage, a car repair garage."),  # named: who answers
 ])
 def test_a_question_the_facts_answer_is_answered_from_them(garage: Business, said: str, answer: str) -> None:
     assert _answer(garage, said) == answer
@@ -34,7 +35,7 @@ def test_a_question_the_facts_answer_is_answered_from_them(garage: Business, sai
     "Thanks, that's great.",  # not a question
     "I'm open on Saturday.",  # nor this
     "Who won the football game last night?",  # no fact answers it
-    "Is this Oak Street Garage?",  # who answers: the model greets
+    "Am I talking to a real person?",  # who answers, the business not named: the model says
     "How much do you charge?",  # every price matches as context only: which one is meant?
     "Are you open on Saturday, how much is an oil change, and where are you?",  # three things at once
     "Is it going to snow this weekend, do you know?",  # days named, but no question about the hours

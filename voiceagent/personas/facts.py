@@ -90,9 +90,11 @@ def relevant_facts(business: Business, said: str, today: Weekday | None = None) 
     if heard.says_phrase(business.name) or heard.has_any(_IDENTITY) or (
             "who" in heard.words and not _WHO_ANSWERS.isdisjoint(heard.words)):
         facts.append(Fact("identity", identity_sentence(business)))
-    if business.address and heard.has_any(_ADDRESS):
+    # "Is this Oak Street Garage?" asks who answers, not where: the name's own words are no cue
+    cues = Heard(re.sub(re.escape(business.name), " ", said, flags=re.IGNORECASE))
+    if business.address and cues.has_any(_ADDRESS):
         facts.append(Fact("address", f"Address: {business.address}."))
-    if business.phone and heard.has_any(_PHONE):
+    if business.phone and cues.has_any(_PHONE):
         facts.append(Fact("phone", f"Phone: {business.phone}."))
     facts += _hours_facts(business, heard, today)
     facts += _service_facts(business, heard)

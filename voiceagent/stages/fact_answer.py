@@ -7,12 +7,13 @@ and the reply the model would write from them is at best the same sentence, at w
 about half the time to a reply on a 2-core machine) and cannot contradict them.
 
 Only a question is answered so, and only when every fact that answers it is of a kind that can be said
-whole (a day's hours, the week, a service's price, the address, the phone number, something not done, a
-policy), at most :data:`MOST_FACTS` of them; a day's hours only to a question about the hours ("open",
+whole (who answers, to a caller who names the business: "Hello, is this Bright Smile Dental?"; a day's
+hours, the week, a service's price, the address, the phone number, something not done, a policy), at most
+:data:`MOST_FACTS` of them; a day's hours only to a question about the hours ("open",
 "close", "when", "time" ...: "Is it going to snow this weekend?" names days too), and not a service
 beside something not done (is "a kitchen tap" kitchen remodeling, are "tyres for my motorcycle" tyres?).
-Anything else (small talk, a question no fact answers, a fact that only comes as context, who answers, a
-request the call's actions handle) is left to the model.
+Anything else (small talk, a question no fact answers, a fact that only comes as context, who answers
+when the business is not named, a request the call's actions handle) is left to the model.
 
 Pure logic: no engine, no I/O.
 """
@@ -29,7 +30,8 @@ from voiceagent.personas.words import Heard
 from voiceagent.stages.reply_check import answering, speakable
 
 MOST_FACTS = 2  # more than this and the question was not about one thing: the model answers
-_SAYABLE = frozenset({"hours", "week", "service", "prices", "services", "address", "phone", "not_offered", "policy"})
+_SAYABLE = frozenset({"identity", "hours", "week", "service", "prices", "services", "address", "phone", "not_offered",
+                      "policy"})
 # A question: it ends with a question mark, or opens as one (the recogniser may leave the mark out).
 _QUESTION = re.compile(r"\?\s*$|^\W*(?:how|what|when|where|which|do|does|did|is|are|can|could|will|would|have|has)\b",
                        re.IGNORECASE)
@@ -53,6 +55,8 @@ def fact_answer(business: Business | None, said: str, facts: Sequence[Fact]) -> 
         return None
     if any(f.kind == "hours" for f in answers) and not Heard(said).has_any(HOURS_CUES):
         return None  # a day named in another question: "Is it going to snow this weekend?"
+    if any(f.kind == "identity" for f in answers) and not Heard(said).says_phrase(business.name):
+        return None  # "Am I talking to a real person?" asks who answers, which the model says
     return " ".join(fact_sentence(business, fact) for fact in answers)
 
 
