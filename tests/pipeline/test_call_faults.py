@@ -40,8 +40,8 @@ async def test_a_failing_model_gets_an_apology_and_the_next_turn_is_answered(tmp
 
 
 async def test_a_hung_model_gets_a_filler_then_an_apology_at_the_engine_timeout(tmp_path: Path) -> None:
-    llm = ScriptedLlm([Reply(hang_after=0)])
-    async with running_call(tmp_path, stt=ScriptedStt(["hello?"]), llm=llm) as call:
+    llm = ScriptedLlm([Reply(hang_after=0)])  # (no grace: the filler plays at the deadline, long before the timeout)
+    async with running_call(tmp_path, stt=ScriptedStt(["hello?"]), llm=llm, filler_grace_ms=0) as call:
         await call.say()
         metrics = await assert_apologised(call, 1, "engine_timeout")
         assert metrics.filler is True and call.output.said(turn=1)[0] in PERSONA.fillers
