@@ -30,7 +30,7 @@ def _stems(*words: str) -> frozenset[str]:
 # Plain English cues (as stems) for the kinds of question a caller asks.
 # (HOURS_CUES: a question about the hours uses one of these.)
 HOURS_CUES = _stems("open", "opening", "close", "closing", "hours", "time", "when", "late", "early", "shut")
-_PRICE = _stems("price", "cost", "charge", "fee", "much", "expensive", "cheap", "quote")
+PRICE_CUES = _stems("price", "cost", "charge", "fee", "much", "expensive", "cheap", "quote")
 _SERVICES = _stems("services", "offer", "provide")
 # The words that ask for a whole list by name ("your prices", "opening hours", "what services"): then the
 # list is the answer. "When", "time" or "how much" alone also match a list, but as context only.
@@ -49,7 +49,7 @@ _DAY_BY_WORD: dict[str, Weekday] = {**{d: d for d in WEEKDAYS}, **{f"{d}s": d fo
 _COST = frozenset(content_stems("charge charged charges cost costs price prices"))  # name no policy alone
 # Every word above that points at a kind of fact, and the times of a day or week a caller asks the hours
 # by ("what time do you start on a weekday morning?"): a question using one is about the business's facts.
-FACT_CUES = (HOURS_CUES | _PRICE | _SERVICES | _ADDRESS | _PHONE | _IDENTITY | _ASKS_PRICES
+FACT_CUES = (HOURS_CUES | PRICE_CUES | _SERVICES | _ADDRESS | _PHONE | _IDENTITY | _ASKS_PRICES
              | _stems("start", "starting", "finish", "weekday", "weekdays", "weekend", "morning", "afternoon",
                       "evening", "night", "tonight", "today", "tomorrow", *WEEKDAYS))
 _ALTERNATIVES = re.compile(r"\s*(?:,|/|\bor\b|\band\b)\s*")
@@ -134,7 +134,7 @@ def _service_facts(business: Business, heard: Heard) -> list[Fact]:
     named = [s for s in business.services if any(heard.says_phrase(p) for p in (s.name, *s.aliases))]
     if named:
         return [Fact("service", service_sentence(s, business.currency), service=s) for s in named]
-    if business.services and heard.has_any(_PRICE):
+    if business.services and heard.has_any(PRICE_CUES):
         text = " ".join(service_sentence(s, business.currency) for s in business.services)
         return [Fact("prices", text, asked=not _ASKS_PRICES.isdisjoint(heard.words))]
     if business.services and heard.has_any(_SERVICES):

@@ -139,6 +139,13 @@ def vocabulary(business: Business) -> frozenset[str]:
     return frozenset(stem(w) for line in lines for w in tokens(line))
 
 
+def first_unknown(business: Business, words: Sequence[str], also_known: frozenset[str] = frozenset()) -> str:
+    """The first of the caller's ``words`` when none of them (by its stem) is a word of the persona's
+    facts (:func:`vocabulary`) or in ``also_known``; "" otherwise, or when there are none."""
+    known = vocabulary(business) | also_known
+    return words[0] if words and not any(stem(w) in known for w in words) else ""
+
+
 def fact_lines(business: Business) -> list[str]:
     """Every fact as one short line, in a fixed order."""
     lines: list[str] = []

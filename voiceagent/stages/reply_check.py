@@ -58,9 +58,9 @@ from collections.abc import Iterable, Sequence
 from typing import Literal
 
 from voiceagent.personas.actions import claimed_action
-from voiceagent.personas.facts import Fact, days_named, identity_sentence
+from voiceagent.personas.facts import PRICE_CUES, Fact, days_named, identity_sentence
 from voiceagent.personas.model import WEEKDAYS, Business, Service
-from voiceagent.personas.render import fact_lines, vocabulary
+from voiceagent.personas.render import fact_lines, first_unknown
 from voiceagent.personas.words import STOPWORDS, Heard, content_stems, stem, tokens
 
 ProblemKind = Literal["call_as_words", "claims_action", "invented_number", "closed_day", "open_day", "wrong_price", "unasked_price",
@@ -95,7 +95,7 @@ _SAYS_NO = re.compile(
 _DENIABLE = frozenset({"policy", "service"})  # kinds of answering fact that say the business has something
 _BARE_NUMBER = re.compile(r"\W*\d+(?:[.,]\d+)?\W*")
 # Words of asking a price, which name no thing ("roughly how much would it cost me?")
-_ASKS_PRICE = frozenset(stem(w) for w in tokens("much cost price charge pay fee quote expensive cheap"))
+_ASKS_PRICE = PRICE_CUES | {stem("pay")}
 _PRICE_WORDS = _ASKS_PRICE | frozenset(stem(w) for w in tokens(
     "costs prices priced charges fees rate rates dollars pounds euros roughly approximately"))
 _OPEN_WORDS = re.compile(
@@ -353,8 +353,8 @@ class ReplyCheck:
 
     def _unknown_thing(self, services: Sequence[Service]) -> str:
         """What the caller asked the price of, when the business does not do it or no fact of the persona
-        mentions any word of it (but for words of asking a price), and the caller named none of ``services`` (nor did the last exchange, which a
-        "how much is it?" follows on from); "" otherwise. "My car is making a noise, how much?" names the
+        mentions any word of it (but for words of asking a price), and the caller named none of
+        ``services`` (nor did the last exchange, which a "how much is it?" follows on from); "" otherwise. "My car is making a noise, how much?" names the
         car, which the persona knows: the answer may be the price of a diagnostic check."""
         assert self._business is not None
         asked = Heard(" ".join([self._said, *self._last_exchange]))
@@ -367,8 +367,7 @@ class ReplyCheck:
         not_offered = [f.text for f in self._facts if f.kind == "not_offered"]
         if not_offered:
             return not_offered[0]
-        known = vocabulary(self._business)
-        return words[0] if words and not any(stem(w) in known for w in words) else ""
+        return first_unknown(self._business, words)
 
 
 def _words(text: str) -> list[str]:

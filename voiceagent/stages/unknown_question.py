@@ -21,18 +21,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from voiceagent.personas.facts import FACT_CUES, Fact
+from voiceagent.personas.facts import FACT_CUES, PRICE_CUES, Fact
 from voiceagent.personas.model import Business
-from voiceagent.personas.render import vocabulary
+from voiceagent.personas.render import first_unknown
 from voiceagent.personas.words import STOPWORDS, stem, tokens
 from voiceagent.stages.fact_answer import is_question
 from voiceagent.stages.reply_check import answering
 
 # Words of asking, which name nothing: "how much", "how long", "what else", "is there any way"
-_ASKING = frozenset(stem(w) for w in tokens(
-    "much many long far often soon late early else kind sort type way cost costs price charge pay fee quote "
-    "possible possibly able allowed available actually really just also either still ever expensive cheap "
-    "both one ones same"))  # (the last words point back at what was said: "is that for both?")
+_ASKING = PRICE_CUES | frozenset(stem(w) for w in tokens(
+    "many long far often soon late early else kind sort type way pay possible possibly able allowed available "
+    "actually really just also either still ever both one ones same"))  # (the last words point back at what was said: "is that for both?")
 # Words about the call itself, which the model answers: "can you hear me?", "sorry, what did you say?"
 _ABOUT_THE_CALL = frozenset(stem(w) for w in tokens(
     "hear heard repeat again say said speak spoke louder slower slowly understand mean meant talk talking "
@@ -47,9 +46,6 @@ def unknown_thing(business: Business | None, said: str, facts: Sequence[Fact]) -
     about nothing."""
     if business is None or answering(facts) or not is_question(said):
         return ""
-    known = vocabulary(business) | FACT_CUES
     words = [w for w in tokens(said) if w not in STOPWORDS and not w.isdigit()]
-    things = [w for w in words if stem(w) not in _ASKING and stem(w) not in _ABOUT_THE_CALL]
-    if not things or any(stem(w) in known for w in things):
-        return ""
-    return things[0]
+    return first_unknown(business, [w for w in words if stem(w) not in _ASKING and stem(w) not in _ABOUT_THE_CALL],
+                         FACT_CUES)
