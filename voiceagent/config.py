@@ -78,6 +78,7 @@ class Settings:
     reply_check: bool = True  # check each clause against the facts before speaking it; say the facts instead
     fact_answers: bool = True  # a question the facts answer whole is answered from them, without the model
     unknown_answers: bool = True  # a question about a thing no fact mentions gets the dont_know line, without the model
+    thanks_answers: bool = True  # a caller who only thanks is told "you're welcome", one who also says goodbye is said goodbye to (the call ends), without the model
     # Speech-to-text
     stt_model: str = "tiny.en"  # "tiny.en" (bundled) or a CTranslate2 model directory
     stt_device: str = "cpu"  # cpu or cuda

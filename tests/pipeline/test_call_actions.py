@@ -87,7 +87,7 @@ async def test_what_was_understood_is_said_back_while_asking_for_the_rest(tmp_pa
 
 async def test_the_agent_says_goodbye_and_ends_the_call(tmp_path: Path) -> None:
     llm = ScriptedLlm(['<tool_call>{"name": "end_call", "arguments": {}}</tool_call>'])
-    async with running_call(tmp_path, stt=ScriptedStt(["Thanks, that's all. Bye!"]), llm=llm,
+    async with running_call(tmp_path, stt=ScriptedStt(["That's all. Bye!"]), llm=llm,
                             persona=garage()) as call:
         await call.say()
         await asyncio.wait_for(asyncio.shield(call.task), 3.0)

@@ -37,6 +37,7 @@ from voiceagent.personas.render import week_sentence
 from voiceagent.personas.times import say_time
 from voiceagent.personas.words import Heard, tokens
 from voiceagent.stages.fact_answer import fact_sentence
+from voiceagent.stages.thanks import thanks_only
 
 _YES = frozenset(tokens("yes yeah yep yup sure correct right please ok okay fine absolutely definitely go ahead"))
 _NO = frozenset(tokens("no nope don't dont not never leave keep wait stop"))
@@ -217,6 +218,13 @@ class ActionDesk:
                 return name
         return ""
 
+    def goodbye(self) -> Decision:
+        """A caller who thanks and says goodbye ("Lovely, that's all I needed. Cheers, bye!"): the call
+        ends, if the persona has the built-in ``end_call``; else the caller is only said goodbye to."""
+        self._pending = None
+        spec = self.persona.action("end_call")
+        return Run(spec, {}) if spec is not None and spec.builtin else Say("You're welcome. Goodbye!")
+
     def _books_a_closed_day(self, turn: str, today: datetime.date) -> bool:
         """Whether ``turn`` asks to come in (in a booking's words) on a day the business never opens, and
         on no other ("Can I bring my car in on Sunday?"). The desk answers it as it would the model's call
@@ -331,10 +339,11 @@ class ActionDesk:
     def _not_caught(self, pending: PendingAction, missing: list[str], turn: str) -> Decision | None:
         """Nothing asked for was heard in a statement that is no question and no "no" ("If you stay with
         Ken, I booked for Wednesday.": the line garbled a name): ask once more for what is missing, rather
-        than drop the action and leave the caller's next answer to the model. A question, a no, a second
-        miss, or a few words ("Yes.", "Okay, so": the caller may be going on) drop it (None)."""
+        than drop the action and leave the caller's next answer to the model. A question, a no, a thank
+        you, a second miss, or a few words ("Yes.", "Okay, so": the caller may be going on) drop it (None)."""
         words = tokens(turn)
-        if pending.asked_again or _QUESTION.search(turn) or set(words) & _NO or len(words) < NOT_CAUGHT_WORDS:
+        if (pending.asked_again or _QUESTION.search(turn) or set(words) & _NO or len(words) < NOT_CAUGHT_WORDS
+                or thanks_only(turn, self.persona.business)):  # "That's all, thank you very much.": the caller is done with it
             self._pending = None
             return None
         pending.asked_again = True

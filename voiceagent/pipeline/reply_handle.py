@@ -19,7 +19,7 @@ from voiceagent.engines.llm import EngineError
 from voiceagent.engines.worker import collect_waits
 from voiceagent.personas import Fact, relevant_facts
 from voiceagent.personas.model import WEEKDAYS, Weekday
-from voiceagent.pipeline.action_desk import Say
+from voiceagent.pipeline.action_desk import Decision, Say
 from voiceagent.pipeline.action_turn import ActionTurn
 from voiceagent.pipeline.context import CallContext
 from voiceagent.pipeline.recognizer import Transcription
@@ -27,6 +27,7 @@ from voiceagent.pipeline.reply import ReplyContext, ToolCalled, speak_reply
 from voiceagent.pipeline.timeline import TurnTimeline
 from voiceagent.stages.fact_answer import fact_answer
 from voiceagent.stages.reply_check import ReplyCheck, fallback_reply
+from voiceagent.stages.thanks import CLOSING, WELCOME, thanks_only
 from voiceagent.stages.unfinished import sounds_unfinished
 from voiceagent.stages.unknown_question import unknown_thing
 
@@ -213,12 +214,7 @@ class ReplyHandle:
         acting = self._acting = ActionTurn(ctx, self.timeline, reply_ctx, turn, messages, self._play_filler)
         now = datetime.datetime.now()
         try:
-            decision = ctx.desk.before_model(turn, now.date())
-            if decision is None and settings.fact_answers and not ctx.desk.may_act(turn):
-                answer = fact_answer(ctx.persona.business, turn, facts)
-                if answer is None and settings.unknown_answers and unknown_thing(ctx.persona.business, turn, facts):
-                    answer = fallback  # "I don't know that; shall I take a message?", and what the business is
-                decision = Say(answer) if answer else None
+            decision = self._without_model(turn, facts, fallback, now.date())
             if decision is not None:
                 reply = await acting.decided(decision, now)
             else:
@@ -235,6 +231,25 @@ class ReplyHandle:
         ctx.prefill()
         if reply:  # the turn's metrics end with the reply's first audio leaving (it may wait behind a filler)
             await self._until_reply_out(settings.engine_timeout_s)
+
+    def _without_model(self, turn: str, facts: tuple[Fact, ...], fallback: str,
+                       day: datetime.date) -> Decision | None:
+        """What the call answers without the model, if anything: the action desk's next step, a caller's
+        thanks or goodbye, a question about a thing no fact mentions (``fallback``: "I don't know that;
+        shall I take a message?", and what the business is), or one the facts answer whole."""
+        ctx, settings = self.ctx, self.ctx.settings
+        decision = ctx.desk.before_model(turn, day)
+        if decision is not None:
+            return decision
+        if settings.thanks_answers and (thanks := thanks_only(turn, ctx.persona.business)):
+            return ctx.desk.goodbye() if thanks == CLOSING else Say(WELCOME)
+        if not settings.fact_answers or ctx.desk.may_act(turn):
+            return None
+        business = ctx.persona.business
+        if settings.unknown_answers and unknown_thing(business, turn, facts):
+            return Say(fallback)
+        answer = fact_answer(business, turn, facts)
+        return Say(answer) if answer else None
 
     async def _until_reply_out(self, idle_s: float) -> None:
         """Wait for the reply's first audio to leave: as long as the player is busy with what is ahead of
