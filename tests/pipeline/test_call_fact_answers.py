@@ -46,6 +46,19 @@ async def test_a_question_about_a_thing_no_fact_mentions_gets_the_dont_know_line
     assert llm.requests == []
 
 
+async def test_a_question_about_an_unknown_thing_with_a_known_detail_gets_the_dont_know_line(tmp_path: Path) -> None:
+    """Not the fact the detail matches: "Do you do dog grooming? My poodle needs a trim." was answered
+    with a men's haircut's price."""
+    persona = garage()
+    llm = ScriptedLlm(["An oil change is 45 dollars."])
+    stt = ScriptedStt(["Do you do jet skis? My outboard needs an oil change."])
+    async with running_call(tmp_path, stt=stt, llm=llm, persona=persona) as call:
+        await call.exchange(1)
+        said = " ".join(call.output.said("reply", turn=1))
+    assert said == fallback_reply((), persona.dont_know, persona.business) and "oil" not in said
+    assert llm.requests == []
+
+
 async def test_with_unknown_answers_off_the_model_answers_a_question_no_fact_mentions(tmp_path: Path) -> None:
     llm = ScriptedLlm(["I'm sorry, I don't know."])
     async with running_call(tmp_path, stt=ScriptedStt(["Is there a waiting room with Wi-Fi?"]), llm=llm,

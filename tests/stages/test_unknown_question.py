@@ -41,3 +41,24 @@ def test_questions_the_facts_the_call_or_the_model_answer(garage: Business, said
 
 def test_no_business_no_unknown_thing() -> None:
     assert unknown_thing(None, "Who won the football game?", ()) == ""
+
+
+@pytest.mark.parametrize(("said", "thing"), [
+    # The clause that asks names a thing no fact mentions; a fact matches only the detail after it.
+    ("Do you do jet skis, my outboard needs an oil change?", "jet"),
+    ("Do you do jet skis? My outboard needs an oil change.", "jet"),  # a question, then a statement
+    ("Hi, do you sell bicycle helmets? My son needs new brakes.", "sell"),
+])
+def test_the_clause_that_asks_decides_beside_a_fact_matched_elsewhere(garage: Business, said: str, thing: str) -> None:
+    assert relevant_facts(garage, said)  # a fact answers the words: the whole sentence would not count
+    assert unknown_thing(garage, said, relevant_facts(garage, said)) == thing
+
+
+@pytest.mark.parametrize("said", [
+    "Do you do brakes, my car squeals when I stop?",  # the clause names a service
+    "Could you tell me, how much is an oil change?",  # two clauses ask: the sentence is not about one
+    "Do you have parking, I'm coming for an oil change?",  # one word named: too little to go on
+    "Do you do jet skis and oil changes?",  # one clause: a fact answers it
+])
+def test_a_clause_that_asks_about_a_known_thing_or_too_little(garage: Business, said: str) -> None:
+    assert unknown_thing(garage, said, relevant_facts(garage, said)) == ""

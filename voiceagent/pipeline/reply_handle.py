@@ -214,7 +214,7 @@ class ReplyHandle:
         acting = self._acting = ActionTurn(ctx, self.timeline, reply_ctx, turn, messages, self._play_filler)
         now = datetime.datetime.now()
         try:
-            decision = self._without_model(turn, facts, fallback, now.date())
+            decision = self._without_model(turn, facts, now.date())
             if decision is not None:
                 reply = await acting.decided(decision, now)
             else:
@@ -232,11 +232,10 @@ class ReplyHandle:
         if reply:  # the turn's metrics end with the reply's first audio leaving (it may wait behind a filler)
             await self._until_reply_out(settings.engine_timeout_s)
 
-    def _without_model(self, turn: str, facts: tuple[Fact, ...], fallback: str,
-                       day: datetime.date) -> Decision | None:
+    def _without_model(self, turn: str, facts: tuple[Fact, ...], day: datetime.date) -> Decision | None:
         """What the call answers without the model, if anything: the action desk's next step, a caller's
-        thanks or goodbye, a question about a thing no fact mentions (``fallback``: "I don't know that;
-        shall I take a message?", and what the business is), or one the facts answer whole."""
+        thanks or goodbye, a question about a thing no fact mentions ("I don't know that; shall I take a
+        message?", and what the business is), or one the facts answer whole."""
         ctx, settings = self.ctx, self.ctx.settings
         decision = ctx.desk.before_model(turn, day)
         if decision is not None:
@@ -247,7 +246,7 @@ class ReplyHandle:
             return None
         business = ctx.persona.business
         if settings.unknown_answers and unknown_thing(business, turn, facts):
-            return Say(fallback)
+            return Say(fallback_reply((), ctx.persona.dont_know, business))  # not the facts matched elsewhere
         answer = fact_answer(business, turn, facts)
         return Say(answer) if answer else None
 

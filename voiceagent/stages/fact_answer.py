@@ -32,14 +32,19 @@ from voiceagent.stages.reply_check import answering, speakable
 MOST_FACTS = 2  # more than this and the question was not about one thing: the model answers
 _SAYABLE = frozenset({"identity", "hours", "week", "service", "prices", "services", "address", "phone", "not_offered",
                       "policy"})
-# A question: it ends with a question mark, or opens as one (the recogniser may leave the mark out).
-_QUESTION = re.compile(r"\?\s*$|^\W*(?:how|what|when|where|which|do|does|did|is|are|can|could|will|would|have|has)\b",
-                       re.IGNORECASE)
+# A question opens with one of these words, or ends with a question mark (the recogniser may leave it out).
+_OPENS_AS_QUESTION = re.compile(r"^\W*(?:how|what|when|where|which|do|does|did|is|are|can|could|will|would|have|has)\b",
+                                re.IGNORECASE)
 
 
 def is_question(said: str) -> bool:
     """Whether ``said`` is a question: it ends with a question mark, or opens as one."""
-    return bool(_QUESTION.search(said.strip()))
+    return said.strip().endswith("?") or opens_as_question(said)
+
+
+def opens_as_question(said: str) -> bool:
+    """Whether ``said`` opens with a word of asking ("how", "do", "can" ...)."""
+    return bool(_OPENS_AS_QUESTION.search(said))
 
 
 def fact_answer(business: Business | None, said: str, facts: Sequence[Fact]) -> str | None:

@@ -14,24 +14,34 @@ kind of fact ("what time do you start?": those questions go to the facts, or to 
 beside it, which may match them better than words do). Anything the call's actions handle is never asked
 here (the desk and the model decide it).
 
+A fact that matches the caller's words elsewhere does not make the question known: in "Do you do dog
+grooming? My poodle's in desperate need of a trim." the one clause that asks names two words and no fact
+mentions either, while "trim" (a men's haircut) is only the detail; answered from that fact, the caller
+heard a men's haircut's price. Such a clause counts when it is the only one of several that opens as a
+question and names at least :data:`CLAUSE_WORDS` words ("What's the earliest, I need an MOT?" names one,
+and the thing is in the next clause).
+
 Pure logic: no engine, no I/O.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from voiceagent.personas.facts import FACT_CUES, PRICE_CUES, Fact
 from voiceagent.personas.model import Business
 from voiceagent.personas.render import first_unknown
 from voiceagent.personas.words import STOPWORDS, stem, tokens
-from voiceagent.stages.fact_answer import is_question
+from voiceagent.stages.fact_answer import is_question, opens_as_question
 from voiceagent.stages.reply_check import answering
 
 # Words of asking, which name nothing: "how much", "how long", "what else", "is there any way"
 _ASKING = PRICE_CUES | frozenset(stem(w) for w in tokens(
     "many long far often soon late early else kind sort type way pay possible possibly able allowed available "
     "actually really just also either still ever both one ones same"))  # (the last words point back at what was said: "is that for both?")
+CLAUSE_WORDS = 2  # a clause that asks names at least this many words to count beside a fact matched elsewhere
+_CLAUSE_END = re.compile(r"(?<=[,;:.?!])\s+")
 # Words about the call itself, which the model answers: "can you hear me?", "sorry, what did you say?"
 _ABOUT_THE_CALL = frozenset(stem(w) for w in tokens(
     "hear heard repeat again say said speak spoke louder slower slowly understand mean meant talk talking "
@@ -42,10 +52,25 @@ _ABOUT_THE_CALL = frozenset(stem(w) for w in tokens(
 def unknown_thing(business: Business | None, said: str, facts: Sequence[Fact]) -> str:
     """The word of the caller's question ``said`` that no fact mentions, when the question is about
     something the persona knows nothing of (see the module's description); "" otherwise. ``facts``: those
-    matched to ``said``: one that answers it (not a list brought in as context), and the question is not
-    about nothing."""
-    if business is None or answering(facts) or not is_question(said):
+    matched to ``said``; when one answers it (not a list brought in as context), only the clause that
+    asks counts."""
+    clause = _asking_clause(said)  # "Do you do dog grooming? My poodle's in need of a trim."
+    if business is None or not (is_question(said) or clause):
         return ""
-    words = [w for w in tokens(said) if w not in STOPWORDS and not w.isdigit()]
-    return first_unknown(business, [w for w in words if stem(w) not in _ASKING and stem(w) not in _ABOUT_THE_CALL],
-                         FACT_CUES)
+    if answering(facts):
+        return first_unknown(business, _named(clause), FACT_CUES) if clause else ""
+    return first_unknown(business, _named(said), FACT_CUES)
+
+
+def _named(text: str) -> list[str]:
+    """The words of ``text`` that may name a thing: no common word, number, word of asking or about the call."""
+    words = [w for w in tokens(text) if w not in STOPWORDS and not w.isdigit()]
+    return [w for w in words if stem(w) not in _ASKING and stem(w) not in _ABOUT_THE_CALL]
+
+
+def _asking_clause(said: str) -> str:
+    """The one clause of ``said`` that opens as a question, when it has several and only one does so,
+    and that clause names at least :data:`CLAUSE_WORDS` words; "" otherwise."""
+    clauses = [c for c in _CLAUSE_END.split(said.strip()) if c]
+    asking = [c for c in clauses if opens_as_question(c)]
+    return asking[0] if len(clauses) > 1 and len(asking) == 1 and len(_named(asking[0])) >= CLAUSE_WORDS else ""
