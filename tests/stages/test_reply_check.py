@@ -43,6 +43,10 @@ def test_right_answers_pass(garage: Business, clause: str) -> None:
      "echo"),
     ("When do you close on Friday?", "Friday the 2nd of December, noted.", "claims_action"),
     ("My number is 555 0199.", "Got it, noted.", "claims_action"),
+    ("Is Mike working this Saturday? He did my car last time.", "Could you give me the day and the time?",
+     "asks_details"),
+    ("If something comes up, how much notice do you need to cancel?", "Could you give me your message?",
+     "asks_details"),
 ])
 def test_wrong_answers_are_caught(garage: Business, said: str, clause: str, kind: str) -> None:
     problem = ReplyCheck(garage, said, facts=relevant_facts(garage, said)).clause(clause)

@@ -31,6 +31,10 @@ the conversation before it goes to speech synthesis:
 - ``identity_only``: the reply's first sentence says only who answers ("Bright Smile Dental, This is Bright
   Smile Dental, a dental practice.") to a caller who asked something else: a 0.5B model said it to a
   football question and then to every question after it;
+- ``asks_details``: the reply asks for what an action needs in the action desk's own words ("Thanks,
+  Megan. Could you give me the day and the time?" to "Is Megan working this Saturday?"): a small model
+  copies the desk's questions from the call's history, and no action waits for the answer (the desk asks
+  its questions itself, once an action is called);
 - ``echo``: the first clause repeats the caller's sentence back instead of answering it;
 - ``repeat``: the reply opens with the same words as an earlier reply of this call (or a worked example
   of the persona), to a different question (a small model copies its own history and its examples);
@@ -63,13 +67,16 @@ from voiceagent.personas.model import WEEKDAYS, Business, Service
 from voiceagent.personas.render import fact_lines, first_unknown
 from voiceagent.personas.words import STOPWORDS, Heard, content_stems, stem, tokens
 
-ProblemKind = Literal["call_as_words", "claims_action", "invented_number", "closed_day", "open_day", "wrong_price", "unasked_price",
+ProblemKind = Literal["call_as_words", "claims_action", "asks_details", "invented_number", "closed_day", "open_day", "wrong_price", "unasked_price",
                       "unsupported_yes",
                       "unsupported_no", "echo",
                       "repeat", "bare_number", "bare_refusal", "dont_know", "wrong_place", "denies_fact",
                       "identity_only"]
 
 _NUMBER = re.compile(r"\d+")
+# The action desk's question for what an action still needs (see voiceagent.pipeline.action_desk).
+_ASKS_DETAILS = re.compile(r"\bcould you give me (?:your (?:full )?name|a number|your (?:phone )?number|the day|the date|"
+                           r"the time|your message|what it's for)\b", re.IGNORECASE)
 _BARE_REFUSAL = re.compile(
     r"\W*(?:(?:i'?m |i am |we'?re |we are )?(?:very |so |really )?sorry,? (?:but )?)?(?:i|we)(?:'m| am|'re| are)?"
     r" (?:(?:can'?t|cannot|can not|unable to|not able to) (?:assist|help)|(?:don'?t|do not) know how to (?:do|help with))"
@@ -175,6 +182,8 @@ class ReplyCheck:
                 return problem
         if claimed := claimed_action(text) or claimed_action(self._opening):  # "Friday," + "noted."
             return Problem("claims_action", f"says {claimed} was done (or will be), which no action did", claimed)
+        if _ASKS_DETAILS.search(text):
+            return Problem("asks_details", "asks in the desk's words for what an action needs; no action waits")
         if self._business is None:
             return None
         if first and (problem := self._unsupported_yes(text)):
