@@ -82,6 +82,7 @@ def test_cancelling_needs_a_yes(desk: ActionDesk) -> None:
     ("book_appointment", "How much does a check-up cost?"),  # the cue word alone, in a question
     ("book_appointment", "What times are available on Friday?"),
     ("take_message", "What time do you open on Saturday?"),
+    ("book_appointment", "Do I have to put a deposit down to book an oil change?"),  # a rule asked about
     ("no_such_action", "Bye"),
 ])
 def test_an_action_the_caller_did_not_ask_for_is_reconsidered(desk: ActionDesk, name: str, turn: str) -> None:
@@ -92,6 +93,19 @@ def test_an_action_the_caller_did_not_ask_for_is_reconsidered(desk: ActionDesk, 
                                   "Can I bring my car in on Monday?"])
 def test_a_booking_asked_for_in_words_or_in_a_question_goes_ahead(desk: ActionDesk, turn: str) -> None:
     assert isinstance(desk.on_call("book_appointment", {}, turn, TODAY), Say)  # asks for what is missing
+
+
+@pytest.mark.parametrize(("turn", "acts"), [
+    ("I'd like to book an oil change.", True),
+    ("Can I bring my car in on Monday?", True),
+    ("How do I book a check-up?", True),
+    ("Do I have to book?", True),  # whether to book at all: the model hears it
+    ("How much is an oil change?", False),
+    ("Do I have to put a deposit down to book an oil change?", False),  # a rule of booking, asked about
+    ("Do I need to pay anything up front to book?", False),
+])
+def test_words_that_may_ask_for_an_action(desk: ActionDesk, turn: str, acts: bool) -> None:
+    assert desk.may_act(turn) is acts
 
 
 def test_how_about_a_day_answers_the_waiting_question(desk: ActionDesk) -> None:

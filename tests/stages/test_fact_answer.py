@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from voiceagent.personas import relevant_facts
+from tests.stages.conftest import PROMPTS
+from voiceagent.personas import load_persona, relevant_facts
 from voiceagent.personas.model import Business
 from voiceagent.stages.fact_answer import fact_answer
 
@@ -44,6 +45,13 @@ def test_a_question_the_facts_answer_is_answered_from_them(garage: Business, sai
 ])
 def test_anything_else_is_left_to_the_model(garage: Business, said: str) -> None:
     assert _answer(garage, said) is None
+
+
+def test_a_service_named_in_the_plural_is_said_in_the_plural() -> None:
+    business = load_persona(PROMPTS / "salon.toml").business
+    assert business is not None
+    answer = _answer(business, "How much are highlights?") or ""
+    assert answer.startswith("Highlights are 120 dollars and take about 2 hours 30 minutes.")
 
 
 def test_without_a_business_nothing_is_composed() -> None:

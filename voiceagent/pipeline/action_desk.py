@@ -62,6 +62,10 @@ _ASKING = re.compile(r"^\W*(?:how(?! about)|what|when|where|why|which|who|whose)
                      re.IGNORECASE)
 # Words that ask for a booking even inside a question ("how do I book a check-up?").
 _BOOKING_VERB = re.compile(r"\b(?:book|schedule|reserve|fit me in|make an appointment)\b", re.IGNORECASE)
+# A question whether something must be done to book: it asks about a rule, not for a booking ("Do I have
+# to put a deposit down to book highlights?"). "Do I have to book?" is left to the model.
+_MUST_I = re.compile(r"^\W*(?:do|does|is|are)\s+(?:i|we|you|one|it|there)\b.*\b(?:have|need|got)\s+to\s+(?!book\b)",
+                     re.IGNORECASE)
 # A caller who asks outright for one of these gets the action's first question at once, without the model:
 # a 0.5B model answered "I need to change my booking." with "Appointments are needed for all services."
 # A verb of the action with its object, or "I'd like to" before it; questions for the agent (_ASKING) excepted.
@@ -239,7 +243,8 @@ class ActionDesk:
         """Whether ``turn`` may ask for one of the persona's actions (so the model, which can call them,
         should hear it): a built-in action's words ("slot", "message", "speak to"; a question about the
         business with no booking verb asks for no booking), or a word of a custom action's description. The
-        persona's service names are no such words ("How much is an oil change?")."""
+        persona's service names are no such words ("How much is an oil change?"), and a question whether
+        something must be done asks for no booking ("Do I have to put a deposit down to book highlights?")."""
         business = self.persona.business
         for name in [n for s in business.services for n in (s.name, *s.aliases)] if business else []:
             turn = re.sub(rf"\b{re.escape(name)}\b", " ", turn, flags=re.IGNORECASE)  # "oil change" moves nothing
@@ -249,9 +254,15 @@ class ActionDesk:
                 if heard.shares_word(spec.description):
                     return True
             elif (cue := _ASKED_FOR.get(spec.name)) is not None and cue.search(turn) and not (
-                    spec.name == "book_appointment" and _ASKING.search(turn) and not _BOOKING_VERB.search(turn)):
+                    spec.name == "book_appointment" and self._asks_about_booking(turn)):
                 return True
         return False
+
+    @staticmethod
+    def _asks_about_booking(turn: str) -> bool:
+        """Whether ``turn`` is a question about the business with no booking verb ("what does a check-up
+        cost?"), or one whether something must be done ("Do I have to book?"): it asks for no booking."""
+        return bool(_ASKING.search(turn) and not _BOOKING_VERB.search(turn) or _MUST_I.search(turn))
 
     def on_call(self, name: str, arguments: dict[str, object], turn: str, today: datetime.date) -> Decision:
         """The model called ``name``: keep only the arguments the caller said in this turn (a day asked
@@ -267,7 +278,7 @@ class ActionDesk:
         cue = _ASKED_FOR.get(name) if spec.builtin else None
         if cue is not None and not cue.search(turn):
             return Reconsider(f"the caller's words do not ask for {name}")
-        if name == "book_appointment" and spec.builtin and _ASKING.search(turn) and not _BOOKING_VERB.search(turn):
+        if name == "book_appointment" and spec.builtin and self._asks_about_booking(turn):
             return Reconsider("a question about the business, not a request to book")  # "what does a check-up cost?"
         refusal = self._not_done(turn) if name == "book_appointment" and spec.builtin else None
         if refusal is not None and not refusal[1]:  # "Can I book a manicure?" at a hair salon

@@ -80,10 +80,14 @@ def fact_sentence(business: Business, fact: Fact) -> str:
         service = fact.service
         if service.price is None:
             return f"We do {service.name}. {service.notes}".strip()
-        article = "An" if service.name[:1].lower() in "aeiou" else "A"
-        text = f"{article} {service.name} is {say_price(service, business.currency)}"
+        plural = re.search(r"[^su]s$", service.name) is not None  # "highlights", "brake pads"; not "glass"
+        if plural:
+            text = f"{service.name[:1].upper()}{service.name[1:]} are {say_price(service, business.currency)}"
+        else:
+            article = "An" if service.name[:1].lower() in "aeiou" else "A"
+            text = f"{article} {service.name} is {say_price(service, business.currency)}"
         if service.duration_minutes:
-            text += f" and takes about {say_duration(service.duration_minutes)}"
+            text += f" and take{'' if plural else 's'} about {say_duration(service.duration_minutes)}"
         return f"{text}. {service.notes}".strip() if service.notes else f"{text}."
     if fact.kind == "address":
         return f"We're at {business.address}."
