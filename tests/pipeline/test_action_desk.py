@@ -285,6 +285,22 @@ def test_coming_in_on_a_closed_day_is_answered_by_the_desk_without_the_model(des
     assert isinstance(later, Say) and "Monday" in later.text and "your name" in later.text
 
 
+@pytest.mark.parametrize("turn", ["Can I pop in on Sunday?", "Could I drop the car off on Sunday?"])
+def test_other_words_for_coming_in_on_a_closed_day(desk: ActionDesk, turn: str) -> None:
+    decision = desk.before_model(turn, TODAY)
+    assert isinstance(decision, Say) and "closed on Sundays" in decision.text
+
+
+def test_a_turn_that_drops_the_waiting_action_is_read_afresh(desk: ActionDesk) -> None:
+    """Asked for the message, the caller asks to come in on Sunday instead: the message is dropped and
+    the closed day answered, as it would be with nothing waiting."""
+    desk.on_call("take_message", {}, "Can I leave a message for the mechanic? It's Raj Patel, 555 0199.", TODAY)
+    assert desk.pending == "take_message"
+    decision = desk.before_model("Can I bring my car in on Sunday?", TODAY)
+    assert isinstance(decision, Say) and "closed on Sundays" in decision.text
+    assert desk.pending == "book_appointment"
+
+
 @pytest.mark.parametrize("turn", [
     "Can I bring my car in on Monday?",  # an open day: whether to book is the model's call
     "Can I come in on Sunday or Monday?",  # one of them is open

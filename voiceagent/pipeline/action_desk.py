@@ -45,7 +45,8 @@ _NO = frozenset(tokens("no nope don't dont not never leave keep wait stop"))
 # action the caller's words do not ask for is set aside and the model answers in words instead.
 _ASKED_FOR: dict[str, re.Pattern[str]] = {name: re.compile(pattern, re.IGNORECASE) for name, pattern in {
     "book_appointment": r"\b(?:book|booking|appointment|schedule|come in|bring (?:\w+ ){1,3}in|slot|"
-                        r"available|availability|reserve|fit me in|see (?:the|a) \w+|check-?up|come by)\b",
+                        r"available|availability|reserve|fit me in|see (?:the|a) \w+|check-?up|come by|"
+                        r"(?:pop|drop|stop|swing) (?:in|by|round)|drop (?:\w+ ){1,3}off)\b",
     "move_appointment": r"\b(?:move|change|reschedule|different (?:day|time)|another (?:day|time)|instead|"
                         r"push (?:it|my))\b",
     "cancel_appointment": r"\b(?:cancel|call off|can't make it|cannot make it|won't make it)\b",
@@ -176,17 +177,26 @@ class ActionDesk:
         to a read-back. None: the turn is about something else (the model answers it; the action is dropped).
         With no action waiting, a caller who only gives their name is thanked by it and asked what they need
         (a small model answered "My name is Tom" with "I don't have that information"), and one who asks
-        outright for an action (:meth:`requested`) gets its first question."""
+        outright for an action (:meth:`requested`) gets its first question. A turn that drops the waiting
+        action is then read as if none had waited ("Can I come in on Sunday?", asked instead of the message
+        the desk asked for, is answered as a closed day)."""
         pending = self._pending
-        if pending is None:
-            name = introduction_only(turn)  # a caller who only says who they are has asked nothing yet
-            if name:
-                return Say(f"Thanks, {name}. How can I help you?")
-            asked = self.requested(turn)
-            if not asked and self._books_a_closed_day(turn, today):
-                decision = self.on_call("book_appointment", {}, turn, today)
-                return decision if isinstance(decision, Say) else None
-            return self.on_call(asked, {}, turn, today) if asked else None
+        decision = self._continued(pending, turn, today) if pending is not None else None
+        return decision if decision is not None else self._fresh(turn, today)
+
+    def _fresh(self, turn: str, today: datetime.date) -> Decision | None:
+        """A caller turn with no action waiting (see :meth:`before_model`)."""
+        name = introduction_only(turn)  # a caller who only says who they are has asked nothing yet
+        if name:
+            return Say(f"Thanks, {name}. How can I help you?")
+        asked = self.requested(turn)
+        if not asked and self._books_a_closed_day(turn, today):
+            decision = self.on_call("book_appointment", {}, turn, today)
+            return decision if isinstance(decision, Say) else None
+        return self.on_call(asked, {}, turn, today) if asked else None
+
+    def _continued(self, pending: PendingAction, turn: str, today: datetime.date) -> Decision | None:
+        """A caller turn while ``pending`` waits; None when the turn drops it (see :meth:`before_model`)."""
         if pending.confirming:
             self._pending = None
             words = set(tokens(turn))
