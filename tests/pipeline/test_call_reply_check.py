@@ -20,7 +20,7 @@ def garage() -> Persona:
 
 async def test_the_model_sees_the_matching_facts_beside_the_question_this_turn_only(tmp_path: Path) -> None:
     llm = ScriptedLlm(["It is 45 dollars.", "Sure."])
-    stt = ScriptedStt(["How much is an oil change?", "Thanks"])
+    stt = ScriptedStt(["How much is an oil change?", "Okay."])
     async with running_call(tmp_path, stt=stt, llm=llm, persona=garage(), fact_answers=False) as call:
         await call.exchange(1)
         await call.exchange(2)

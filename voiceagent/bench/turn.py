@@ -69,32 +69,42 @@ def _start_server(settings: Settings, overlap: bool, port: int) -> subprocess.Po
 
 
 async def _run_mode(url: str, clips: list[tuple[str, Any]], rounds: int) -> dict[str, Any]:
+    """Every clip ``rounds`` times over, in one call; a call the agent ends (a caller's "Thank you, that is
+    all. Goodbye." is answered with the goodbye and the end of the call) is followed by a new one."""
     turns: list[dict[str, Any]] = []
-    async with Caller(url, 16000) as caller:
-        ready = await caller.start()
-        await caller.wait_until_agent_quiet()
-        for _ in range(rounds):
-            for name, audio in clips:
-                n_metrics = len(caller.received.of_type("turn_metrics"))
-                spoke_end, first = await caller.say(audio)
-                try:
-                    await caller.wait_for("turn_metrics", after=n_metrics, timeout=30)
-                    await caller.wait_until_agent_quiet(timeout=60)
-                except TimeoutError:
-                    pass
-                metrics = [m for m in caller.received.of_type("turn_metrics")[n_metrics:] if m["outcome"] == "answered"]
-                if first is None or not metrics:
-                    turns.append({"clip": name, "answered": False})
-                    continue
-                turns.append({"clip": name, "answered": True, "client_ms": (first - spoke_end) * 1000,
-                              "server": metrics[-1]})
-                server = metrics[-1]
-                print(f"  {name:24s} client {(first - spoke_end) * 1000:6.0f} ms   server {server['turn_ms'] or -1:6.0f} ms  "
-                      f"(stt done {server['timeline'].get('stt_done', 0):4.0f}, "
-                      f"first token {server['timeline'].get('llm_first_token', 0):4.0f}, "
-                      f"first clause {server['timeline'].get('first_clause', 0):4.0f})", flush=True)
-        await caller.send_json({"type": "stop"})
-    return {"models": ready["models"], "turns": turns}
+    waiting = [clip for _ in range(rounds) for clip in clips]
+    models: dict[str, Any] = {}
+    while waiting:
+        async with Caller(url, 16000) as caller:
+            ready = await caller.start()
+            models = ready["models"]
+            await caller.wait_until_agent_quiet()
+            while waiting and not caller.closed.is_set():
+                name, audio = waiting.pop(0)
+                turns.append(await _turn(caller, name, audio))
+            if not caller.closed.is_set():
+                await caller.send_json({"type": "stop"})
+    return {"models": models, "turns": turns}
+
+
+async def _turn(caller: Caller, name: str, audio: Any) -> dict[str, Any]:
+    """Say one clip and wait for the answer; the turn as the report keeps it."""
+    n_metrics = len(caller.received.of_type("turn_metrics"))
+    spoke_end, first = await caller.say(audio)
+    try:
+        await caller.wait_for("turn_metrics", after=n_metrics, timeout=30)
+        await caller.wait_until_agent_quiet(timeout=60)
+    except TimeoutError:
+        pass
+    metrics = [m for m in caller.received.of_type("turn_metrics")[n_metrics:] if m["outcome"] == "answered"]
+    if first is None or not metrics:
+        return {"clip": name, "answered": False}
+    server = metrics[-1]
+    print(f"  {name:24s} client {(first - spoke_end) * 1000:6.0f} ms   server {server['turn_ms'] or -1:6.0f} ms  "
+          f"(stt done {server['timeline'].get('stt_done', 0):4.0f}, "
+          f"first token {server['timeline'].get('llm_first_token', 0):4.0f}, "
+          f"first clause {server['timeline'].get('first_clause', 0):4.0f})", flush=True)
+    return {"clip": name, "answered": True, "client_ms": (first - spoke_end) * 1000, "server": server}
 
 
 def _summary(result: dict[str, Any]) -> dict[str, Any]:
