@@ -225,6 +225,12 @@ def test_a_move_said_in_one_sentence_takes_the_day_after_to(desk: ActionDesk) ->
     assert said.arguments == {"name": "Peter Brown", "day": "2026-11-27", "time": "14:00"}
 
 
+def test_moving_it_to_another_day_asks_for_the_rest(desk: ActionDesk) -> None:
+    said = desk.before_model("Can we move it to Thursday?", TODAY)  # "it": the booking spoken of before
+    assert isinstance(said, Say) and said.text == "Tomorrow, noted. Could you give me your name and the time?"
+    assert desk.pending == "move_appointment"
+
+
 def test_a_day_or_time_given_earlier_can_be_changed_instead(desk: ActionDesk) -> None:
     desk.before_model("I'd like to book an oil change.", TODAY)
     desk.before_model("John Smith, on Tuesday.", TODAY)

@@ -73,7 +73,8 @@ _MUST_I = re.compile(r"^\W*(?:do|does|is|are)\s+(?:i|we|you|one|it|there)\b.*\b(
 _APPOINTMENT = r"(?:my|our|the|an?|his|her|this|that)\s+(?:\w+\s+){0,2}(?:appointment|booking|reservation|visit)\b"
 _REQUESTED: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(pattern, re.IGNORECASE)) for name, pattern in (
     ("move_appointment", (rf"\b(?:move|change|reschedule|rebook|push back|bring forward)\s+{_APPOINTMENT}"
-                          r"|\b(?:change|move)\s+(?:the|its|my)\s+(?:day|date|time)\b")),
+                          r"|\b(?:change|move)\s+(?:the|its|my)\s+(?:day|date|time)\b"
+                          r"|\b(?:move|push|switch)\s+it\s+(?:to|till|until)\b")),  # "Can we move it to Thursday?"
     ("cancel_appointment", rf"\bcancel\s+{_APPOINTMENT}"),
     ("take_message", (r"\b(?:leave|pass|give|take)\s+(?:a|an|him a|her a|them a)\s+message\b"
                       r"|\bpass\s+(?:on\s+)?a\s+message\b")),
