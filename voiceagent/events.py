@@ -100,7 +100,8 @@ class TurnMetrics(Event):
     outcome: str  # answered, interrupted, continued, apology, empty, call_ended (hung up before the reply)
     # what ended the caller's turn: reason (silence, model, max_silence, max_length), silence_ms (the silence
     # after the last voiced frame then), turn_prob (the end-of-turn model's probability of "finished", or None),
-    # and held_unfinished (True when its words sounded unfinished, so the answer waited for the longest silence)
+    # held_unfinished (True when its words sounded unfinished, so the answer waited for the longest silence)
+    # and held_partial (True when they gave part of what the action desk asked for: the same wait)
     end_of_turn: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 

@@ -60,6 +60,10 @@ UNFINISHED_HOLDS = Counter(
     "voiceagent_unfinished_holds_total", "Turns the end-of-turn model ended whose words trail off or end on a word "
     "that needs another (\"Can I come in on\"): answered only after the longest silence wait",
 )
+PARTIAL_ANSWER_HOLDS = Counter(
+    "voiceagent_partial_answer_holds_total", "Turns the end-of-turn model ended that gave part of what the action "
+    "desk asked for (\"It's Mike Ross,\" to \"your name, the day and the time\"): answered only after the longest silence wait",
+)
 TURN_ENDS = Counter(
     "voiceagent_turn_ends_total", "Caller turns by what ended them: silence (the fixed wait), model (judged finished), "
     "max_silence (judged unfinished, or no answer, and the longest wait ran out), max_length", ["reason"],

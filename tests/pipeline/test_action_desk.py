@@ -314,3 +314,20 @@ def test_a_turn_that_drops_the_waiting_action_is_read_afresh(desk: ActionDesk) -
 ])
 def test_other_days_and_questions_are_not_taken_as_closed_day_bookings(desk: ActionDesk, turn: str) -> None:
     assert desk.before_model(turn, TODAY) is None and desk.pending is None
+
+
+@pytest.mark.parametrize(("turn", "part"), [
+    ("It's John Smith.", True),  # one of the three asked for
+    ("Tuesday, please.", True),
+    ("It's John Smith, Tuesday at 10 am.", False),  # all of it
+    ("What time do you close?", False),  # a question, no answer
+    ("Um, let me think.", False),  # none of it
+])
+def test_an_answer_that_gives_part_of_what_was_asked(desk: ActionDesk, turn: str, part: bool) -> None:
+    desk.before_model("I'd like to book an oil change.", TODAY)  # asks for the name, the day and the time
+    assert desk.answers_in_part(turn, TODAY) is part
+    assert desk.pending == "book_appointment"  # nothing was changed
+
+
+def test_nothing_waiting_is_no_part_answer(desk: ActionDesk) -> None:
+    assert not desk.answers_in_part("It's John Smith.", TODAY)

@@ -221,6 +221,17 @@ class ActionDesk:
         pending.arguments.update(found)
         return self._next_step(pending, found, today)
 
+    def answers_in_part(self, turn: str, today: datetime.date) -> bool:
+        """Whether ``turn`` gives some, not all, of two or more things the waiting action asked for ("It's
+        Mike Ross," to "your name, the day and the time"): a caller who pauses after the first one often
+        goes on, and an answer then would cut in. Nothing is changed."""
+        pending = self._pending
+        if pending is None or pending.confirming or _ASKING.search(turn):
+            return False
+        missing = [arg for arg in self._missing(pending) if not is_free_text(arg)]
+        found = [arg for arg in missing if self._read(pending.spec, arg, turn, today)]
+        return len(missing) >= 2 and 0 < len(found) < len(missing)
+
     def requested(self, turn: str) -> str:
         """The built-in action the caller asks for outright in ``turn`` ("I need to move my appointment",
         "Can I leave a message?"), if the persona has it; "" for anything else, questions for the agent

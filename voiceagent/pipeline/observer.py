@@ -120,6 +120,11 @@ class CallObserver:
         """A turn ended early sounded unfinished: its answer waits for the longest silence."""
         metrics.UNFINISHED_HOLDS.inc()
 
+    def held_partial(self) -> None:
+        """A turn ended early gave part of what the action desk asked for: its answer waits for the
+        longest silence."""
+        metrics.PARTIAL_ANSWER_HOLDS.inc()
+
     def filler(self) -> None:
         """A filler phrase is played because the reply is late."""
         metrics.FILLERS.inc()

@@ -171,14 +171,22 @@ class ReplyHandle:
 
     async def _wait_if_unfinished(self, text: str) -> None:
         """A turn ended early (the end-of-turn model called it finished, or the short silence wait) whose
-        words trail off or end on a word that needs another ("Can I bring my car in on") is answered only
-        once the silence reaches ``turn_max_silence_ms``. The caller's voice coming back before then cancels
-        this reply and the two pieces are one turn; meanwhile nothing is done on half a sentence."""
-        ended = self.timeline.end_of_turn
-        if ended.get("reason") not in EARLY_ENDS or not sounds_unfinished(text):
+        words trail off or end on a word that needs another ("Can I bring my car in on"), or that give only
+        part of what the action desk asked for ("It's Mike Ross," to "your name, the day and the time":
+        ``partial_answer_hold``), is answered only once the silence reaches ``turn_max_silence_ms``. The
+        caller's voice coming back before then cancels this reply and the two pieces are one turn;
+        meanwhile nothing is done on half a sentence."""
+        ctx, ended = self.ctx, self.timeline.end_of_turn
+        if ended.get("reason") not in EARLY_ENDS:
             return
-        ended["held_unfinished"] = True
-        self.ctx.observer.held_unfinished()
+        if sounds_unfinished(text):
+            ended["held_unfinished"] = True
+            ctx.observer.held_unfinished()
+        elif ctx.settings.partial_answer_hold and ctx.desk.answers_in_part(text, datetime.date.today()):
+            ended["held_partial"] = True
+            ctx.observer.held_partial()
+        else:
+            return
         until = self.timeline.marks["speech_end"] + self.ctx.settings.turn_max_silence_ms / 1000
         await asyncio.sleep(max(0.0, until - time.monotonic()))
 
