@@ -17,6 +17,8 @@ from voiceagent.stages.thanks import CLOSING, THANKS, thanks_only
     ("Lovely, that's all I needed. Cheers, bye!", CLOSING),
     ("Thank you, have a good day.", CLOSING),
     ("Cheers by!", CLOSING),  # the line's "bye"
+    ("Lovely, that's all I needed.", CLOSING),  # the line lost "Cheers, bye!"
+    ("Okay, bye.", CLOSING),
 ])
 def test_thanks_and_goodbyes(said: str, kind: str) -> None:
     assert thanks_only(said) == kind
@@ -27,8 +29,8 @@ def test_thanks_and_goodbyes(said: str, kind: str) -> None:
     "Thank you, Tuesday at 3 pm.",  # an answer to the desk
     "Thanks for that, my car is making a noise.",  # more to say
     "Thanks, my name is Tom Baker.",
-    "Bye.",  # no thanks: the model (or the desk) decides what a lone "bye" is
-    "Lovely, that's all I needed.",
+    "I'll come in by",  # no thanks: "by" is no goodbye
+    "That's all I needed to know, what time do you close?",
     "I thought I needed 10 pm.",
 ])
 def test_more_than_thanks(said: str) -> None:
