@@ -331,3 +331,8 @@ def test_an_answer_that_gives_part_of_what_was_asked(desk: ActionDesk, turn: str
 
 def test_nothing_waiting_is_no_part_answer(desk: ActionDesk) -> None:
     assert not desk.answers_in_part("It's John Smith.", TODAY)
+
+
+def test_only_what_the_last_question_asked_for_counts(desk: ActionDesk) -> None:
+    desk.before_model("Can I bring my car in on Sunday?", TODAY)  # closed: "Which day would suit you?"
+    assert not desk.answers_in_part("It's John Smith.", TODAY)  # the day alone was asked for

@@ -206,7 +206,8 @@ def test_a_generic_line_said_again_to_a_question_the_facts_answer_is_a_repeat(ga
     assert unanswered.clause(generic) is None  # no fact answers it: the line may be said again
 
 
-@pytest.mark.parametrize("clause", ["60", "60.", "45,"])
+@pytest.mark.parametrize("clause", ["60", "60.", "45,", "55.0.3.4.8.", "555 0199."])  # (the last two: digits of a
+# number the caller gave, copied to a question about notice)
 def test_a_number_alone_is_not_an_answer(garage: Business, clause: str) -> None:
     """A small model copies a number from its facts or its last reply to the next question, whatever it is."""
     problem = ReplyCheck(garage, "Can I order a large pizza?").clause(clause)

@@ -123,6 +123,7 @@ class PendingAction:
     arguments: dict[str, str]
     confirming: bool = False  # read back; waiting for a yes
     asked_again: bool = False  # a number was asked for again (too few digits, or only "bye"s, were heard)
+    asked: tuple[str, ...] = ()  # what the desk's last question asked for
 
     def copy(self) -> PendingAction:
         """A copy whose arguments can change without changing these."""
@@ -222,13 +223,13 @@ class ActionDesk:
         return self._next_step(pending, found, today)
 
     def answers_in_part(self, turn: str, today: datetime.date) -> bool:
-        """Whether ``turn`` gives some, not all, of two or more things the waiting action asked for ("It's
-        Mike Ross," to "your name, the day and the time"): a caller who pauses after the first one often
-        goes on, and an answer then would cut in. Nothing is changed."""
+        """Whether ``turn`` gives some, not all, of two or more things the desk's last question asked for
+        ("It's Mike Ross," to "your name, the day and the time"): a caller who pauses after the first one
+        often goes on, and an answer then would cut in. Nothing is changed."""
         pending = self._pending
         if pending is None or pending.confirming or _ASKING.search(turn):
             return False
-        missing = [arg for arg in self._missing(pending) if not is_free_text(arg)]
+        missing = [arg for arg in pending.asked if not is_free_text(arg) and not pending.arguments.get(arg)]
         found = [arg for arg in missing if self._read(pending.spec, arg, turn, today)]
         return len(missing) >= 2 and 0 < len(found) < len(missing)
 
@@ -339,6 +340,7 @@ class ActionDesk:
         missing = self._missing(pending)
         if missing:
             self._pending = pending
+            pending.asked = tuple(missing)
             asked = _join([_ASK.get(arg, _described(pending.spec, arg)) for arg in missing])
             return Say(f"{acknowledge(found, today) or 'Sure.'} Could you give me {asked}?")
         if pending.spec.confirm:
@@ -355,6 +357,7 @@ class ActionDesk:
         if business is None or day is None or not business.hours_on(WEEKDAYS[day.weekday()]).closed:
             return ""
         pending.arguments.pop(day_arg)
+        pending.asked = (day_arg,)
         return (f"Sorry, we're closed on {WEEKDAYS[day.weekday()].title()}s. {week_sentence(business, closed_days=False)} "
                 f"Which day would suit you?")
 
@@ -366,6 +369,7 @@ class ActionDesk:
         if pending.asked_again or not (heard or byes) or not any(arg in PHONE_ARGS for arg in missing):
             return None
         pending.asked_again = True
+        pending.asked = tuple(arg for arg in missing if arg in PHONE_ARGS)
         caught = f"I only caught {' '.join(heard)}" if heard else "I didn't catch the number"
         return Say(f"Sorry, {caught}. Could you say the whole number again?")
 
@@ -380,6 +384,7 @@ class ActionDesk:
             self._pending = None
             return None
         pending.asked_again = True
+        pending.asked = tuple(missing)
         asked = _join([_ASK.get(arg, _described(pending.spec, arg)) for arg in missing])
         return Say(f"Sorry, I didn't catch that. Could you give me {asked}?")
 

@@ -38,8 +38,9 @@ the conversation before it goes to speech synthesis:
 - ``echo``: the first clause repeats the caller's sentence back instead of answering it;
 - ``repeat``: the reply opens with the same words as an earlier reply of this call (or a worked example
   of the persona), to a different question (a small model copies its own history and its examples);
-- ``bare_number``: the reply opens with a number alone ("60"), which a caller cannot place: a small
-  model copies a number from its facts or its last reply to whatever it is asked next;
+- ``bare_number``: the reply opens with a number alone ("60", or digits in a row: "55.0.3.4.8."), which
+  a caller cannot place: a small model copies a number from its facts, its last reply or the caller's
+  phone number to whatever it is asked next;
 - ``dont_know``: the reply opens with "I don't have that information" (or "I don't know that") while
   the persona's facts answer the caller's words (a small model gives up on a question it could answer;
   the fallback says those facts);
@@ -100,7 +101,7 @@ _SAYS_NO = re.compile(
     rf"|(?!problem|worries|trouble)[a-z])|(?:we|i)\s+(?:do not|don'?t)\s+{_HAS_VERB}|there (?:is|are|'s) no\b)",
     re.IGNORECASE)
 _DENIABLE = frozenset({"policy", "service"})  # kinds of answering fact that say the business has something
-_BARE_NUMBER = re.compile(r"\W*\d+(?:[.,]\d+)?\W*")
+_BARE_NUMBER = re.compile(r"\W*\d+(?:[\s.,:-]+\d+)*\W*")  # "60", "7:30", "55.0.3.4.8." (a caller's number, copied)
 # Words of asking a price, which name no thing ("roughly how much would it cost me?")
 _ASKS_PRICE = PRICE_CUES | {stem("pay")}
 _PRICE_WORDS = _ASKS_PRICE | frozenset(stem(w) for w in tokens(
