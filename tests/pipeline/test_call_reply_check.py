@@ -39,7 +39,7 @@ async def test_without_grounding_the_model_gets_the_question_alone(tmp_path: Pat
 
 async def test_a_reply_opening_a_closed_day_is_replaced_by_the_facts(tmp_path: Path) -> None:
     llm = ScriptedLlm(["Sure, Sunday works for us. See you then, and bring the keys."], token_s=0.01)
-    async with running_call(tmp_path, stt=ScriptedStt(["Could I drop my car off on Sunday?"]), llm=llm,
+    async with running_call(tmp_path, stt=ScriptedStt(["Is Sunday any good for a look at my car?"]), llm=llm,
                             persona=garage()) as call:
         await call.exchange(1)
         said = " ".join(call.output.said(turn=1))

@@ -18,7 +18,7 @@ from voiceagent.stages.thanks import CLOSING, THANKS, thanks_only
     ("Thank you, have a good day.", CLOSING),
     ("Cheers by!", CLOSING),  # the line's "bye"
     ("Lovely, that's all I needed.", CLOSING),  # the line lost "Cheers, bye!"
-    ("Okay, bye.", CLOSING),
+    ("Okay, goodbye.", CLOSING),
 ])
 def test_thanks_and_goodbyes(said: str, kind: str) -> None:
     assert thanks_only(said) == kind
@@ -30,6 +30,7 @@ def test_thanks_and_goodbyes(said: str, kind: str) -> None:
     "Thanks for that, my car is making a noise.",  # more to say
     "Thanks, my name is Tom Baker.",
     "I'll come in by",  # no thanks: "by" is no goodbye
+    "Bye.",  # nor a lone "bye": a phone line hears "five" so
     "That's all I needed to know, what time do you close?",
     "I thought I needed 10 pm.",
 ])

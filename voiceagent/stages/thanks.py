@@ -6,8 +6,9 @@ bye!": the model's reply to these is "You're welcome!" at best, a second after t
 thanks" into "Brait and for your help.", the model said it back, and the reply check replaced the echo
 with "I don't have that information".
 
-A turn counts when it is no question, it thanks (a word or phrase of thanks) or says goodbye ("bye",
-"that's all I needed": a phone line may lose the thanks after it), and every other word that
+A turn counts when it is no question, it thanks (a word or phrase of thanks) or says goodbye in words a
+number cannot be misheard as ("that's all I needed", "goodbye"; a phone line may lose the thanks around
+them, and hears "five" as "Bye."), and every other word that
 carries meaning is one of pleasure or of closing ("lovely", "perfect", "that's all I needed"), but for
 at most one word the line may have garbled ("Brait"), which must be no word of the persona's facts
 ("Thanks, and the price?" asks more). A turn that also says goodbye ("bye", "that's
@@ -34,10 +35,12 @@ GARBLED_WORDS = 1  # words of no thanks the line may have garbled ("Brait and fo
 
 _THANKING = re.compile(r"\b(?:thank|thanks|thankyou|cheers|appreciate(?:d)?|ta)\b|\bfor (?:your|all your|the) help\b",
                        re.IGNORECASE)
-_CLOSING = re.compile(r"\b(?:bye|goodbye|good bye|that's all|that is all|that's it|that's everything|nothing else|"
+_CLOSING = re.compile(r"\b(?:goodbye|good bye|that's all|that is all|that's it|that's everything|nothing else|"
                       r"all i needed|all i wanted|have a (?:good|nice|great|lovely) (?:day|one|evening|weekend))\b",
                       re.IGNORECASE)
-_BY = re.compile(r"\bby\W*$", re.IGNORECASE)  # "Cheers by!": a phone line's "bye", after a thank-you only
+# "Bye", or "by" at the end ("Cheers by!"), says goodbye only after a thank-you: a phone line hears a
+# caller's "five" as "Bye."
+_BYE = re.compile(r"\bbye\b|\bby\W*$", re.IGNORECASE)
 # Words of thanks, pleasure and closing: what a caller says around a thank you.
 _PLEASANTRIES = frozenset(tokens(
     "thank thanks thankyou cheers appreciate appreciated ta help helpful great lovely perfect brilliant wonderful "
@@ -55,4 +58,4 @@ def thanks_only(said: str, business: Business | None = None) -> Thanks:
     known = vocabulary(business) if business is not None else frozenset()
     if len(other) > GARBLED_WORDS or any(w.isdigit() or stem(w) in known for w in other):
         return ""
-    return CLOSING if closing or _BY.search(said) else THANKS
+    return CLOSING if closing or _BYE.search(said) else THANKS
