@@ -284,7 +284,8 @@ class ActionDesk:
     @staticmethod
     def _asks_about_booking(turn: str) -> bool:
         """Whether ``turn`` is a question about the business with no booking verb ("what does a check-up
-        cost?"), or one whether something must be done ("Do I have to book?"): it asks for no booking."""
+        cost?"), or one whether something must be done to book ("Do I have to put a deposit down to book?";
+        not "Do I have to book?", which the model hears): it asks for no booking."""
         return bool(_ASKING.search(turn) and not _BOOKING_VERB.search(turn) or _MUST_I.search(turn))
 
     def on_call(self, name: str, arguments: dict[str, object], turn: str, today: datetime.date) -> Decision:

@@ -364,8 +364,9 @@ class ReplyCheck:
     def _unknown_thing(self, services: Sequence[Service]) -> str:
         """What the caller asked the price of, when the business does not do it or no fact of the persona
         mentions any word of it (but for words of asking a price), and the caller named none of
-        ``services`` (nor did the last exchange, which a "how much is it?" follows on from); "" otherwise. "My car is making a noise, how much?" names the
-        car, which the persona knows: the answer may be the price of a diagnostic check."""
+        ``services`` (nor did the last exchange, which a "how much is it?" follows on from); "" otherwise.
+        "My car is making a noise, how much?" names the car, which the persona knows: the answer may be the
+        price of a diagnostic check."""
         assert self._business is not None
         asked = Heard(" ".join([self._said, *self._last_exchange]))
         if any(asked.says_phrase(n) for v in services for n in (v.name, *v.aliases)):

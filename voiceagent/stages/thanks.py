@@ -7,12 +7,12 @@ thanks" into "Brait and for your help.", the model said it back, and the reply c
 with "I don't have that information".
 
 A turn counts when it is no question, it thanks (a word or phrase of thanks) or says goodbye in words a
-number cannot be misheard as ("that's all I needed", "goodbye"; a phone line may lose the thanks around
-them, and hears "five" as "Bye."), and every other word that
-carries meaning is one of pleasure or of closing ("lovely", "perfect", "that's all I needed"), but for
-at most one word the line may have garbled ("Brait"), which must be no word of the persona's facts
-("Thanks, and the price?" asks more). A turn that also says goodbye ("bye", "that's
-all") is a :data:`CLOSING`; one that only thanks is :data:`THANKS` (the caller may have more to ask).
+number cannot be misheard as ("that's all I needed", "goodbye": a phone line may lose the thanks around
+them), and every other word that carries meaning is one of pleasure or of closing ("lovely", "perfect"),
+but for at most one word the line may have garbled ("Brait"), which must be no word of the persona's
+facts ("Thanks, and the brakes?" asks more). A turn that says goodbye is a :data:`CLOSING` ("bye" counts
+only beside a thank-you: a phone line hears a caller's "five" as "Bye."); one that only thanks is
+:data:`THANKS` (the caller may have more to ask).
 
 Pure logic: no engine, no I/O.
 """
