@@ -32,6 +32,16 @@ async def test_a_question_the_facts_answer_is_answered_without_the_model(tmp_pat
     assert [m["content"] for m in history if m["role"] == "assistant"][1:] == said  # after the greeting
 
 
+async def test_a_long_composed_answer_is_heard_from_its_first_clause(tmp_path: Path) -> None:
+    """The first clause is synthesised and queued alone, so the caller hears it while the rest is made."""
+    stt = ScriptedStt(["What are your opening hours during the week?"])
+    async with running_call(tmp_path, stt=stt, llm=ScriptedLlm([]), persona=garage()) as call:
+        await call.exchange(1)
+        pieces = call.output.said("reply", turn=1)
+    assert pieces[0] == "We're open Monday to Friday 7:30 am to 5:30 pm,"
+    assert " ".join(pieces) == "We're open Monday to Friday 7:30 am to 5:30 pm, Saturday 8 am to 12 noon; closed on Sunday."
+
+
 async def test_a_question_about_a_thing_no_fact_mentions_gets_the_dont_know_line_without_the_model(
     tmp_path: Path,
 ) -> None:

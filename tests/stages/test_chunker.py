@@ -1,7 +1,7 @@
 import hypothesis
 from hypothesis import strategies as st
 
-from voiceagent.stages.chunker import ClauseChunker, SpokenReply, clean_for_speech, spoken_reply
+from voiceagent.stages.chunker import ClauseChunker, SpokenReply, clean_for_speech, spoken_pieces, spoken_reply
 
 
 def feed_all(tokens: list[str]) -> list[str]:
@@ -80,3 +80,20 @@ def test_the_call_speaks_exactly_the_spoken_reply_whatever_the_token_boundaries(
     assert " ".join(spoken) == spoken_reply(text, max_sentences)
     sentences = sum(c.rstrip("\"')]").endswith((".", "!", "?")) for c in spoken)
     assert sentences <= max_sentences
+
+
+def test_a_composed_reply_is_spoken_first_clause_first() -> None:
+    """The first clause alone is synthesised in a fraction of the sentence's time; the rest goes as sentences."""
+    assert spoken_pieces("Thanks Raj Patel, I've passed your message on; someone will call you back today.") == [
+        "Thanks Raj Patel,", "I've passed your message on; someone will call you back today."]
+    assert spoken_pieces("We're open Monday to Friday 8 am to 6 pm, Saturday 9 am to 1 pm; closed Sundays.") == [
+        "We're open Monday to Friday 8 am to 6 pm,", "Saturday 9 am to 1 pm;", "closed Sundays."]
+
+
+def test_a_composed_reply_keeps_a_lone_word_and_numbers_with_what_follows() -> None:
+    """"I'm sorry," plays for less time than the next piece may take to make; "1,200" and "9 a.m." are no
+    clause ends."""
+    assert spoken_pieces("I'm sorry, we're closed on Sundays. We're open Monday to Friday.") == [
+        "I'm sorry, we're closed on Sundays.", "We're open Monday to Friday."]
+    assert spoken_pieces("It costs 1,200 dollars at 9 a.m. sharp.") == ["It costs 1,200 dollars at 9 a.m. sharp."]
+    assert spoken_pieces("An oil change is 45 dollars") == ["An oil change is 45 dollars"]

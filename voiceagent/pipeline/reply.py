@@ -28,11 +28,10 @@ from voiceagent.engines.speech import Synthesizer
 from voiceagent.pipeline.observer import CallObserver
 from voiceagent.pipeline.player import AudioPlayer, Segment
 from voiceagent.pipeline.timeline import TurnTimeline
-from voiceagent.stages.chunker import SpokenReply
+from voiceagent.stages.chunker import SpokenReply, spoken_pieces
 from voiceagent.stages.reply_check import Problem, ReplyCheck
 
 _END = None
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _APOLOGY = re.compile(r"^(?:I'm |I am )?sorry[,.!]?\s+(?=\S)", re.IGNORECASE)  # a fallback's opening apology
 _CALLED = re.compile(r'"name"\s*:\s*"([A-Za-z0-9_]+)"')
 
@@ -179,8 +178,8 @@ async def speak_reply(ctx: ReplyContext, messages: list[Message], timeline: Turn
             return " ".join(spoken)
         # the model wrote nothing to say: the caller is never left in silence
         await ctx.observer.reply_rejected(timeline.turn, "", "empty", "the model wrote nothing to say")
-    for sentence in _sentences(_after(spoken, ctx.fallback)):  # the first is heard while the rest is made
-        await _say(ctx, timeline, sentence, spoken)
+    for piece in spoken_pieces(_after(spoken, ctx.fallback)):  # the first is heard while the rest is made
+        await _say(ctx, timeline, piece, spoken)
     return " ".join(spoken)
 
 
@@ -189,8 +188,8 @@ async def say_text(ctx: ReplyContext, timeline: TurnTimeline, text: str) -> str:
     an action still needs); returns it."""
     timeline.mark("llm_start", time.monotonic())
     spoken: list[str] = []
-    for sentence in _sentences(text):
-        await _say(ctx, timeline, sentence, spoken)
+    for piece in spoken_pieces(text):  # the first clause alone: it is heard while the rest is made
+        await _say(ctx, timeline, piece, spoken)
     return text
 
 
@@ -201,11 +200,6 @@ async def _say(ctx: ReplyContext, timeline: TurnTimeline, clause: str, spoken: l
         timeline.mark("first_clause", time.monotonic())
     spoken.append(clause)
     await _speak(ctx, timeline, clause, first)
-
-
-def _sentences(text: str) -> list[str]:
-    """``text`` cut after each sentence, so each can be synthesised (and heard) on its own."""
-    return [part for part in _SENTENCE_END.split(text.strip()) if part]
 
 
 def _after(spoken: list[str], fallback: str) -> str:

@@ -21,6 +21,9 @@ _MARKUP = re.compile(r"(\*\*|\*|__|`+|^#+\s*|^\s*[-*\u2022]\s+|^\s*\d+\.\s+)", r
 _ABBREVIATIONS = {"mr.", "mrs.", "ms.", "dr.", "st.", "e.g.", "i.e.", "etc.", "vs.", "no.", "a.m.", "p.m."}
 _SPACES = re.compile(r"\s+")
 _WORD = re.compile(r"\S+")
+# the shortest first piece of a composed reply: "I'm sorry," plays for less time than the next piece may
+# take to synthesise, and the caller would hear a gap
+FIRST_PIECE_WORDS = 3
 _ANSWER_WORDS = frozenset({"yes", "yeah", "yep", "no", "nope"})
 _PHRASE_OPENERS = {
     "and", "but", "or", "so", "because", "where", "which", "who", "when", "while", "that", "if", "to",
@@ -135,6 +138,18 @@ class SpokenReply:
     def flush(self) -> str | None:
         """The rest once the model has finished (None if nothing speakable, or the cap was reached)."""
         return None if self.done else self._chunker.flush()
+
+
+def spoken_pieces(text: str) -> list[str]:
+    """``text`` (a reply composed without the model: a fact, an action's result) cut as the call speaks
+    it: the first clause of at least :data:`FIRST_PIECE_WORDS` words alone ("Thanks Raj Patel,"), which is
+    synthesised in a fraction of the time of the whole sentence and heard while the rest is made, then
+    sentences, or clauses of at least ``min_words`` words (as :class:`ClauseChunker` cuts a model's reply)."""
+    chunker = ClauseChunker(first_min_words=FIRST_PIECE_WORDS)
+    pieces = chunker.feed(text.strip() + " ")
+    if rest := chunker.flush():
+        pieces.append(rest)
+    return pieces
 
 
 def spoken_reply(text: str, max_sentences: int) -> str:
