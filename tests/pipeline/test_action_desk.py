@@ -193,6 +193,8 @@ def test_a_name_with_a_request_or_a_question_goes_to_the_model(desk: ActionDesk,
     ("Can you pass a message onto the mechanic for me?", "take_message", "your name, a number to call you back on"),
     ("I've got a booking and I need to change the day.", "move_appointment", "your name, the day and the time"),
     ("My name is Tom Wilson, I'd like to book an oil change.", "book_appointment", "the day and the time"),
+    ("I need to change my working.", "move_appointment", "your name, the day and the time"),  # "booking", misheard
+    ("I have to cancel my walking on Tuesday.", "cancel_appointment", "your name"),
 ])
 def test_an_action_asked_for_outright_gets_its_first_question_without_the_model(
         desk: ActionDesk, turn: str, action: str, asked: str) -> None:
@@ -203,10 +205,17 @@ def test_an_action_asked_for_outright_gets_its_first_question_without_the_model(
 
 @pytest.mark.parametrize("turn", ["How do I cancel my booking?", "When is my appointment?",
                                   "Can I change the oil myself?", "Do you book appointments on Saturday?",
-                                  "I changed my mind about the brakes."])
+                                  "I changed my mind about the brakes.", "Can I change my mind?"])
 def test_questions_and_other_words_about_bookings_go_to_the_model(desk: ActionDesk, turn: str) -> None:
     assert desk.before_model(turn, TODAY) is None
     assert desk.pending is None
+
+
+def test_a_word_of_the_facts_after_change_my_is_no_misheard_booking() -> None:
+    """"I need to change my heating" asks a plumber for a job (heating is in its facts), not to move a booking."""
+    desk = ActionDesk(load_persona(GARAGE.with_name("plumber.toml")))
+    assert desk.requested("I need to change my heating.") == ""
+    assert desk.requested("I need to change my walking.") == "move_appointment"
 
 
 def test_a_move_reads_the_new_day_not_the_day_the_caller_is_booked_for(desk: ActionDesk) -> None:

@@ -33,9 +33,9 @@ from voiceagent.personas import Persona
 from voiceagent.personas.actions import ActionSpec
 from voiceagent.personas.facts import days_named, relevant_facts
 from voiceagent.personas.model import WEEKDAYS
-from voiceagent.personas.render import week_sentence
+from voiceagent.personas.render import vocabulary, week_sentence
 from voiceagent.personas.times import say_time
-from voiceagent.personas.words import Heard, tokens
+from voiceagent.personas.words import Heard, stem, tokens
 from voiceagent.stages.fact_answer import fact_sentence
 from voiceagent.stages.thanks import thanks_only
 
@@ -81,6 +81,11 @@ _REQUESTED: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(pa
     ("book_appointment", (r"\b(?:i'd like|i would like|i want|i need|i'd love|i wanna|can i|could i|may i)\s+(?:to\s+)?"
                           r"(?:book|make an appointment|make a booking|schedule)\b")),
 ))
+# A phone line turns "my booking" into "my walking" or "my working" (tiny.en, every voice of the benchmark):
+# a verb of moving or cancelling on a word ending in -ing that no fact of the persona says ("tyre
+# fitting" is a service) asks for the booking all the same.
+_MISHEARD_BOOKING = re.compile(r"\b(?P<verb>move|change|reschedule|cancel)\s+(?:my|our|the)\s+(?P<word>[a-z]+ing)s?\b",
+                               re.IGNORECASE)
 NOT_CAUGHT_WORDS = 4  # an answer this long with nothing asked for in it was garbled (see _not_caught)
 # Words that change what the caller said before ("Friday instead", "actually, make it 2 pm").
 _CORRECTION = re.compile(r"\b(?:instead|actually|rather|make it|change it|move it|switch it)\b", re.IGNORECASE)
@@ -243,7 +248,18 @@ class ActionDesk:
             spec = self.persona.action(name)
             if spec is not None and spec.builtin and pattern.search(turn):
                 return name
-        return ""
+        return self._misheard_booking(turn)
+
+    def _misheard_booking(self, turn: str) -> str:
+        """The move or the cancellation ``turn`` asks for when its booking was misheard as another word
+        ending in -ing ("I need to change my working."); "" otherwise (see :data:`_MISHEARD_BOOKING`)."""
+        said = _MISHEARD_BOOKING.search(turn)
+        business = self.persona.business
+        if said is None or business is None or stem(said["word"]) in vocabulary(business):
+            return ""
+        name = "cancel_appointment" if said["verb"].lower() == "cancel" else "move_appointment"
+        spec = self.persona.action(name)
+        return name if spec is not None and spec.builtin else ""
 
     def goodbye(self) -> Decision:
         """A caller who thanks and says goodbye ("Lovely, that's all I needed. Cheers, bye!"): the call
