@@ -101,6 +101,7 @@ class Settings:
     turn_min_silence_ms: int = 128  # silence this long asks the end-of-turn model whether the caller has finished
     turn_max_silence_ms: int = 800  # judged unfinished (or no answer yet): the turn ends after this much silence anyway
     turn_complete_threshold: float = 0.5  # the model's probability of "finished" at or above which the turn ends at once
+    reply_not_before_ms: int = 0  # a turn ended early is not answered aloud before this much silence after the caller's last word (the reply is made meanwhile; 0: off)
     partial_answer_hold: bool = True  # a turn ended early that gives part of what the action desk asked for waits for turn_max_silence_ms
     dictation_silence_ms: int = 1200  # while the message itself is awaited, only this much silence ends a turn
     turn_threads: int = 1  # CPU threads for the end-of-turn model
@@ -263,6 +264,8 @@ def load_settings(
         raise ConfigError("max_calls must be at least 1")
     if result.turn_model and not 0 < result.turn_min_silence_ms <= result.turn_max_silence_ms:
         raise ConfigError("turn_min_silence_ms must be above 0 and at most turn_max_silence_ms")
+    if not 0 <= result.reply_not_before_ms <= result.turn_max_silence_ms:
+        raise ConfigError("reply_not_before_ms must be from 0 (off) to turn_max_silence_ms")
     if result.retention_days < 0:
         raise ConfigError("retention_days must be 0 (keep everything) or more")
     if result.tts_cache_mb < 0:

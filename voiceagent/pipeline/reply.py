@@ -55,6 +55,7 @@ class ReplyContext:
     fallback: str = ""  # said instead of a clause that fails the check (and of the rest of the reply), or of no reply
     tools: tuple[Tool, ...] = ()  # actions the model may call instead of answering (see ToolCalled)
     named_only: frozenset[str] = frozenset()  # tools whose arguments the call reads itself: stop at the name
+    not_before: float = 0.0  # the first clause is not played before this time (time.monotonic()): see reply_not_before_ms
 
 
 TOOL_CALL_TOKENS = 160  # room for a call's JSON (a message's text), beyond a spoken reply's max_tokens
@@ -149,6 +150,8 @@ async def _speak(ctx: ReplyContext, timeline: TurnTimeline, text: str, first: bo
         timeline.mark("tts_first_audio", now)
         ctx.observer.budget_missed(timeline.stage("tts_first_audio", now - started))
         timeline.waited("tts_first_audio", timeline.engine_waits.get("tts", 0.0))
+        if ctx.not_before > now:  # a caller who goes on meanwhile cancels the reply before a word is heard
+            await asyncio.sleep(ctx.not_before - now)
     pcm = float_to_pcm16(resample(audio, ctx.tts.sample_rate, ctx.sample_rate))
     await ctx.observer.agent_text(timeline.turn, text)
     ctx.player.enqueue(

@@ -217,6 +217,7 @@ class ReplyHandle:
             max_sentences=settings.max_reply_sentences, temperature=settings.temperature,
             timeout_s=settings.engine_timeout_s, overlap=settings.overlap, on_audio_out=self._on_reply_audio,
             check=check, fallback=fallback, tools=tuple(ctx.desk.tools()), named_only=ctx.desk.named_only(),
+            not_before=self._not_before(),
         )
         messages = ctx.history.messages()
         acting = self._acting = ActionTurn(ctx, self.timeline, reply_ctx, turn, messages, self._play_filler)
@@ -239,6 +240,16 @@ class ReplyHandle:
         ctx.prefill()
         if reply:  # the turn's metrics end with the reply's first audio leaving (it may wait behind a filler)
             await self._until_reply_out(settings.engine_timeout_s)
+
+    def _not_before(self) -> float:
+        """When the reply may first be heard: a turn ended early (the end-of-turn model called it finished)
+        not before ``reply_not_before_ms`` of silence after the caller's last word. The reply is made
+        meanwhile (the recogniser and the model start at once); what waits is only its sound, so a caller
+        who pauses mid-sentence and goes on within that time hears nothing of an answer to half of it."""
+        wait_ms = self.ctx.settings.reply_not_before_ms
+        if wait_ms <= 0 or self.timeline.end_of_turn.get("reason") not in EARLY_ENDS:
+            return 0.0
+        return self.timeline.marks["speech_end"] + wait_ms / 1000
 
     def _without_model(self, turn: str, facts: tuple[Fact, ...], day: datetime.date) -> Decision | None:
         """What the call answers without the model, if anything: the action desk's next step, a caller's

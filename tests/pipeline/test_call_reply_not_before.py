@@ -1,0 +1,48 @@
+"""A turn the end-of-turn model ended early is made at once but not heard before ``reply_not_before_ms``
+of silence after the caller's last word; a caller who goes on within it hears nothing of an answer to
+half their sentence, and the whole of it is answered once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.fakes.call import running_call
+from tests.fakes.engines import ScriptedStt, ScriptedTurnModel, seconds_of
+from tests.fakes.llm import ScriptedLlm
+from voiceagent.audio.pcm import FloatAudio
+from voiceagent.personas import Persona, load_persona
+
+GARAGE = Path(__file__).resolve().parents[2] / "voiceagent" / "prompts" / "garage.toml"
+HALF, WHOLE = "Can I bring my car in?", "Can I bring my car in on Sunday?"
+CLOSED = "Sorry, we're closed on Sundays."
+
+
+def garage() -> Persona:
+    return load_persona(GARAGE)
+
+
+async def test_a_reply_made_early_is_heard_only_after_the_wait(tmp_path: Path) -> None:
+    async with running_call(tmp_path, turn=ScriptedTurnModel([0.95]), stt=ScriptedStt(["How much is an oil change?"]),
+                            llm=ScriptedLlm([]), persona=garage(), turn_min_silence_ms=64, turn_max_silence_ms=1200,
+                            reply_not_before_ms=700) as call:
+        await call.say(silence=1.2)
+        metrics = await call.turn_over(1, timeout=3.0)
+    assert metrics.end_of_turn["reason"] == "model"
+    assert metrics.timeline["tts_first_audio"] < 500  # made as soon as the words were in ...
+    assert metrics.timeline["audio_out"] >= 700  # ... heard only after the wait
+    assert call.output.said("reply", turn=1) == ["An oil change is 45 dollars and takes about 30 minutes."]
+
+
+async def test_a_caller_who_goes_on_within_the_wait_hears_only_the_answer_to_the_whole(tmp_path: Path) -> None:
+    def heard(audio: FloatAudio) -> str:
+        return HALF if seconds_of(audio) < 0.8 else WHOLE
+
+    async with running_call(tmp_path, turn=ScriptedTurnModel([0.95] * 2), stt=ScriptedStt(heard),
+                            llm=ScriptedLlm([]), persona=garage(), turn_min_silence_ms=64, turn_max_silence_ms=1200,
+                            reply_not_before_ms=700) as call:
+        await call.say(silence=0.5)  # the turn ends after 64 ms; the caller goes on before 700 ms
+        await call.say(silence=1.2)
+        await call.turn_over(2, timeout=3.0)
+        await call.output.until_quiet()
+    assert call.output.said("reply", turn=1) == []
+    assert call.output.said("reply", turn=2)[0].startswith(CLOSED)
