@@ -103,6 +103,9 @@ def test_a_booking_asked_for_in_words_or_in_a_question_goes_ahead(desk: ActionDe
     ("How much is an oil change?", False),
     ("Do I have to put a deposit down to book an oil change?", False),  # a rule of booking, asked about
     ("Do I need to pay anything up front to book?", False),
+    ("If something comes up, how much notice do you need for me to cancel?", False),  # a rule, asked about
+    ("How long before do I have to move it?", False),
+    ("I need to cancel, how do I do that?", True),
 ])
 def test_words_that_may_ask_for_an_action(desk: ActionDesk, turn: str, acts: bool) -> None:
     assert desk.may_act(turn) is acts

@@ -65,6 +65,9 @@ _ASKING = re.compile(r"^\W*(?:how(?! about)|what|when|where|why|which|who|whose)
 _BOOKING_VERB = re.compile(r"\b(?:book|schedule|reserve|fit me in|make an appointment)\b", re.IGNORECASE)
 # A question whether something must be done to book: it asks about a rule, not for a booking ("Do I have
 # to put a deposit down to book highlights?"). "Do I have to book?" is left to the model.
+# A question of how much, how long or how soon asks about a rule of moving or cancelling, not for either:
+# "If something comes up, how much notice do you need for me to cancel?" (the facts say how much).
+_HOW_MUCH = re.compile(r"\bhow\s+(?:much|long|far|many|soon|early|late)\b", re.IGNORECASE)
 _MUST_I = re.compile(r"^\W*(?:do|does|is|are)\s+(?:i|we|you|one|it|there)\b.*\b(?:have|need|got)\s+to\s+(?!book\b)",
                      re.IGNORECASE)
 # A caller who asks outright for one of these gets the action's first question at once, without the model:
@@ -282,8 +285,10 @@ class ActionDesk:
         """Whether ``turn`` may ask for one of the persona's actions (so the model, which can call them,
         should hear it): a built-in action's words ("slot", "message", "speak to"; a question about the
         business with no booking verb asks for no booking), or a word of a custom action's description. The
-        persona's service names are no such words ("How much is an oil change?"), and a question whether
-        something must be done asks for no booking ("Do I have to put a deposit down to book highlights?")."""
+        persona's service names are no such words ("How much is an oil change?"), a question whether
+        something must be done asks for no booking ("Do I have to put a deposit down to book highlights?"),
+        and one of how much or how soon asks for no move or cancellation ("How much notice do you need
+        for me to cancel?")."""
         business = self.persona.business
         for name in [n for s in business.services for n in (s.name, *s.aliases)] if business else []:
             turn = re.sub(rf"\b{re.escape(name)}\b", " ", turn, flags=re.IGNORECASE)  # "oil change" moves nothing
@@ -293,7 +298,8 @@ class ActionDesk:
                 if heard.shares_word(spec.description):
                     return True
             elif (cue := _ASKED_FOR.get(spec.name)) is not None and cue.search(turn) and not (
-                    spec.name == "book_appointment" and self._asks_about_booking(turn)):
+                    spec.name == "book_appointment" and self._asks_about_booking(turn)) and not (
+                    spec.name in ("cancel_appointment", "move_appointment") and _HOW_MUCH.search(turn)):
                 return True
         return False
 

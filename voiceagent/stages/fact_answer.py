@@ -37,9 +37,23 @@ _OPENS_AS_QUESTION = re.compile(r"^\W*(?:how|what|when|where|which|do|does|did|i
                                 re.IGNORECASE)
 
 
+_CLAUSE_END = re.compile(r"(?<=[,;:.?!])\s+")
+# A clause after the first asks when it opens with a word of asking, or a verb before who it asks about.
+_CLAUSE_ASKS = re.compile(r"^\W*(?:how|what|when|where|which|(?:do|does|did|is|are|can|could|will|would|have|has)"
+                          r"\s+(?:you|i|we|it|there|they|he|she|my|your))\b", re.IGNORECASE)
+
+
+def clauses(said: str) -> list[str]:
+    """``said`` cut after each comma, semicolon, colon or sentence end."""
+    return [c for c in _CLAUSE_END.split(said.strip()) if c]
+
+
 def is_question(said: str) -> bool:
-    """Whether ``said`` is a question: it ends with a question mark, or opens as one."""
-    return said.strip().endswith("?") or opens_as_question(said)
+    """Whether ``said`` is a question: it ends with a question mark, opens as one, or a later clause asks
+    ("If something comes up, how much notice do you need", where the recogniser left out the mark; but
+    not "Thank you, have a good day.")."""
+    return (said.strip().endswith("?") or opens_as_question(said)
+            or any(_CLAUSE_ASKS.search(c) for c in clauses(said)[1:]))
 
 
 def opens_as_question(said: str) -> bool:

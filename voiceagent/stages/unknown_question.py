@@ -33,7 +33,7 @@ from voiceagent.personas.facts import FACT_CUES, PRICE_CUES, Fact
 from voiceagent.personas.model import Business
 from voiceagent.personas.render import first_unknown
 from voiceagent.personas.words import STOPWORDS, stem, tokens
-from voiceagent.stages.fact_answer import is_question, opens_as_question
+from voiceagent.stages.fact_answer import clauses, is_question, opens_as_question
 from voiceagent.stages.reply_check import answering
 
 # Words of asking, which name nothing: "how much", "how long", "what else", "is there any way"
@@ -41,7 +41,6 @@ _ASKING = PRICE_CUES | frozenset(stem(w) for w in tokens(
     "many long far often soon late early else kind sort type way pay possible possibly able allowed available "
     "actually really just also either still ever both one ones same"))  # (the last words point back at what was said: "is that for both?")
 CLAUSE_WORDS = 2  # a clause that asks names at least this many words to count beside a fact matched elsewhere
-_CLAUSE_END = re.compile(r"(?<=[,;:.?!])\s+")
 # Words about the call itself, which the model answers: "can you hear me?", "sorry, what did you say?"
 _ABOUT_THE_CALL = frozenset(stem(w) for w in tokens(
     "hear heard repeat again say said speak spoke louder slower slowly understand mean meant talk talking "
@@ -71,6 +70,6 @@ def _named(text: str) -> list[str]:
 def _asking_clause(said: str) -> str:
     """The one clause of ``said`` that opens as a question, when it has several and only one does so,
     and that clause names at least :data:`CLAUSE_WORDS` words; "" otherwise."""
-    clauses = [c for c in _CLAUSE_END.split(said.strip()) if c]
-    asking = [c for c in clauses if opens_as_question(c)]
-    return asking[0] if len(clauses) > 1 and len(asking) == 1 and len(_named(asking[0])) >= CLAUSE_WORDS else ""
+    parts = clauses(said)
+    asking = [c for c in parts if opens_as_question(c)]
+    return asking[0] if len(parts) > 1 and len(asking) == 1 and len(_named(asking[0])) >= CLAUSE_WORDS else ""
