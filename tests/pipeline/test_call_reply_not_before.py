@@ -1,6 +1,8 @@
 """A turn the end-of-turn model ended early is made at once but not heard before ``reply_not_before_ms``
 of silence after the caller's last word; a caller who goes on within it hears nothing of an answer to
-half their sentence, and the whole of it is answered once."""
+half their sentence, and the whole of it is answered once. A turn the model called unfinished
+(``turn_unsure_ends``) ends at once too, and its reply is heard only after the longest silence; no deed is
+done before the reply may be heard."""
 
 from __future__ import annotations
 
@@ -46,3 +48,33 @@ async def test_a_caller_who_goes_on_within_the_wait_hears_only_the_answer_to_the
         await call.output.until_quiet()
     assert call.output.said("reply", turn=1) == []
     assert call.output.said("reply", turn=2)[0].startswith(CLOSED)
+
+
+async def test_a_turn_judged_unfinished_is_answered_early_but_heard_after_the_longest_silence(tmp_path: Path) -> None:
+    async with running_call(tmp_path, turn=ScriptedTurnModel([0.1]), stt=ScriptedStt(["How much is an oil change?"]),
+                            llm=ScriptedLlm([]), persona=garage(), turn_min_silence_ms=64, turn_max_silence_ms=1000,
+                            turn_unsure_ends=True) as call:
+        await call.say(silence=1.5)
+        metrics = await call.turn_over(1, timeout=3.0)
+    assert metrics.end_of_turn["reason"] == "unsure" and metrics.end_of_turn["turn_prob"] == 0.1
+    assert metrics.timeline["endpoint"] < 500 and metrics.timeline["tts_first_audio"] < 500
+    assert metrics.timeline["audio_out"] >= 1000
+
+
+async def test_nothing_is_done_before_the_reply_may_be_heard(tmp_path: Path) -> None:
+    """A goodbye heard in a first piece does not end the call: the caller went on within the wait."""
+    def heard(audio: FloatAudio) -> str:
+        return "That's all I needed, thanks, bye." if seconds_of(audio) < 0.8 else (
+            "That's all I needed, thanks, bye. Oh wait, are you open on Sunday?")
+
+    async with running_call(tmp_path, turn=ScriptedTurnModel([0.95] * 2), stt=ScriptedStt(heard),
+                            llm=ScriptedLlm([]), persona=garage(), turn_min_silence_ms=64, turn_max_silence_ms=1200,
+                            reply_not_before_ms=700) as call:
+        await call.say(silence=0.5)
+        await call.say(silence=1.2)
+        await call.turn_over(2, timeout=3.0)
+        await call.output.until_quiet()
+        assert not call.task.done()  # the call goes on
+        record = call.record()
+    assert call.output.said("reply", turn=1) == []
+    assert [e for e in record if e["kind"] == "action"] == []  # no end_call was done, or written down as done

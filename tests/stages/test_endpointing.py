@@ -100,6 +100,14 @@ def test_an_unfinished_turn_waits_for_the_longest_silence() -> None:
     assert end_at == 21 + 25 and end.silence_ms == 800  # not at 256 ms: the caller may go on ("0 7 9 ...")
 
 
+def test_an_unsure_endpointer_ends_an_unfinished_turn_at_once() -> None:
+    """With ``unsure_ends`` the answer of unfinished ends the turn too (its reply is held by the call)."""
+    end_at, end = model_run(SPEECH_THEN_SILENCE, {26: 0.2}, unsure_ends=True)[-1]
+    assert isinstance(end, Endpoint) and end.reason == "unsure" and end.turn_prob == 0.2 and end_at == 26
+    end_at, end = model_run(SPEECH_THEN_SILENCE, {26: 0.2}, unsure_ends=True, patient_from=0)[-1]
+    assert isinstance(end, Endpoint) and end.reason == "patient" and end_at == 21 + 25  # a number: still waited for
+
+
 def test_an_unfinished_turn_the_caller_goes_on_with_is_one_turn() -> None:
     probs = [0.9] * 20 + [0.0] * 15 + [0.9] * 10 + [0.0] * 30  # a 480 ms pause mid-sentence
     events = model_run(probs, {25: 0.1, 51: 0.95})

@@ -69,6 +69,8 @@ class ActionTurn:
 
     async def _run(self, decision: Run, now: datetime.datetime) -> str:
         spec, ctx = decision.spec, self.ctx
+        # Nothing is done before the reply may be heard: a caller who goes on by then cancels this turn.
+        await asyncio.sleep(max(0.0, self.reply_ctx.not_before - time.monotonic()))
         self.ran = True
         if spec.name == "end_call":
             ctx.observer.action(self.number, spec.name, {}, "done", 0.0, {})

@@ -111,6 +111,7 @@ class Recognizer:
             turn_max_silence_ms=settings.turn_max_silence_ms,
             turn_complete_threshold=settings.turn_complete_threshold,
             dictation_silence_ms=settings.dictation_silence_ms,
+            unsure_ends=settings.turn_unsure_ends,
         )
         self._preroll: list[FloatAudio] = []
         self._utterance: list[FloatAudio] = []

@@ -10,7 +10,9 @@ emits ``TurnCheck``; whoever drives it asks an end-of-turn model whether the tur
 hands the answer back with :meth:`Endpointer.judge`. Finished (probability at or above
 ``turn_complete_threshold``) ends the turn at once; unfinished (or no answer yet) waits on, up to
 ``turn_max_silence_ms`` of silence; a failed model (``judge(check, None)``) falls back to
-``endpoint_silence_ms``. An answer to a pause the caller has since spoken after is ignored.
+``endpoint_silence_ms``. With ``unsure_ends`` an answer of unfinished ends the turn at once all the same
+(reason ``unsure``): whoever drives the endpointer works on the reply meanwhile and lets it be heard only
+after ``turn_max_silence_ms`` of silence; a caller who goes on before then starts a turn that continues it. An answer to a pause the caller has since spoken after is ignored.
 A ``patient`` endpointer (the caller is reading out a number, and pauses between its groups) ends a turn
 only after the longest wait, ``turn_max_silence_ms`` (reason ``patient``), whatever the model says.
 Times are the wall-clock arrival times of frames, injected by the caller of :meth:`Endpointer.feed`.
@@ -55,7 +57,7 @@ class TurnCheck:
     check: int  # identifies the question: an answer to any other is ignored
 
 
-EndReason = Literal["silence", "model", "max_silence", "patient", "max_length"]
+EndReason = Literal["silence", "model", "unsure", "max_silence", "patient", "max_length"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -63,7 +65,8 @@ class Endpoint:
     """The caller's turn is over; ``speech_end`` is the arrival time of its last voiced frame.
 
     ``reason``: ``silence`` (the fixed silence wait: no end-of-turn model, or it failed), ``model`` (the
-    model judged the turn finished), ``max_silence`` (judged unfinished, or not answered in time, and the
+    model judged the turn finished), ``unsure`` (judged unfinished, ended at once all the same: see
+    ``unsure_ends``), ``max_silence`` (judged unfinished, or not answered in time, and the
     longest wait ran out), ``patient`` (the longest wait, while the endpointer was patient) or
     ``max_length`` (cut at the maximum turn length)."""
 
@@ -98,6 +101,7 @@ class Endpointer:
         turn_max_silence_ms: float = 800,
         turn_complete_threshold: float = 0.5,
         dictation_silence_ms: float = 0,
+        unsure_ends: bool = False,
     ) -> None:
         """``turn_min_silence_ms`` None: no end-of-turn model, silence alone ends a turn.
         ``dictation_silence_ms``: the silence that ends a patient turn while the caller dictates (see
@@ -105,6 +109,7 @@ class Endpointer:
         self.threshold = threshold
         self.neg_threshold = max(threshold - 0.15, 0.01)
         self.turn_complete_threshold = turn_complete_threshold
+        self.unsure_ends = unsure_ends  # an answer of unfinished ends the turn too (reason "unsure")
         self._min_speech = max(1, round(min_speech_ms / FRAME_MS))
         self._endpoint = max(1, round(endpoint_silence_ms / FRAME_MS))
         self._turn_min = max(1, round(turn_min_silence_ms / FRAME_MS)) if turn_min_silence_ms is not None else None
@@ -230,6 +235,8 @@ class Endpointer:
             self._prob = prob
             if prob >= self.turn_complete_threshold:
                 self._limit, self._reason = self._silence_run, "model"
+            elif self.unsure_ends:
+                self._limit, self._reason = self._silence_run, "unsure"
         return [self._end(self._reason)] if self._silence_run >= self._limit else []
 
     def _feed_idle(self, prob: float, now: float) -> list[EndpointEvent]:
