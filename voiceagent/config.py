@@ -87,7 +87,7 @@ class Settings:
     stt_retry_loops: bool = True  # decode once more (sampled) when whisper's text loops ("no, no, no, ...")
     stt_beam_size: int = 1  # whisper's beam search width (1: greedy)
     stt_vocabulary: bool = True  # the recogniser first reads the persona's greeting, services and hours (whisper's initial prompt)
-    stt_window_s: float = 0.0  # whisper's encoder window: a turn is padded to it, not to 30 s (0: 30 s)
+    stt_window_s: float = 10.0  # whisper's encoder window: a turn is padded to it, not to 30 s (0: 30 s)
     stt_denoise: float = 0.7  # background noise taken down before recognition (spectral gating; 0: off, 1: removed)
     # Text-to-speech
     tts_voice: str = "en_US-joe-medium"  # bundled voice name, or a piper .onnx path
@@ -101,8 +101,8 @@ class Settings:
     turn_min_silence_ms: int = 128  # silence this long asks the end-of-turn model whether the caller has finished
     turn_max_silence_ms: int = 800  # judged unfinished (or no answer yet): the turn ends after this much silence anyway
     turn_complete_threshold: float = 0.5  # the model's probability of "finished" at or above which the turn ends at once
-    turn_unsure_ends: bool = False  # judged unfinished, a turn ends at once all the same: its reply is made meanwhile and heard only after turn_max_silence_ms of silence
-    reply_not_before_ms: int = 0  # a turn ended early is not answered aloud before this much silence after the caller's last word (the reply is made meanwhile; 0: off)
+    turn_unsure_ends: bool = True  # judged unfinished, a turn ends at once all the same: its reply is made meanwhile and heard only after turn_max_silence_ms of silence
+    reply_not_before_ms: int = 700  # a turn ended early is not answered aloud before this much silence after the caller's last word, at most turn_max_silence_ms (the reply is made meanwhile; 0: off)
     partial_answer_hold: bool = True  # a turn ended early that gives part of what the action desk asked for waits for turn_max_silence_ms
     dictation_silence_ms: int = 1200  # while the message itself is awaited, only this much silence ends a turn
     turn_threads: int = 1  # CPU threads for the end-of-turn model
@@ -265,8 +265,8 @@ def load_settings(
         raise ConfigError("max_calls must be at least 1")
     if result.turn_model and not 0 < result.turn_min_silence_ms <= result.turn_max_silence_ms:
         raise ConfigError("turn_min_silence_ms must be above 0 and at most turn_max_silence_ms")
-    if not 0 <= result.reply_not_before_ms <= result.turn_max_silence_ms:
-        raise ConfigError("reply_not_before_ms must be from 0 (off) to turn_max_silence_ms")
+    if result.reply_not_before_ms < 0:
+        raise ConfigError("reply_not_before_ms must be 0 (off) or more")
     if result.retention_days < 0:
         raise ConfigError("retention_days must be 0 (keep everything) or more")
     if result.tts_cache_mb < 0:

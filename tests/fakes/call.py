@@ -49,6 +49,7 @@ def fast_settings(records_dir: str | Path, **overrides: Any) -> Settings:
         speculate_after_ms=32,
         barge_in_ms=64,
         continue_window_ms=0,  # talking over a reply is a barge-in, however soon (its own tests turn it on)
+        reply_not_before_ms=0, turn_unsure_ends=False,  # a reply is heard as soon as it is made (their own tests turn them on)
         dtmf_gap_ms=40,
         engine_timeout_s=0.3,
         playback_lead_ms=40,

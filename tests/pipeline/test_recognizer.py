@@ -17,7 +17,7 @@ from voiceagent.pipeline.recognizer import CallerDone, Recognizer, RecognizerEve
 
 RATE = 16000
 SETTINGS = Settings(min_speech_ms=64, speculate_after_ms=64, endpoint_silence_ms=256, turn_min_silence_ms=96,
-                    turn_max_silence_ms=800)
+                    turn_max_silence_ms=800, turn_unsure_ends=False)  # the wait itself (unsure ends: test_call_reply_not_before)
 
 
 class Listener:

@@ -1,7 +1,13 @@
 import hypothesis
 from hypothesis import strategies as st
 
-from voiceagent.stages.chunker import ClauseChunker, SpokenReply, clean_for_speech, spoken_pieces, spoken_reply
+from voiceagent.stages.chunker import (
+    ClauseChunker,
+    SpokenReply,
+    clean_for_speech,
+    spoken_pieces,
+    spoken_reply,
+)
 
 
 def feed_all(tokens: list[str]) -> list[str]:

@@ -243,13 +243,15 @@ class ReplyHandle:
 
     def _not_before(self) -> float:
         """When the reply may first be heard: a turn ended early (the end-of-turn model called it finished)
-        not before ``reply_not_before_ms`` of silence after the caller's last word, one the model called
+        not before ``reply_not_before_ms`` (at most ``turn_max_silence_ms``) of silence after the caller's
+        last word, one the model called
         unfinished (``turn_unsure_ends``) not before ``turn_max_silence_ms``, as if it had been waited for.
         The reply is made meanwhile (the recogniser and the model start at once); what waits is only its
         sound (and any deed: see :class:`ActionTurn`), so a caller who pauses mid-sentence and goes on
         within that time hears nothing of an answer to half of it."""
         settings, reason = self.ctx.settings, self.timeline.end_of_turn.get("reason")
-        wait_ms = settings.turn_max_silence_ms if reason == "unsure" else settings.reply_not_before_ms
+        wait_ms = settings.turn_max_silence_ms if reason == "unsure" else min(
+            settings.reply_not_before_ms, settings.turn_max_silence_ms)
         if wait_ms <= 0 or reason not in EARLY_ENDS:
             return 0.0
         return self.timeline.marks["speech_end"] + wait_ms / 1000

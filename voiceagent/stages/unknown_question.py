@@ -26,7 +26,6 @@ Pure logic: no engine, no I/O.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from voiceagent.personas.facts import FACT_CUES, PRICE_CUES, Fact
