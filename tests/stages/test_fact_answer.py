@@ -27,6 +27,7 @@ def _answer(business: Business, said: str) -> str | None:
                             "engine diagnostic check, annual safety inspection.")),
     ("Do you take cash?", "Payment is by card or cash."),
     ("Hello, is this Oak Street Garage?", "This is Oak Street Garage, a car repair garage."),  # named: who answers
+    ("If I come by on Saturday, what time do you close", "On Saturday we're open 8 am to 12 noon."),  # a later clause asks
 ])
 def test_a_question_the_facts_answer_is_answered_from_them(garage: Business, said: str, answer: str) -> None:
     assert _answer(garage, said) == answer
@@ -35,6 +36,7 @@ def test_a_question_the_facts_answer_is_answered_from_them(garage: Business, sai
 @pytest.mark.parametrize("said", [
     "Thanks, that's great.",  # not a question
     "I'm open on Saturday.",  # nor this
+    "Thanks, have a good Saturday.",  # a later clause that asks nothing
     "Who won the football game last night?",  # no fact answers it
     "Am I talking to a real person?",  # who answers, the business not named: the model says
     "How much do you charge?",  # every price matches as context only: which one is meant?

@@ -63,11 +63,11 @@ _ASKING = re.compile(r"^\W*(?:how(?! about)|what|when|where|why|which|who|whose)
                      re.IGNORECASE)
 # Words that ask for a booking even inside a question ("how do I book a check-up?").
 _BOOKING_VERB = re.compile(r"\b(?:book|schedule|reserve|fit me in|make an appointment)\b", re.IGNORECASE)
-# A question whether something must be done to book: it asks about a rule, not for a booking ("Do I have
-# to put a deposit down to book highlights?"). "Do I have to book?" is left to the model.
 # A question of how much, how long or how soon asks about a rule of moving or cancelling, not for either:
 # "If something comes up, how much notice do you need for me to cancel?" (the facts say how much).
 _HOW_MUCH = re.compile(r"\bhow\s+(?:much|long|far|many|soon|early|late)\b", re.IGNORECASE)
+# A question whether something must be done to book: it asks about a rule, not for a booking ("Do I have
+# to put a deposit down to book highlights?"). "Do I have to book?" is left to the model.
 _MUST_I = re.compile(r"^\W*(?:do|does|is|are)\s+(?:i|we|you|one|it|there)\b.*\b(?:have|need|got)\s+to\s+(?!book\b)",
                      re.IGNORECASE)
 # A caller who asks outright for one of these gets the action's first question at once, without the model:

@@ -244,8 +244,8 @@ class ReplyHandle:
     def _not_before(self) -> float:
         """When the reply may first be heard: a turn ended early (the end-of-turn model called it finished)
         not before ``reply_not_before_ms`` (at most ``turn_max_silence_ms``) of silence after the caller's
-        last word, one the model called
-        unfinished (``turn_unsure_ends``) not before ``turn_max_silence_ms``, as if it had been waited for.
+        last word, one the model called unfinished (``turn_unsure_ends``) not before
+        ``turn_max_silence_ms``, as if it had been waited for.
         The reply is made meanwhile (the recogniser and the model start at once); what waits is only its
         sound (and any deed: see :class:`ActionTurn`), so a caller who pauses mid-sentence and goes on
         within that time hears nothing of an answer to half of it."""

@@ -12,7 +12,8 @@ hands the answer back with :meth:`Endpointer.judge`. Finished (probability at or
 ``turn_max_silence_ms`` of silence; a failed model (``judge(check, None)``) falls back to
 ``endpoint_silence_ms``. With ``unsure_ends`` an answer of unfinished ends the turn at once all the same
 (reason ``unsure``): whoever drives the endpointer works on the reply meanwhile and lets it be heard only
-after ``turn_max_silence_ms`` of silence; a caller who goes on before then starts a turn that continues it. An answer to a pause the caller has since spoken after is ignored.
+after ``turn_max_silence_ms`` of silence; a caller who goes on before then starts a turn that continues
+it. An answer to a pause the caller has since spoken after is ignored.
 A ``patient`` endpointer (the caller is reading out a number, and pauses between its groups) ends a turn
 only after the longest wait, ``turn_max_silence_ms`` (reason ``patient``), whatever the model says.
 Times are the wall-clock arrival times of frames, injected by the caller of :meth:`Endpointer.feed`.
