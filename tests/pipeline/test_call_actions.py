@@ -325,28 +325,31 @@ async def test_a_sentence_the_caller_went_on_with_answers_the_waiting_action_who
 MESSAGE = '<tool_call>{"name": "take_message", "arguments": {"name": "", "phone": "", "text": ""}}</tool_call>'
 
 
-async def paused_answer(tmp_path: Path, ask: str, part: str, whole: str, pause: float = 0.35,
-                        ) -> tuple[TurnMetrics, list[dict[str, object]], ActionStore]:
+async def paused_answer(tmp_path: Path, ask: str, part: str, whole: str, pause: float = 0.35, answer_turn: int = 2,
+                        **settings: object) -> tuple[TurnMetrics, list[dict[str, object]], ActionStore]:
     """A garage call: ``ask`` (the model calls take_message), then an answer the caller pauses inside:
     ``part``, a ``pause`` the end-of-turn model calls finished (the longest wait is 700 ms), the rest
-    (``whole`` is all of it). The second turn's metrics, the call's record and the store."""
+    (``whole`` is all of it); ``settings`` change the call's. The metrics of the turn that answers it
+    (``answer_turn``: the third when the first part ended a turn of its own), the call's record and the
+    store."""
     said = iter([ask])
 
     def heard(audio: object) -> str:
         first = next(said, None)
         if first is not None:
             return first
-        return part if seconds_of(audio) < 0.45 + pause else whole  # type: ignore[arg-type]
+        # the first part alone (with 320 ms of audio before it) is under a second; with the rest, over
+        return part if seconds_of(audio) < 1.0 else whole  # type: ignore[arg-type]
 
     store, options = store_and_runner(tmp_path)
     async with running_call(tmp_path, stt=ScriptedStt(heard), llm=ScriptedLlm([MESSAGE]), persona=garage(),
-                            turn=ScriptedTurnModel([0.95]), turn_min_silence_ms=64, turn_max_silence_ms=700,
-                            call_options=options) as call:
+                            turn=ScriptedTurnModel([0.95] * 3), turn_min_silence_ms=64, turn_max_silence_ms=700,
+                            call_options=options, **settings) as call:
         await call.exchange(1)
         await call.speak(0.3)
         await call.pause(pause)  # the model has answered "finished" long before this
         await call.say(0.3, silence=1.4)  # the dictation wait is 1.2 s
-        metrics = await call.turn_over(2)
+        metrics = await call.turn_over(answer_turn)
         await call.output.until_quiet()
         record = await call.end()
     return metrics, record, store

@@ -42,7 +42,8 @@ async def test_no_filler_when_the_reply_is_out_in_time(tmp_path: Path) -> None:
 
 async def test_fillers_take_turns(tmp_path: Path) -> None:
     llm = ScriptedLlm(first_token_s=TURN_S + 0.05)
-    async with running_call(tmp_path, stt=ScriptedStt(["a", "b"]), llm=llm, filler_grace_ms=0) as call:
+    # (not "a": a turn that sounds unfinished is held, and no filler plays into the hold)
+    async with running_call(tmp_path, stt=ScriptedStt(["one", "two"]), llm=llm, filler_grace_ms=0) as call:
         await call.exchange(1)
         await call.exchange(2)
         assert call.output.said(kind="filler") == list(PERSONA.fillers)

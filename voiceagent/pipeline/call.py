@@ -211,7 +211,7 @@ class Call:
             await self._cancel_reply()
             audio, heard = self._recognizer.take_turn(event)
             timeline = self._new_timeline(event.speech_end, now)
-            timeline.ended(event.reason, event.silence_ms, event.turn_prob)
+            timeline.ended(event.reason, event.silence_ms, event.turn_prob, event.hold_ms)
             self.observer.budget_missed(timeline.stage("endpoint", now - event.speech_end))
             revises = self._carried.number if self._carried is not None else None
             self._carried = None

@@ -67,6 +67,7 @@ class CallerDone:
     reason: EndReason = "silence"  # what ended it (see :class:`~voiceagent.stages.endpointing.Endpoint`)
     silence_ms: float = 0.0  # the silence after its last voiced frame when it ended
     turn_prob: float | None = None  # the end-of-turn model's probability that it was finished
+    hold_ms: float = 0.0  # ended before its silence wait: its reply is heard only after this much silence
 
 
 RecognizerEvent = CallerSpeaking | CallerTalkingOver | CallerDone
@@ -179,7 +180,8 @@ class Recognizer:
         elif isinstance(event, Endpoint):
             self._drop_question()
             metrics.TURN_ENDS.labels(event.reason).inc()
-            yield CallerDone(event.speech_end, event.frames, event.reason, event.silence_ms, event.turn_prob)
+            yield CallerDone(event.speech_end, event.frames, event.reason, event.silence_ms, event.turn_prob,
+                             event.hold_ms)
 
     def _answered(self) -> Iterator[RecognizerEvent]:
         """Hand the end-of-turn model's answer, once it has come, to the endpointer."""

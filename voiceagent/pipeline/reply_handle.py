@@ -33,7 +33,7 @@ from voiceagent.stages.unknown_question import unknown_thing
 
 log = logging.getLogger(__name__)
 
-EARLY_ENDS = ("model", "silence", "unsure")  # what may end a turn before the longest silence wait
+EARLY_ENDS = ("model", "silence", "unsure", "patient_early")  # what may end a turn before the longest silence wait
 
 
 def today() -> Weekday:
@@ -68,6 +68,7 @@ class ReplyHandle:
         self._task: asyncio.Task[None] | None = None
         self.desk_before = ctx.desk.checkpoint()  # what the call's actions waited for before this turn
         self._acting: ActionTurn | None = None
+        self._hold_ms = 0.0  # silence its reply waits for: words that need more, or a partial answer to the desk
 
     @property
     def asks_in_a_row(self) -> int:
@@ -171,24 +172,24 @@ class ReplyHandle:
 
     async def _wait_if_unfinished(self, text: str) -> None:
         """A turn ended early (the end-of-turn model called it finished, or the short silence wait) whose
-        words trail off or end on a word that needs another ("Can I bring my car in on"), or that give only
-        part of what the action desk asked for ("It's Mike Ross," to "your name, the day and the time":
-        ``partial_answer_hold``), is answered only once the silence reaches ``turn_max_silence_ms``. The
-        caller's voice coming back before then cancels this reply and the two pieces are one turn;
-        meanwhile nothing is done on half a sentence."""
+        words trail off or end on a word that needs another ("Can I bring my car in on") is answered only
+        once the silence reaches ``turn_max_silence_ms``: the model's time is not spent on half a sentence.
+        One that gives only part of what the action desk asked for ("It's Mike Ross," to "your name, the day
+        and the time": ``partial_answer_hold``) has the desk's answer made at once and heard only then.
+        Either way the caller's voice coming back before then cancels the reply, the two pieces are one
+        turn, and nothing has been done (see :class:`ActionTurn`)."""
         ctx, ended = self.ctx, self.timeline.end_of_turn
         if ended.get("reason") not in EARLY_ENDS:
             return
         if sounds_unfinished(text):
             ended["held_unfinished"] = True
             ctx.observer.held_unfinished()
+            self._hold_ms = max(self._hold_ms, ctx.settings.turn_max_silence_ms)  # (no filler meanwhile either)
+            await asyncio.sleep(max(0.0, self._not_before() - time.monotonic()))
         elif ctx.settings.partial_answer_hold and ctx.desk.answers_in_part(text, datetime.date.today()):
             ended["held_partial"] = True
             ctx.observer.held_partial()
-        else:
-            return
-        until = self.timeline.marks["speech_end"] + self.ctx.settings.turn_max_silence_ms / 1000
-        await asyncio.sleep(max(0.0, until - time.monotonic()))
+            self._hold_ms = max(self._hold_ms, ctx.settings.turn_max_silence_ms)
 
     def _ground(self) -> tuple[tuple[Fact, ...], ReplyCheck | None, str]:
         """Put the persona's facts that match the caller's words beside the question, and make the
@@ -244,17 +245,18 @@ class ReplyHandle:
     def _not_before(self) -> float:
         """When the reply may first be heard: a turn ended early (the end-of-turn model called it finished)
         not before ``reply_not_before_ms`` (at most ``turn_max_silence_ms``) of silence after the caller's
-        last word, one the model called unfinished (``turn_unsure_ends``) not before
-        ``turn_max_silence_ms``, as if it had been waited for.
+        last word; one ended before the silence it was waiting for (judged unfinished, or a caller reading
+        out a number or a message: ``turn_unsure_ends``) not before that silence, as if it had been waited
+        for; one that sounds unfinished or gives part of what the desk asked for
+        (:meth:`_wait_if_unfinished`) not before ``turn_max_silence_ms``.
         The reply is made meanwhile (the recogniser and the model start at once); what waits is only its
         sound (and any deed: see :class:`ActionTurn`), so a caller who pauses mid-sentence and goes on
         within that time hears nothing of an answer to half of it."""
-        settings, reason = self.ctx.settings, self.timeline.end_of_turn.get("reason")
-        wait_ms = settings.turn_max_silence_ms if reason == "unsure" else min(
-            settings.reply_not_before_ms, settings.turn_max_silence_ms)
-        if wait_ms <= 0 or reason not in EARLY_ENDS:
-            return 0.0
-        return self.timeline.marks["speech_end"] + wait_ms / 1000
+        settings, ended = self.ctx.settings, self.timeline.end_of_turn
+        early_ms = min(settings.reply_not_before_ms, settings.turn_max_silence_ms)
+        wait_ms = max(early_ms if ended.get("reason") in EARLY_ENDS else 0, ended.get("hold_ms", 0),
+                      self._hold_ms)
+        return self.timeline.marks["speech_end"] + wait_ms / 1000 if wait_ms > 0 else 0.0
 
     def _without_model(self, turn: str, facts: tuple[Fact, ...], day: datetime.date) -> Decision | None:
         """What the call answers without the model, if anything: the action desk's next step, a caller's
@@ -301,12 +303,15 @@ class ReplyHandle:
         """Play a filler if no agent audio of this turn is out by the turn deadline. When the caller's
         words are already in at the deadline (the answer is being worked out), it is usually moments away
         and a filler would hold it back by the filler's own length: the filler then waits
-        ``filler_grace_ms`` more. It plays at the deadline when recognition itself is late."""
+        ``filler_grace_ms`` more. It plays at the deadline when recognition itself is late. Never before
+        the reply itself may be heard (:meth:`_not_before`): the caller may not have finished."""
         settings = self.ctx.settings
         deadline = self.timeline.marks["speech_end"] + settings.budgets.turn_ms / 1000
         await asyncio.sleep(max(0.0, deadline - time.monotonic()))
         if "stt_done" in self.timeline.marks:
             await asyncio.sleep(max(0.0, deadline + settings.filler_grace_ms / 1000 - time.monotonic()))
+        while (hold_s := self._not_before() - time.monotonic()) > 0:  # (a hold may be found while waiting)
+            await asyncio.sleep(hold_s)
         self._play_filler()
 
     def _play_filler(self) -> None:

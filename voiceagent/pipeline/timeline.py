@@ -37,11 +37,14 @@ class TurnTimeline:
         self.engine_waits: dict[str, float] = {}  # seconds this turn's engine jobs waited in queue, by engine
         self.end_of_turn: dict[str, Any] = {}  # what ended the caller's turn (see TurnMetrics.end_of_turn)
 
-    def ended(self, reason: str, silence_ms: float, turn_prob: float | None) -> None:
-        """Record what ended the caller's turn: the endpointer's ``reason``, the silence then, and the
-        end-of-turn model's probability (None when it was not asked or failed)."""
+    def ended(self, reason: str, silence_ms: float, turn_prob: float | None, hold_ms: float = 0.0) -> None:
+        """Record what ended the caller's turn: the endpointer's ``reason``, the silence then, the
+        end-of-turn model's probability (None when it was not asked or failed) and the silence its reply
+        waits for (``hold_ms``, when the turn ended before its wait)."""
         self.end_of_turn = {"reason": reason, "silence_ms": round(silence_ms, 1),
                             "turn_prob": None if turn_prob is None else round(turn_prob, 3)}
+        if hold_ms:
+            self.end_of_turn["hold_ms"] = round(hold_ms, 1)
 
     def mark(self, name: str, at: float) -> bool:
         """Set a mark once; returns False if it was already set."""

@@ -12,10 +12,12 @@ hands the answer back with :meth:`Endpointer.judge`. Finished (probability at or
 ``turn_max_silence_ms`` of silence; a failed model (``judge(check, None)``) falls back to
 ``endpoint_silence_ms``. With ``unsure_ends`` an answer of unfinished ends the turn at once all the same
 (reason ``unsure``): whoever drives the endpointer works on the reply meanwhile and lets it be heard only
-after ``turn_max_silence_ms`` of silence; a caller who goes on before then starts a turn that continues
-it. An answer to a pause the caller has since spoken after is ignored.
+after ``turn_max_silence_ms`` of silence (the endpoint's ``hold_ms``); a caller who goes on before then starts
+a turn that continues it. An answer to a pause the caller has since spoken after is ignored.
 A ``patient`` endpointer (the caller is reading out a number, and pauses between its groups) ends a turn
-only after the longest wait, ``turn_max_silence_ms`` (reason ``patient``), whatever the model says.
+only after the longest wait, ``turn_max_silence_ms`` (reason ``patient``), whatever the model says; with
+``unsure_ends`` it ends at the model's answer instead (reason ``patient_early``), its reply held for that
+wait, the same way.
 Times are the wall-clock arrival times of frames, injected by the caller of :meth:`Endpointer.feed`.
 """
 
@@ -58,7 +60,7 @@ class TurnCheck:
     check: int  # identifies the question: an answer to any other is ignored
 
 
-EndReason = Literal["silence", "model", "unsure", "max_silence", "patient", "max_length"]
+EndReason = Literal["silence", "model", "unsure", "max_silence", "patient", "patient_early", "max_length"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -68,8 +70,13 @@ class Endpoint:
     ``reason``: ``silence`` (the fixed silence wait: no end-of-turn model, or it failed), ``model`` (the
     model judged the turn finished), ``unsure`` (judged unfinished, ended at once all the same: see
     ``unsure_ends``), ``max_silence`` (judged unfinished, or not answered in time, and the
-    longest wait ran out), ``patient`` (the longest wait, while the endpointer was patient) or
-    ``max_length`` (cut at the maximum turn length)."""
+    longest wait ran out), ``patient`` (the longest wait, while the endpointer was patient),
+    ``patient_early`` (patient, ended at the model's answer all the same: see ``unsure_ends``) or
+    ``max_length`` (cut at the maximum turn length).
+
+    ``hold_ms``: a turn ended before the silence it would have waited for (``unsure``, ``patient_early``)
+    carries that wait: whoever answers it lets the reply be heard only once the silence after
+    ``speech_end`` has lasted this long (0: no such hold)."""
 
     speech_end: float
     frames: int
@@ -77,6 +84,7 @@ class Endpoint:
     reason: EndReason = "silence"
     silence_ms: float = 0.0  # silence after the last voiced frame when the turn ended
     turn_prob: float | None = None  # the end-of-turn model's probability that the turn was finished
+    hold_ms: float = 0.0  # the silence its reply waits for (a turn ended before its wait: see above)
 
 
 EndpointEvent = SpeechStart | SilenceStart | SpeechResume | TurnCheck | Endpoint
@@ -110,7 +118,7 @@ class Endpointer:
         self.threshold = threshold
         self.neg_threshold = max(threshold - 0.15, 0.01)
         self.turn_complete_threshold = turn_complete_threshold
-        self.unsure_ends = unsure_ends  # an answer of unfinished ends the turn too (reason "unsure")
+        self.unsure_ends = unsure_ends  # any answer ends the turn, its reply held for the wait it would have had
         self._min_speech = max(1, round(min_speech_ms / FRAME_MS))
         self._endpoint = max(1, round(endpoint_silence_ms / FRAME_MS))
         self._turn_min = max(1, round(turn_min_silence_ms / FRAME_MS)) if turn_min_silence_ms is not None else None
@@ -130,6 +138,7 @@ class Endpointer:
         self._dictating = False
         self._limit = self._wait  # silence frames that end the turn (set again in each pause)
         self._reason: EndReason = "silence"  # what ends it then
+        self._hold = 0  # silence frames its reply waits for, when it ended before its wait
         self.reset()
 
     @property
@@ -171,6 +180,7 @@ class Endpointer:
 
     def _new_pause(self) -> None:
         self._silence_run = 0
+        self._hold = 0
         self._limit = self._patience() if self._patient else self._wait
         self._reason = "patient" if self._patient else "silence" if self._turn_min is None else "max_silence"
         self._announced = False  # SilenceStart or TurnCheck went out in this pause
@@ -228,8 +238,10 @@ class Endpointer:
         if self._state is not _State.SPEAKING or not self._pending or check != self._check:
             return []
         self._pending = False
-        if self._patient:  # the answer is recorded, the longest wait stands
+        if self._patient:  # the answer is recorded, the longest wait stands (or holds the reply)
             self._prob = prob
+            if self.unsure_ends:
+                self._end_now("patient_early")
         elif prob is None:
             self._limit, self._reason = self._endpoint, "silence"
         else:
@@ -237,8 +249,13 @@ class Endpointer:
             if prob >= self.turn_complete_threshold:
                 self._limit, self._reason = self._silence_run, "model"
             elif self.unsure_ends:
-                self._limit, self._reason = self._silence_run, "unsure"
+                self._end_now("unsure")
         return [self._end(self._reason)] if self._silence_run >= self._limit else []
+
+    def _end_now(self, reason: EndReason) -> None:
+        """End the turn at this frame, its reply held for the silence the turn was waiting for."""
+        self._hold = self._limit
+        self._limit, self._reason = self._silence_run, reason
 
     def _feed_idle(self, prob: float, now: float) -> list[EndpointEvent]:
         if prob >= self.threshold:
@@ -258,6 +275,7 @@ class Endpointer:
 
     def _end(self, reason: EndReason) -> Endpoint:
         end = Endpoint(speech_end=self._speech_end, frames=self._speech_frames, forced=reason == "max_length",
-                       reason=reason, silence_ms=self._silence_run * FRAME_MS, turn_prob=self._prob)
+                       reason=reason, silence_ms=self._silence_run * FRAME_MS, turn_prob=self._prob,
+                       hold_ms=self._hold * FRAME_MS)
         self.reset()
         return end
