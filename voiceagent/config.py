@@ -101,7 +101,7 @@ class Settings:
     turn_min_silence_ms: int = 128  # silence this long asks the end-of-turn model whether the caller has finished
     turn_max_silence_ms: int = 800  # judged unfinished (or no answer yet): the turn ends after this much silence anyway
     turn_complete_threshold: float = 0.5  # the model's probability of "finished" at or above which the turn ends at once
-    turn_unsure_ends: bool = True  # judged unfinished (or a number or message read out), a turn ends at once all the same: its reply is made meanwhile and heard only after the silence it would have waited for (turn_max_silence_ms, dictation_silence_ms)
+    turn_unsure_ends: bool = True  # judged unfinished, a turn ends at once all the same: its reply is made meanwhile and heard only after turn_max_silence_ms of silence
     reply_not_before_ms: int = 700  # a turn ended early is not answered aloud before this much silence after the caller's last word, at most turn_max_silence_ms (the reply is made meanwhile; 0: off)
     partial_answer_hold: bool = True  # a turn ended early that gives part of what the action desk asked for waits for turn_max_silence_ms
     dictation_silence_ms: int = 1200  # while the message itself is awaited, only this much silence ends a turn

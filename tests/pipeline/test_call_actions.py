@@ -325,31 +325,29 @@ async def test_a_sentence_the_caller_went_on_with_answers_the_waiting_action_who
 MESSAGE = '<tool_call>{"name": "take_message", "arguments": {"name": "", "phone": "", "text": ""}}</tool_call>'
 
 
-async def paused_answer(tmp_path: Path, ask: str, part: str, whole: str, pause: float = 0.35, answer_turn: int = 2,
-                        **settings: object) -> tuple[TurnMetrics, list[dict[str, object]], ActionStore]:
+async def paused_answer(tmp_path: Path, ask: str, part: str, whole: str, pause: float = 0.35, **settings: object,
+                        ) -> tuple[TurnMetrics, list[dict[str, object]], ActionStore]:
     """A garage call: ``ask`` (the model calls take_message), then an answer the caller pauses inside:
     ``part``, a ``pause`` the end-of-turn model calls finished (the longest wait is 700 ms), the rest
-    (``whole`` is all of it); ``settings`` change the call's. The metrics of the turn that answers it
-    (``answer_turn``: the third when the first part ended a turn of its own), the call's record and the
-    store."""
+    (``whole`` is all of it); ``settings`` change the call's. The second turn's metrics, the call's record
+    and the store."""
     said = iter([ask])
 
     def heard(audio: object) -> str:
         first = next(said, None)
         if first is not None:
             return first
-        # the first part alone (with 320 ms of audio before it) is under a second; with the rest, over
-        return part if seconds_of(audio) < 1.0 else whole  # type: ignore[arg-type]
+        return part if seconds_of(audio) < 0.45 + pause else whole  # type: ignore[arg-type]
 
     store, options = store_and_runner(tmp_path)
     async with running_call(tmp_path, stt=ScriptedStt(heard), llm=ScriptedLlm([MESSAGE]), persona=garage(),
-                            turn=ScriptedTurnModel([0.95] * 3), turn_min_silence_ms=64, turn_max_silence_ms=700,
+                            turn=ScriptedTurnModel([0.95] * 2), turn_min_silence_ms=64, turn_max_silence_ms=700,
                             call_options=options, **settings) as call:
         await call.exchange(1)
         await call.speak(0.3)
         await call.pause(pause)  # the model has answered "finished" long before this
         await call.say(0.3, silence=1.4)  # the dictation wait is 1.2 s
-        metrics = await call.turn_over(answer_turn)
+        metrics = await call.turn_over(2)
         await call.output.until_quiet()
         record = await call.end()
     return metrics, record, store
@@ -365,6 +363,15 @@ async def test_a_caller_reading_out_a_number_may_pause_between_its_groups(tmp_pa
     [number] = [e for e in record if e["kind"] == "transcript" and e["turn"] == 2]
     assert number["text"] == "five five five zero one nine nine"
     assert "your message" in " ".join(str(e.get("text", "")) for e in record if e["kind"] == "reply" and e.get("turn") == 2)
+
+
+async def test_a_number_read_out_in_groups_is_one_turn_when_unfinished_turns_end_at_once_too(tmp_path: Path) -> None:
+    """``turn_unsure_ends`` (on by default) ends other turns at the model's answer; a number is still waited for."""
+    metrics, record, _ = await paused_answer(tmp_path, "Can I leave a message for the mechanic? My name is Raj Patel.",
+                                             "five five five", "five five five zero one nine nine",
+                                             turn_unsure_ends=True)
+    assert metrics.outcome == "answered" and metrics.end_of_turn["reason"] == "patient"
+    assert [e["text"] for e in record if e["kind"] == "transcript"][1:] == ["five five five zero one nine nine"]
 
 
 async def test_a_caller_dictating_a_message_may_pause_inside_it(tmp_path: Path) -> None:

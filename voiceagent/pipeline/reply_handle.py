@@ -33,7 +33,7 @@ from voiceagent.stages.unknown_question import unknown_thing
 
 log = logging.getLogger(__name__)
 
-EARLY_ENDS = ("model", "silence", "unsure", "patient_early")  # what may end a turn before the longest silence wait
+EARLY_ENDS = ("model", "silence", "unsure")  # what may end a turn before the longest silence wait
 
 
 def today() -> Weekday:
@@ -245,9 +245,8 @@ class ReplyHandle:
     def _not_before(self) -> float:
         """When the reply may first be heard: a turn ended early (the end-of-turn model called it finished)
         not before ``reply_not_before_ms`` (at most ``turn_max_silence_ms``) of silence after the caller's
-        last word; one ended before the silence it was waiting for (judged unfinished, or a caller reading
-        out a number or a message: ``turn_unsure_ends``) not before that silence, as if it had been waited
-        for; one that sounds unfinished or gives part of what the desk asked for
+        last word; one ended before the silence it was waiting for (judged unfinished:
+        ``turn_unsure_ends``) not before that silence, as if it had been waited for; one that sounds unfinished or gives part of what the desk asked for
         (:meth:`_wait_if_unfinished`) not before ``turn_max_silence_ms``.
         The reply is made meanwhile (the recogniser and the model start at once); what waits is only its
         sound (and any deed: see :class:`ActionTurn`), so a caller who pauses mid-sentence and goes on

@@ -15,9 +15,9 @@ hands the answer back with :meth:`Endpointer.judge`. Finished (probability at or
 after ``turn_max_silence_ms`` of silence (the endpoint's ``hold_ms``); a caller who goes on before then starts
 a turn that continues it. An answer to a pause the caller has since spoken after is ignored.
 A ``patient`` endpointer (the caller is reading out a number, and pauses between its groups) ends a turn
-only after the longest wait, ``turn_max_silence_ms`` (reason ``patient``), whatever the model says; with
-``unsure_ends`` it ends at the model's answer instead (reason ``patient_early``), its reply held for that
-wait, the same way.
+only after the longest wait, ``turn_max_silence_ms`` (reason ``patient``), whatever the model says (with
+``unsure_ends`` too: ending such turns at the model's answer made one of them a turn at every pause, each
+transcribed and thrown away, for no reply heard sooner).
 Times are the wall-clock arrival times of frames, injected by the caller of :meth:`Endpointer.feed`.
 """
 
@@ -60,7 +60,7 @@ class TurnCheck:
     check: int  # identifies the question: an answer to any other is ignored
 
 
-EndReason = Literal["silence", "model", "unsure", "max_silence", "patient", "patient_early", "max_length"]
+EndReason = Literal["silence", "model", "unsure", "max_silence", "patient", "max_length"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -70,12 +70,10 @@ class Endpoint:
     ``reason``: ``silence`` (the fixed silence wait: no end-of-turn model, or it failed), ``model`` (the
     model judged the turn finished), ``unsure`` (judged unfinished, ended at once all the same: see
     ``unsure_ends``), ``max_silence`` (judged unfinished, or not answered in time, and the
-    longest wait ran out), ``patient`` (the longest wait, while the endpointer was patient),
-    ``patient_early`` (patient, ended at the model's answer all the same: see ``unsure_ends``) or
+    longest wait ran out), ``patient`` (the longest wait, while the endpointer was patient) or
     ``max_length`` (cut at the maximum turn length).
 
-    ``hold_ms``: a turn ended before the silence it would have waited for (``unsure``, ``patient_early``)
-    carries that wait: whoever answers it lets the reply be heard only once the silence after
+    ``hold_ms``: a turn ended before the silence it would have waited for (``unsure``) carries that wait: whoever answers it lets the reply be heard only once the silence after
     ``speech_end`` has lasted this long (0: no such hold)."""
 
     speech_end: float
@@ -118,7 +116,7 @@ class Endpointer:
         self.threshold = threshold
         self.neg_threshold = max(threshold - 0.15, 0.01)
         self.turn_complete_threshold = turn_complete_threshold
-        self.unsure_ends = unsure_ends  # any answer ends the turn, its reply held for the wait it would have had
+        self.unsure_ends = unsure_ends  # an answer of unfinished ends the turn too (reason "unsure"), its reply held
         self._min_speech = max(1, round(min_speech_ms / FRAME_MS))
         self._endpoint = max(1, round(endpoint_silence_ms / FRAME_MS))
         self._turn_min = max(1, round(turn_min_silence_ms / FRAME_MS)) if turn_min_silence_ms is not None else None
@@ -238,10 +236,8 @@ class Endpointer:
         if self._state is not _State.SPEAKING or not self._pending or check != self._check:
             return []
         self._pending = False
-        if self._patient:  # the answer is recorded, the longest wait stands (or holds the reply)
+        if self._patient:  # the answer is recorded, the longest wait stands
             self._prob = prob
-            if self.unsure_ends:
-                self._end_now("patient_early")
         elif prob is None:
             self._limit, self._reason = self._endpoint, "silence"
         else:
