@@ -246,8 +246,9 @@ class ReplyHandle:
         """When the reply may first be heard: a turn ended early (the end-of-turn model called it finished)
         not before ``reply_not_before_ms`` (at most ``turn_max_silence_ms``) of silence after the caller's
         last word; one ended before the silence it was waiting for (judged unfinished:
-        ``turn_unsure_ends``) not before that silence, as if it had been waited for; one that sounds unfinished or gives part of what the desk asked for
-        (:meth:`_wait_if_unfinished`) not before ``turn_max_silence_ms``.
+        ``turn_unsure_ends``) not before that silence, as if it had been waited for; one that sounds
+        unfinished or gives part of what the desk asked for (:meth:`_wait_if_unfinished`) not before
+        ``turn_max_silence_ms``.
         The reply is made meanwhile (the recogniser and the model start at once); what waits is only its
         sound (and any deed: see :class:`ActionTurn`), so a caller who pauses mid-sentence and goes on
         within that time hears nothing of an answer to half of it."""

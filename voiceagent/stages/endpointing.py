@@ -73,8 +73,9 @@ class Endpoint:
     longest wait ran out), ``patient`` (the longest wait, while the endpointer was patient) or
     ``max_length`` (cut at the maximum turn length).
 
-    ``hold_ms``: a turn ended before the silence it would have waited for (``unsure``) carries that wait: whoever answers it lets the reply be heard only once the silence after
-    ``speech_end`` has lasted this long (0: no such hold)."""
+    ``hold_ms``: a turn ended before the silence it would have waited for (``unsure``) carries that wait:
+    whoever answers it lets the reply be heard only once the silence after ``speech_end`` has lasted this
+    long (0: no such hold)."""
 
     speech_end: float
     frames: int
