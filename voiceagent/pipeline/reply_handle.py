@@ -181,15 +181,18 @@ class ReplyHandle:
         ctx, ended = self.ctx, self.timeline.end_of_turn
         if ended.get("reason") not in EARLY_ENDS:
             return
-        if sounds_unfinished(text):
+        unfinished = sounds_unfinished(text)
+        if unfinished:
             ended["held_unfinished"] = True
             ctx.observer.held_unfinished()
-            self._hold_ms = max(self._hold_ms, ctx.settings.turn_max_silence_ms)  # (no filler meanwhile either)
-            await asyncio.sleep(max(0.0, self._not_before() - time.monotonic()))
         elif ctx.settings.partial_answer_hold and ctx.desk.answers_in_part(text, datetime.date.today()):
             ended["held_partial"] = True
             ctx.observer.held_partial()
-            self._hold_ms = max(self._hold_ms, ctx.settings.turn_max_silence_ms)
+        else:
+            return
+        self._hold_ms = ctx.settings.turn_max_silence_ms  # heard no sooner (and no filler meanwhile either)
+        if unfinished:  # nothing is worked out before then
+            await asyncio.sleep(max(0.0, self._not_before() - time.monotonic()))
 
     def _ground(self) -> tuple[tuple[Fact, ...], ReplyCheck | None, str]:
         """Put the persona's facts that match the caller's words beside the question, and make the

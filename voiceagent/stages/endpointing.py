@@ -245,14 +245,9 @@ class Endpointer:
             self._prob = prob
             if prob >= self.turn_complete_threshold:
                 self._limit, self._reason = self._silence_run, "model"
-            elif self.unsure_ends:
-                self._end_now("unsure")
+            elif self.unsure_ends:  # ends now, its reply held for the silence the turn was waiting for
+                self._hold, self._limit, self._reason = self._limit, self._silence_run, "unsure"
         return [self._end(self._reason)] if self._silence_run >= self._limit else []
-
-    def _end_now(self, reason: EndReason) -> None:
-        """End the turn at this frame, its reply held for the silence the turn was waiting for."""
-        self._hold = self._limit
-        self._limit, self._reason = self._silence_run, reason
 
     def _feed_idle(self, prob: float, now: float) -> list[EndpointEvent]:
         if prob >= self.threshold:
