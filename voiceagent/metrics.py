@@ -67,7 +67,8 @@ PARTIAL_ANSWER_HOLDS = Counter(
 TURN_ENDS = Counter(
     "voiceagent_turn_ends_total", "Caller turns by what ended them: silence (the fixed wait), model (judged finished), "
     "max_silence (judged unfinished, or no answer, and the longest wait ran out), unsure (judged unfinished, ended "
-    "at once, its reply held), patient (a number or a message, the longest wait), max_length", ["reason"],
+    "at once, its reply held), question (a question judged finished while a number or a message was awaited), "
+    "patient (a number or a message, the longest wait), max_length", ["reason"],
 )
 TURN_END_PROBABILITY = Histogram(
     "voiceagent_turn_end_probability", "The end-of-turn model's probability that a caller had finished, per question",

@@ -174,6 +174,21 @@ def test_a_number_however_it_was_written_is_not_the_message(desk: ActionDesk, nu
     assert done.arguments["text"] == "Tell him the car is still making a noise after the repair"
 
 
+@pytest.mark.parametrize("turn,asks", [("Is there a warranty on your repairs?", True),
+                                       ("What time do you close on Friday", True),
+                                       ("Can I bring it in on Sunday?", True),
+                                       ("Tell him the car is still making a noise after the repair.", False),
+                                       ("Could you ask him to call me back", False), ("It's about my bill.", False)])
+def test_a_question_asked_instead_of_the_message_is_not_taken_as_it(desk: ActionDesk, turn: str, asks: bool) -> None:
+    """:meth:`ActionDesk.asks_instead` (which lets such a turn end when it sounds finished) says what the
+    desk does with the words: a question is not passed on as the caller's message."""
+    desk.on_call("take_message", {"name": "", "phone": "", "text": ""}, "Can I leave a message?", TODAY)
+    desk.before_model("My name is Raj Patel, my number is 555 0199.", TODAY)
+    assert desk.awaits_message and desk.asks_instead(turn) == asks
+    decision = desk.before_model(turn, TODAY)
+    assert isinstance(decision, Run) != asks
+
+
 @pytest.mark.parametrize("turn,name", [("My name is Tom Wilson.", "Tom Wilson"), ("Hi, my name is Sarah.", "Sarah"),
                                        ("Yes, my name's Peter Brown.", "Peter Brown")])
 def test_a_caller_who_only_gives_their_name_is_thanked_and_asked_what_they_need(

@@ -397,6 +397,40 @@ async def test_a_pause_inside_a_message_may_be_longer_than_any_other_turn_waits(
     assert taken.text.rstrip(".") == "The car you fixed last week is making a banging noise"
 
 
+async def asked_instead_of_a_message(tmp_path: Path, question: str) -> tuple[TurnMetrics, ActionStore]:
+    """A garage call asked for the caller's message; the caller says ``question`` instead (0.6 s of speech,
+    then 1.4 s of silence), which the end-of-turn model calls finished. Its turn's metrics, and the store."""
+    store, options = store_and_runner(tmp_path)
+    said = ["Can I leave a message for the mechanic? My name is Raj Patel, my number is 555 0199.", question]
+    async with running_call(tmp_path, stt=ScriptedStt(said), llm=ScriptedLlm([MESSAGE, "Yes, a year on parts."]),
+                            persona=garage(), turn=ScriptedTurnModel([0.95]), turn_min_silence_ms=64,
+                            turn_max_silence_ms=700, call_options=options) as call:
+        await call.exchange(1)
+        await call.say(0.6, silence=1.4)  # the dictation wait is 1.2 s
+        metrics = await call.turn_over(2)
+        await call.output.until_quiet()
+        await call.end()
+    return metrics, store
+
+
+async def test_a_question_asked_instead_of_the_message_ends_when_it_sounds_finished(tmp_path: Path) -> None:
+    """Asked for their message, the caller asks a question instead: judged finished, it ends at once (not
+    after the 1.2 s dictation wait), and is answered, not taken as the message."""
+    metrics, store = await asked_instead_of_a_message(tmp_path, "Is there a warranty on your repairs?")
+    assert metrics.outcome == "answered" and metrics.end_of_turn["reason"] == "question"
+    assert metrics.end_of_turn["silence_ms"] < 700
+    assert store.messages("garage") == []
+
+
+async def test_a_message_that_sounds_finished_still_waits_the_dictation_wait(tmp_path: Path) -> None:
+    """The same call with a message, not a question: the longest wait stands (the caller may go on)."""
+    metrics, store = await asked_instead_of_a_message(tmp_path, "Tell him the car is still making a noise.")
+    assert metrics.outcome == "answered" and metrics.end_of_turn["reason"] == "patient"
+    assert metrics.end_of_turn["silence_ms"] >= 1200
+    [taken] = store.messages("garage")
+    assert taken.text.rstrip(".") == "Tell him the car is still making a noise"
+
+
 async def test_an_action_asked_for_outright_is_started_without_the_model(tmp_path: Path) -> None:
     _store, options = store_and_runner(tmp_path)
     stt = ScriptedStt(["I need to change my booking.", "It's John Smith, I'm booked for Monday.", "Friday at 10 am."])

@@ -57,11 +57,12 @@ def test_without_speculation_the_turn_still_ends() -> None:
 
 
 def model_run(probs: list[float], answers: dict[int, float | None], *, model: bool = True,
-              patient_from: int | None = None, dictating: bool = False, **kw: float) -> list[tuple[int, object]]:
+              patient_from: int | None = None, dictating: bool = False, asks: bool = False,
+              **kw: float) -> list[tuple[int, object]]:
     """Feed ``probs`` with a model switched on (or, ``model`` False, none at all); ``answers`` maps a frame
     index to the answer (a probability, or None for a failure) handed to :meth:`Endpointer.judge` for the
     latest question just before that frame. The endpointer is patient from frame ``patient_from`` on
-    (and ``dictating`` then too)."""
+    (and ``dictating`` then too); ``asks``: every answer comes with words that ask a question."""
     ep = Endpointer(threshold=0.5, min_speech_ms=96, speculate_after_ms=64, endpoint_silence_ms=256,
                     turn_min_silence_ms=128 if model else None, turn_max_silence_ms=800, **kw)
     out: list[tuple[int, object]] = []
@@ -70,7 +71,7 @@ def model_run(probs: list[float], answers: dict[int, float | None], *, model: bo
         if i == patient_from:
             ep.patient, ep.dictating = True, dictating
         if i in answers and asked:
-            out.extend((i, e) for e in ep.judge(asked[-1], answers[i]))
+            out.extend((i, e) for e in ep.judge(asked[-1], answers[i], asks=asks))
         for e in ep.feed(p, now=i * FRAME_MS / 1000):
             out.append((i, e))
             if isinstance(e, TurnCheck):
@@ -176,6 +177,21 @@ def test_a_patient_endpointer_waits_the_longest_silence_even_for_a_finished_soun
     end_at, end = model_run(SPEECH_THEN_SILENCE, {27: 0.99}, patient_from=0)[-1]
     assert isinstance(end, Endpoint) and end.reason == "patient" and end.turn_prob == 0.99
     assert end_at == 21 + 25 and end.silence_ms == 800
+
+
+def test_a_question_asked_instead_of_a_number_or_a_message_ends_when_judged_finished() -> None:
+    """Words that ask a question (not the number or message awaited), judged finished, end the turn at once;
+    judged unfinished, or not asking, they wait as any patient turn does. Not patient, ``asks`` changes nothing."""
+    for dictating in (False, True):
+        end_at, end = model_run(SPEECH_THEN_SILENCE, {27: 0.99}, patient_from=0, dictating=dictating, asks=True,
+                                dictation_silence_ms=1200)[-1]
+        assert isinstance(end, Endpoint) and end.reason == "question" and end_at == 27 and end.hold_ms == 0
+    unsure = model_run(SPEECH_THEN_SILENCE, {27: 0.2}, patient_from=0, asks=True)[-1][1]
+    assert isinstance(unsure, Endpoint) and unsure.reason == "patient"
+    not_asking = model_run(SPEECH_THEN_SILENCE, {27: 0.99}, patient_from=0)[-1][1]
+    assert isinstance(not_asking, Endpoint) and not_asking.reason == "patient"
+    ordinary = model_run(SPEECH_THEN_SILENCE, {27: 0.99}, asks=True)[-1][1]
+    assert isinstance(ordinary, Endpoint) and ordinary.reason == "model"
 
 
 def test_a_patient_caller_going_on_after_a_pause_is_one_turn() -> None:

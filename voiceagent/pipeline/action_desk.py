@@ -164,6 +164,13 @@ class ActionDesk:
         missing = self._missing(self._pending) if self._pending is not None and not self._pending.confirming else []
         return bool(missing) and all(is_free_text(arg) for arg in missing)
 
+    @staticmethod
+    def asks_instead(turn: str) -> bool:
+        """Whether ``turn``, said while the desk waits for a number or a message, asks the agent a question
+        ("Is there a warranty on your repairs?", "What time do you close?") rather than giving it: the desk
+        does not take such words as a message (see :meth:`before_model`)."""
+        return bool(_ASKING.search(turn) or _QUESTION.search(turn))
+
     def tools(self) -> list[Tool]:
         """The persona's actions, as tools for the model."""
         return [Tool(a.name, a.description, a.json_schema()) for a in self.persona.actions]

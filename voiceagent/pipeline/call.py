@@ -200,7 +200,9 @@ class Call:
             if self._reply is not None and self._reply.running and not self._reply.reply_heard:
                 await self._cancel_reply()  # the caller went on: nothing of the answer was heard yet
             # a caller reading out a number or a message pauses inside it: their turn ends on the longest wait
-            self._recognizer.be_patient(self.ctx.desk.awaits_dictation, self.ctx.desk.awaits_message)
+            # (a question asked instead ends when it sounds finished)
+            desk = self.ctx.desk
+            self._recognizer.be_patient(desk.awaits_dictation, desk.awaits_message, desk.asks_instead)
         elif isinstance(event, CallerTalkingOver):
             if self._still_finishing():
                 await self._take_back()

@@ -8,7 +8,9 @@ An unanswered turn the caller went on with is *carried*: its audio is put in fro
 With an end-of-turn model, a short pause asks it (off the event loop) whether the turn so far, carried
 fragment included, sounds finished; the answer is handed to the endpointer as the next caller audio comes
 in (phone transports send a piece every 20 ms). A model that fails or hangs never holds a turn open: the
-endpointer falls back to silence (see :mod:`voiceagent.stages.endpointing`).
+endpointer falls back to silence (see :mod:`voiceagent.stages.endpointing`). While the caller is expected
+to read out a number or a message (:meth:`Recognizer.be_patient`), a pause judged finished is also read:
+its speculative transcript, when it asks a question instead, ends the turn at once.
 """
 
 from __future__ import annotations
@@ -118,19 +120,22 @@ class Recognizer:
         self._utterance: list[FloatAudio] = []
         self._carried: FloatAudio | None = None
         self._speculation: tuple[int, Transcription] | None = None
-        self._question: tuple[int, asyncio.Task[float | None]] | None = None  # to the end-of-turn model
+        self._question: tuple[int, asyncio.Task[tuple[float | None, bool]]] | None = None  # to the end-of-turn model
+        self._asks: Callable[[str], bool] | None = None  # while patient: whether words ask instead of answering
         self._turn_failed = False  # logged once per call
         self._talked_over = False
         self._quiet_frames = 0  # VAD frames since the last voiced one
         self._pause_frames = 0  # the silence the latest stretch of speech came after
         self._tasks = TaskSet()
 
-    def be_patient(self, patient: bool, dictating: bool = False) -> None:
+    def be_patient(self, patient: bool, dictating: bool = False, asks: Callable[[str], bool] | None = None) -> None:
         """While ``patient``, a caller turn ends only after the longest silence wait (they are reading out
         a number and may pause inside it), and after ``dictation_silence_ms`` while ``dictating`` too (a
-        message), whatever the end-of-turn model says."""
+        message), whatever the end-of-turn model says; except a turn the model judges finished whose
+        speculative transcript ``asks`` a question rather than giving what was asked for."""
         self._endpointer.dictating = patient and dictating
         self._endpointer.patient = patient
+        self._asks = asks if patient else None
 
     @property
     def caller_voiced(self) -> bool:
@@ -173,7 +178,7 @@ class Recognizer:
         elif isinstance(event, SilenceStart):
             self._speculate(event.frames)
         elif isinstance(event, TurnCheck):
-            self._ask(event.check)
+            self._ask(event.check, event.frames)
         elif isinstance(event, SpeechResume):
             self.drop_speculation()
             self._drop_question()
@@ -191,16 +196,22 @@ class Recognizer:
         self._question = None
         if task.cancelled():
             return
-        for event in self._endpointer.judge(check, task.result()):
+        prob, asks = task.result()
+        for event in self._endpointer.judge(check, prob, asks=asks):
             yield from self._on_endpointer(event)
 
-    def _ask(self, check: int) -> None:
+    def _ask(self, check: int, frames: int) -> None:
         self._drop_question()
         if self._turn is not None:
-            self._question = (check, self._tasks.start(self._judge(self._turn, self._turn_audio())))
+            heard = self._speculation[1] if self._speculation is not None and self._speculation[0] == frames else None
+            self._question = (check, self._tasks.start(self._judge(self._turn, self._turn_audio(), heard)))
 
-    async def _judge(self, turn: TurnEndModel, audio: FloatAudio) -> float | None:
-        """The model's probability that the turn is finished; None when it failed or took too long."""
+    async def _judge(self, turn: TurnEndModel, audio: FloatAudio,
+                     heard: Transcription | None) -> tuple[float | None, bool]:
+        """The model's probability that the turn is finished (None when it failed or took too long), and,
+        while patient and judged finished, whether ``heard`` (the speculative transcript of the same audio)
+        asks a question instead of giving what was asked for."""
+        started = time.monotonic()
         try:
             prob = await asyncio.wait_for(turn.complete_probability(audio), self._turn_timeout_s)
         except Exception as exc:  # noqa: BLE001 - any failure: the silence wait decides instead
@@ -208,9 +219,15 @@ class Recognizer:
             if not self._turn_failed:
                 self._turn_failed = True
                 log.warning("end-of-turn model %s failed (%r): this turn ends by silence", turn.label, exc)
-            return None
+            return None, False
         metrics.TURN_END_PROBABILITY.observe(prob)
-        return prob
+        asks = self._asks
+        if asks is None or heard is None or prob < self._endpointer.turn_complete_threshold:
+            return prob, False
+        # wait for the speculation without owning it: it is the turn's transcript if the turn ends now
+        await asyncio.wait({heard}, timeout=max(0.0, self._turn_timeout_s - (time.monotonic() - started)))
+        asked = heard.done() and not heard.cancelled() and heard.exception() is None and asks(heard.result()[0])
+        return prob, asked
 
     def _drop_question(self) -> None:
         if self._question is not None:

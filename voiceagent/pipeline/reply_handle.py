@@ -33,7 +33,7 @@ from voiceagent.stages.unknown_question import unknown_thing
 
 log = logging.getLogger(__name__)
 
-EARLY_ENDS = ("model", "silence", "unsure")  # what may end a turn before the longest silence wait
+EARLY_ENDS = ("model", "silence", "unsure", "question")  # what may end a turn before the longest silence wait
 
 
 def today() -> Weekday:

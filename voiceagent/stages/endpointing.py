@@ -17,7 +17,9 @@ a turn that continues it. An answer to a pause the caller has since spoken after
 A ``patient`` endpointer (the caller is reading out a number, and pauses between its groups) ends a turn
 only after the longest wait, ``turn_max_silence_ms`` (reason ``patient``), whatever the model says (with
 ``unsure_ends`` too: ending such turns at the model's answer made one of them a turn at every pause, each
-transcribed and thrown away, for no reply heard sooner).
+transcribed and thrown away, for no reply heard sooner). The one exception: a turn judged finished whose
+words so far ask a question instead (``judge(..., asks=True)``: "Is there a warranty on your repairs?"
+asked when a message was asked for) ends at once (reason ``question``), as it would have unasked.
 Times are the wall-clock arrival times of frames, injected by the caller of :meth:`Endpointer.feed`.
 """
 
@@ -60,7 +62,7 @@ class TurnCheck:
     check: int  # identifies the question: an answer to any other is ignored
 
 
-EndReason = Literal["silence", "model", "unsure", "max_silence", "patient", "max_length"]
+EndReason = Literal["silence", "model", "unsure", "question", "max_silence", "patient", "max_length"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -69,7 +71,8 @@ class Endpoint:
 
     ``reason``: ``silence`` (the fixed silence wait: no end-of-turn model, or it failed), ``model`` (the
     model judged the turn finished), ``unsure`` (judged unfinished, ended at once all the same: see
-    ``unsure_ends``), ``max_silence`` (judged unfinished, or not answered in time, and the
+    ``unsure_ends``), ``question`` (judged finished while patient, its words a question: see
+    :meth:`Endpointer.judge`), ``max_silence`` (judged unfinished, or not answered in time, and the
     longest wait ran out), ``patient`` (the longest wait, while the endpointer was patient) or
     ``max_length`` (cut at the maximum turn length).
 
@@ -230,15 +233,19 @@ class Endpointer:
             events.append(self._end("max_length"))
         return events
 
-    def judge(self, check: int, prob: float | None) -> list[EndpointEvent]:
+    def judge(self, check: int, prob: float | None, *, asks: bool = False) -> list[EndpointEvent]:
         """The end-of-turn model's answer to :class:`TurnCheck` ``check``: the probability that the turn is
-        finished, or None when the model failed (the fixed silence wait decides instead). Returns the
-        ``Endpoint`` when it ends the turn now; nothing when the question is stale (the caller went on)."""
+        finished, or None when the model failed (the fixed silence wait decides instead). ``asks``: the
+        turn's words so far are a question rather than the number or message a patient endpointer waits
+        for (only a patient endpointer reads it). Returns the ``Endpoint`` when it ends the turn now;
+        nothing when the question is stale (the caller went on)."""
         if self._state is not _State.SPEAKING or not self._pending or check != self._check:
             return []
         self._pending = False
-        if self._patient:  # the answer is recorded, the longest wait stands
+        if self._patient:  # the answer is recorded; the longest wait stands, unless a question was finished
             self._prob = prob
+            if asks and prob is not None and prob >= self.turn_complete_threshold:
+                self._limit, self._reason = self._silence_run, "question"
         elif prob is None:
             self._limit, self._reason = self._endpoint, "silence"
         else:
