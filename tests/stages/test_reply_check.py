@@ -286,6 +286,33 @@ def test_who_answers_said_when_asked_or_with_more_passes(garage: Business, said:
     assert problem is None or problem.kind != "identity_only"
 
 
+@pytest.mark.parametrize(("said", "clauses"), [
+    ("Who won the football game last night?", ["Sorry, we're closed."]),
+    ("Is there parking near the garage?", ["Sorry,", "we're closed right now."]),
+    ("How much is an oil change?", ["I'm afraid we are closed at the moment."]),
+])
+def test_saying_only_that_the_business_is_closed_to_another_question_is_no_answer(
+        garage: Business, said: str, clauses: list[str]) -> None:
+    """True after hours, or not, "we're closed" answers none of these (a 0.5B model said it to each)."""
+    check = ReplyCheck(garage, said, facts=relevant_facts(garage, said))
+    problems = [check.clause(c) for c in clauses]
+    assert problems[:-1] == [None] * (len(clauses) - 1)
+    assert problems[-1] is not None and problems[-1].kind == "closed_only"
+
+
+@pytest.mark.parametrize(("said", "clause"), [
+    ("Are you open right now?", "Sorry, we're closed right now."),  # asked about now
+    ("Is anyone there?", "Sorry, we're closed at the moment."),
+    ("Can I come in on Sunday?", "Sorry, we're closed."),  # a day named: the day's check judges it
+    ("Who won the football game?", "Sorry, we're closed, but I can take a message."),  # more than closed
+    ("What time do you close tonight?", "We're closed today."),
+])
+def test_closed_said_when_asked_about_the_hours_or_with_more_passes(garage: Business, said: str, clause: str) -> None:
+    check = ReplyCheck(garage, said, facts=relevant_facts(garage, said))
+    problem = check.clause(clause)
+    assert problem is None or problem.kind != "closed_only"
+
+
 def test_yes_to_a_question_only_context_matches_is_unsupported(garage: Business) -> None:
     said = "Are your mechanics licensed and insured?"  # "mechanic" matches what the agent can do: context only
     check = ReplyCheck(garage, said, facts=relevant_facts(garage, said))

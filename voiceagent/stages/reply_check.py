@@ -31,6 +31,10 @@ the conversation before it goes to speech synthesis:
 - ``identity_only``: the reply's first sentence says only who answers ("Bright Smile Dental, This is Bright
   Smile Dental, a dental practice.") to a caller who asked something else: a 0.5B model said it to a
   football question and then to every question after it;
+- ``closed_only``: the reply's first sentence says only that the business is closed ("Sorry, we're
+  closed.", no day, no hours) to a caller who asked nothing of the hours, a day or now: a 0.5B model, after
+  hours, said it to "Who won the football game last night?" and then to "Is there parking near the
+  practice?";
 - ``asks_details``: the reply asks for what an action needs in the action desk's own words ("Thanks,
   Megan. Could you give me the day and the time?" to "Is Megan working this Saturday?"): a small model
   copies the desk's questions from the call's history, and no action waits for the answer (the desk asks
@@ -63,7 +67,7 @@ from collections.abc import Iterable, Sequence
 from typing import Literal
 
 from voiceagent.personas.actions import claimed_action
-from voiceagent.personas.facts import PRICE_CUES, Fact, days_named, identity_sentence
+from voiceagent.personas.facts import HOURS_CUES, PRICE_CUES, Fact, days_named, identity_sentence
 from voiceagent.personas.model import WEEKDAYS, Business, Service
 from voiceagent.personas.render import fact_lines, first_unknown
 from voiceagent.personas.words import STOPWORDS, Heard, content_stems, stem, tokens
@@ -72,7 +76,7 @@ ProblemKind = Literal["call_as_words", "claims_action", "asks_details", "invente
                       "unsupported_yes",
                       "unsupported_no", "echo",
                       "repeat", "bare_number", "bare_refusal", "dont_know", "wrong_place", "denies_fact",
-                      "identity_only"]
+                      "identity_only", "closed_only"]
 
 _NUMBER = re.compile(r"\d+")
 # The action desk's question for what an action still needs (see voiceagent.pipeline.action_desk).
@@ -106,6 +110,11 @@ _BARE_NUMBER = re.compile(r"\W*\d+(?:[\s.,:-]+\d+)*\W*")  # "60", "7:30", "55.0.
 _ASKS_PRICE = PRICE_CUES | {stem("pay")}
 _PRICE_WORDS = _ASKS_PRICE | frozenset(stem(w) for w in tokens(
     "costs prices priced charges fees rate rates dollars pounds euros roughly approximately"))
+# A sentence of these words says only that the business is closed ("Sorry, we're closed right now.").
+_CLOSED_ONLY = frozenset(tokens("sorry I'm I am afraid unfortunately but we we're are it's is closed right now at the "
+                                "moment currently today tonight for the day"))
+# Words by which a caller asks about now, or whether anyone is there: "we're closed" may answer them.
+_ASKS_NOW = frozenset(stem(w) for w in ("now", "today", "tonight", "tomorrow", "still", "anyone", "anybody", "someone", "somebody"))
 _OPEN_WORDS = re.compile(
     r"\b(open|available|come in|come by|drop (it |your \w+ )?(off|in)|see you|book(ed)?|works|fine|free|slot|"
     r"appointment|schedule[d]?)\b")
@@ -177,6 +186,9 @@ class ReplyCheck:
                 return Problem("bare_refusal", "a refusal with nothing a caller can use")
             if self._opening_done and self._identity_only(self._opening):
                 return Problem("identity_only", "says only who answers; the caller asked something else")
+            if self._opening_done and self._closed_only(self._opening):
+                return Problem("closed_only", "says only that the business is closed; the caller asked nothing of "
+                                              "the hours")
             if self._answers and _DONT_KNOW.search(self._opening):
                 return Problem("dont_know", f"says it does not know; the facts answer ({self._answers[0].kind})")
             if problem := self._wrong_place(self._opening) or self._denies_fact(self._opening):
@@ -258,6 +270,15 @@ class ReplyCheck:
         who = set(tokens(f"{identity_sentence(business)} {business.agent_name} sorry hello hi yes I'm we're it's"))
         words = tokens(text)
         return bool(words) and all(word in who for word in words)
+
+    def _closed_only(self, text: str) -> bool:
+        """Every word of ``text`` says the business is closed (no day, no hours: see :data:`_CLOSED_ONLY`), and
+        the caller's words name no day and ask nothing of the hours, now or whether anyone is there."""
+        words = tokens(text)
+        if "closed" not in words or not set(words) <= _CLOSED_ONLY:
+            return False
+        heard = Heard(self._said)
+        return not (heard.has_any(HOURS_CUES | _ASKS_NOW) or days_named(self._said))
 
     def _asks_what_agent_can(self) -> bool:
         """The caller asks for something the agent does on a call (a booking, a message ...), which the
