@@ -126,6 +126,19 @@ async def test_an_action_nobody_asked_for_is_set_aside_and_the_model_answers_in_
     assert [e["name"] for e in record if e["kind"] == "action_reconsidered"] == ["end_call"]
 
 
+async def test_an_action_nobody_asked_for_gives_way_to_the_facts_that_answer_the_words(tmp_path: Path) -> None:
+    """"Are you open on Saturday?" misheard as "I'll open on Saturday." reads as no question, so the model
+    hears it, and calls a booking nobody asked for: the facts that answer the words are said, without
+    asking the model a second time."""
+    llm = ScriptedLlm(['<tool_call>{"name": "book_appointment", "arguments": {}}</tool_call>', "Saturday, open."])
+    async with running_call(tmp_path, stt=ScriptedStt(["I'll open on Saturday."]), llm=llm, persona=garage()) as call:
+        await call.exchange(1)
+        assert call.output.said("reply", turn=1) == ["On Saturday we're open 8 am to 12 noon."]
+        record = await call.end()
+    assert len(llm.tools_offered) == 1  # the model was asked once
+    assert [e["name"] for e in record if e["kind"] == "action_reconsidered"] == ["book_appointment"]
+
+
 async def test_a_booking_claimed_in_words_is_never_spoken(tmp_path: Path) -> None:
     persona = garage()
     llm = ScriptedLlm(["I've booked you in for Tuesday."])

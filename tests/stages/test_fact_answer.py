@@ -58,3 +58,12 @@ def test_a_service_named_in_the_plural_is_said_in_the_plural() -> None:
 
 def test_without_a_business_nothing_is_composed() -> None:
     assert fact_answer(None, "Are you open on Sunday?", ()) is None
+
+
+def test_words_that_read_as_no_question_are_answered_only_when_asked_for(garage: Business) -> None:
+    """"I'll open on Saturday." (a misheard "Are you open on Saturday?") is left to the model; once the model
+    has taken it for an action nobody asked for, the facts answer it (``questions_only=False``)."""
+    said = "I'll open on Saturday."
+    assert _answer(garage, said) is None
+    assert fact_answer(garage, said, relevant_facts(garage, said), questions_only=False) == (
+        "On Saturday we're open 8 am to 12 noon.")

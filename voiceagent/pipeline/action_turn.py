@@ -34,8 +34,11 @@ class ActionTurn:
     """Carries out one turn's action decision. ``reply_ctx`` speaks; ``messages`` are the turn's prompt."""
 
     def __init__(self, ctx: CallContext, timeline: TurnTimeline, reply_ctx: ReplyContext, turn: str,
-                 messages: list[Message], play_filler: Callable[[], None]) -> None:
+                 messages: list[Message], play_filler: Callable[[], None], instead: str = "") -> None:
+        """``instead``: what to say, rather than ask the model again for words, when it calls an action it
+        should not have (the persona's facts that answer the caller's words whole; "": ask the model)."""
         self.ctx = ctx
+        self.instead = instead
         self.timeline = timeline
         self.reply_ctx = reply_ctx
         self.turn = turn  # what the caller said this turn
@@ -63,7 +66,9 @@ class ActionTurn:
         """Speak, run or reconsider; returns what the caller heard as the turn's reply."""
         if isinstance(decision, Say):
             return await say_text(self.reply_ctx, self.timeline, decision.text)
-        if isinstance(decision, Reconsider):  # words only: the tools are not offered again this turn
+        if isinstance(decision, Reconsider):  # the facts, else words only: the tools are not offered again
+            if self.instead:
+                return await say_text(self.reply_ctx, self.timeline, self.instead)
             return await speak_reply(dataclasses.replace(self.reply_ctx, tools=()), self.messages, self.timeline)
         return await self._run(decision, now)
 

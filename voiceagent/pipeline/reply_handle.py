@@ -224,7 +224,10 @@ class ReplyHandle:
             not_before=self._not_before(),
         )
         messages = ctx.history.messages()
-        acting = self._acting = ActionTurn(ctx, self.timeline, reply_ctx, turn, messages, self._play_filler)
+        # a call of an action the caller did not ask for: the facts that answer their words, if any, not the model again
+        instead = fact_answer(ctx.persona.business, turn, facts, questions_only=False) if settings.fact_answers else None
+        acting = self._acting = ActionTurn(ctx, self.timeline, reply_ctx, turn, messages, self._play_filler,
+                                           instead or "")
         now = datetime.datetime.now()
         try:
             decision = self._without_model(turn, facts, now.date())

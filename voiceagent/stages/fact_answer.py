@@ -61,10 +61,13 @@ def opens_as_question(said: str) -> bool:
     return bool(_OPENS_AS_QUESTION.search(said))
 
 
-def fact_answer(business: Business | None, said: str, facts: Sequence[Fact]) -> str | None:
+def fact_answer(business: Business | None, said: str, facts: Sequence[Fact], *,
+                questions_only: bool = True) -> str | None:
     """The reply to ``said`` composed from ``facts`` (those matched to it), or None when the model should
-    answer (see the module's description)."""
-    if business is None or not is_question(said):
+    answer (see the module's description). ``questions_only`` False: ``said`` need not read as a question
+    (the model took it for a request of an action it does not ask for: "I'll open on Saturday?", a
+    misheard "Are you open on Saturday?")."""
+    if business is None or questions_only and not is_question(said):
         return None
     answers = answering(facts)
     kinds = {f.kind for f in answers}
