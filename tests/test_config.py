@@ -24,6 +24,8 @@ def test_gpu_profile_and_errors(tmp_path) -> None:
         load_settings(env={"VOICEAGENT_LLM_PARALLEL": "-1"})
     with pytest.raises(ConfigError, match="reply_not_before_ms"):
         load_settings(env={"VOICEAGENT_REPLY_NOT_BEFORE_MS": "-1"})
+    with pytest.raises(ConfigError, match="turn_question_threshold"):
+        load_settings(env={"VOICEAGENT_TURN_QUESTION_THRESHOLD": "1.5"})
     bad = tmp_path / "bad.toml"
     bad.write_text("colour = 'blue'\n")
     with pytest.raises(ConfigError):

@@ -101,6 +101,7 @@ class Settings:
     turn_min_silence_ms: int = 128  # silence this long asks the end-of-turn model whether the caller has finished
     turn_max_silence_ms: int = 800  # judged unfinished (or no answer yet): the turn ends after this much silence anyway
     turn_complete_threshold: float = 0.5  # the model's probability of "finished" at or above which the turn ends at once
+    turn_question_threshold: float = 0.9  # while a number or a message is awaited, a question judged finished this surely ends the turn at once
     turn_unsure_ends: bool = True  # judged unfinished, a turn ends at once all the same: its reply is made meanwhile and heard only after turn_max_silence_ms of silence
     reply_not_before_ms: int = 700  # a turn ended early is not answered aloud before this much silence after the caller's last word, at most turn_max_silence_ms (the reply is made meanwhile; 0: off)
     partial_answer_hold: bool = True  # a turn ended early that gives part of what the action desk asked for waits for turn_max_silence_ms
@@ -265,6 +266,8 @@ def load_settings(
         raise ConfigError("max_calls must be at least 1")
     if result.turn_model and not 0 < result.turn_min_silence_ms <= result.turn_max_silence_ms:
         raise ConfigError("turn_min_silence_ms must be above 0 and at most turn_max_silence_ms")
+    if not 0 <= result.turn_question_threshold <= 1 or not 0 <= result.turn_complete_threshold <= 1:
+        raise ConfigError("turn_complete_threshold and turn_question_threshold are probabilities, from 0 to 1")
     if result.reply_not_before_ms < 0:
         raise ConfigError("reply_not_before_ms must be 0 (off) or more")
     if result.retention_days < 0:

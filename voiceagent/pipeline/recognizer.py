@@ -115,6 +115,7 @@ class Recognizer:
             turn_complete_threshold=settings.turn_complete_threshold,
             dictation_silence_ms=settings.dictation_silence_ms,
             unsure_ends=settings.turn_unsure_ends,
+            question_threshold=settings.turn_question_threshold,
         )
         self._preroll: list[FloatAudio] = []
         self._utterance: list[FloatAudio] = []
@@ -222,7 +223,7 @@ class Recognizer:
             return None, False
         metrics.TURN_END_PROBABILITY.observe(prob)
         asks = self._asks
-        if asks is None or heard is None or prob < self._endpointer.turn_complete_threshold:
+        if asks is None or heard is None or prob < self._endpointer.question_threshold:
             return prob, False
         # wait for the speculation without owning it: it is the turn's transcript if the turn ends now
         await asyncio.wait({heard}, timeout=max(0.0, self._turn_timeout_s - (time.monotonic() - started)))

@@ -17,9 +17,9 @@ a turn that continues it. An answer to a pause the caller has since spoken after
 A ``patient`` endpointer (the caller is reading out a number, and pauses between its groups) ends a turn
 only after the longest wait, ``turn_max_silence_ms`` (reason ``patient``), whatever the model says (with
 ``unsure_ends`` too: ending such turns at the model's answer made one of them a turn at every pause, each
-transcribed and thrown away, for no reply heard sooner). The one exception: a turn judged finished whose
-words so far ask a question instead (``judge(..., asks=True)``: "Is there a warranty on your repairs?"
-asked when a message was asked for) ends at once (reason ``question``), as it would have unasked.
+transcribed and thrown away, for no reply heard sooner). The one exception: a turn judged finished, at least
+``question_threshold`` surely, whose words so far ask a question instead (``judge(..., asks=True)``: "Is
+there a warranty on your repairs?" asked when a message was asked for) ends at once (reason ``question``).
 Times are the wall-clock arrival times of frames, injected by the caller of :meth:`Endpointer.feed`.
 """
 
@@ -113,13 +113,17 @@ class Endpointer:
         turn_complete_threshold: float = 0.5,
         dictation_silence_ms: float = 0,
         unsure_ends: bool = False,
+        question_threshold: float = 0.9,
     ) -> None:
         """``turn_min_silence_ms`` None: no end-of-turn model, silence alone ends a turn.
         ``dictation_silence_ms``: the silence that ends a patient turn while the caller dictates (see
-        :attr:`dictating`); never shorter than the longest wait of an ordinary turn."""
+        :attr:`dictating`); never shorter than the longest wait of an ordinary turn. ``question_threshold``:
+        the probability of finished at or above which a patient turn whose words ask a question ends (see
+        :meth:`judge`): a caller asked for a number or a message is expected to pause, so it is stricter."""
         self.threshold = threshold
         self.neg_threshold = max(threshold - 0.15, 0.01)
         self.turn_complete_threshold = turn_complete_threshold
+        self.question_threshold = question_threshold
         self.unsure_ends = unsure_ends  # an answer of unfinished ends the turn too (reason "unsure"), its reply held
         self._min_speech = max(1, round(min_speech_ms / FRAME_MS))
         self._endpoint = max(1, round(endpoint_silence_ms / FRAME_MS))
@@ -244,7 +248,7 @@ class Endpointer:
         self._pending = False
         if self._patient:  # the answer is recorded; the longest wait stands, unless a question was finished
             self._prob = prob
-            if asks and prob is not None and prob >= self.turn_complete_threshold:
+            if asks and prob is not None and prob >= self.question_threshold:
                 self._limit, self._reason = self._silence_run, "question"
         elif prob is None:
             self._limit, self._reason = self._endpoint, "silence"
