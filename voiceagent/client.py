@@ -26,10 +26,17 @@ def load_audio(path: str | Path, sample_rate: int) -> FloatAudio:
     return np.asarray(decode_audio(str(path), sampling_rate=sample_rate), dtype=np.float32)
 
 
+LEAD_IN_S = 0.5  # silence the listener hears before a sentence (a caller keeps the line open between turns)
+PIECE_S = 0.02  # the piece of audio a phone transport sends at a time
+
+
 def speech_end(audio: FloatAudio, sample_rate: int, threshold: float = 0.5) -> float:
-    """Seconds into ``audio`` where its last voiced frame ends, by the same Silero VAD the server uses,
-    so client and server agree on what "the end of the caller's speech" is."""
-    from voiceagent.audio.resample import resample
+    """Seconds into ``audio`` where its last voiced frame ends, as the server's listener finds it: the
+    same Silero VAD fed the same way (after a little silence, in 20 ms pieces through the streaming
+    resampler), a frame right after a voiced one counting down to ``threshold`` - 0.15 (the endpointer's
+    hysteresis). Analysed whole instead, the weak second half of a paused sentence ("Yes, my name is ...
+    Peter Brown." in a fast voice over the phone line) came out as silence: the end 0.9 s too early."""
+    from voiceagent.audio.resample import StreamResampler
     from voiceagent.engines.silero_vad import SileroModel
     from voiceagent.engines.speech import VAD_FRAME_SAMPLES as FRAME_SAMPLES
     from voiceagent.engines.speech import VAD_RATE
@@ -37,9 +44,15 @@ def speech_end(audio: FloatAudio, sample_rate: int, threshold: float = 0.5) -> f
     global _VAD_MODEL
     if _VAD_MODEL is None:
         _VAD_MODEL = SileroModel()
-    probs = [p for _, p in _VAD_MODEL.stream().feed(resample(audio, sample_rate, VAD_RATE))]
-    voiced = np.flatnonzero(np.array(probs) >= threshold)
-    return 0.0 if len(voiced) == 0 else (int(voiced[-1]) + 1) * FRAME_SAMPLES / VAD_RATE
+    lead = round(LEAD_IN_S * sample_rate)
+    fed = np.concatenate([np.zeros(lead, dtype=np.float32), np.asarray(audio, dtype=np.float32)])
+    resampler, stream, piece = StreamResampler(sample_rate, VAD_RATE), _VAD_MODEL.stream(), round(PIECE_S * sample_rate)
+    probs = [p for at in range(0, len(fed), piece) for _, p in stream.feed(resampler.process(fed[at:at + piece]))]
+    last, voiced = -1, False
+    for index, prob in enumerate(probs):
+        voiced = prob >= threshold or (voiced and prob >= max(threshold - 0.15, 0.01))
+        last = index if voiced else last
+    return 0.0 if last < 0 else max(0.0, (last + 1) * FRAME_SAMPLES / VAD_RATE - LEAD_IN_S)
 
 
 _VAD_MODEL: Any = None
