@@ -286,6 +286,19 @@ def test_who_answers_said_when_asked_or_with_more_passes(garage: Business, said:
     assert problem is None or problem.kind != "identity_only"
 
 
+def test_hours_for_a_closed_day_that_reach_the_check_in_two_pieces_are_caught(garage: Business) -> None:
+    """The chunker cuts a long first sentence after eight words: the day came in one piece, its hours in the
+    next ("Yes, Riverside Plumbing & Heating does Sunday" + "at 9 am to 12 noon.", to a caller asking for
+    a plumber on Sunday, which is closed). The sentence is judged whole."""
+    said = "Could a mechanic come round on Sunday?"
+    check = ReplyCheck(garage, said, facts=relevant_facts(garage, said))
+    assert check.clause("Yes, Oak Street Garage does Sunday") is None
+    problem = check.clause("at 8 am to 12 noon.")
+    assert problem is not None and problem.kind == "closed_day"
+    closed = ReplyCheck(garage, said, facts=relevant_facts(garage, said))  # said as closed: passes
+    assert [closed.clause(c) for c in ("Sorry, we're closed on Sunday. We're open Monday", "to Friday 7:30 am to 5:30 pm.")] == [None, None]
+
+
 @pytest.mark.parametrize(("said", "clauses"), [
     ("Who won the football game last night?", ["Sorry, we're closed."]),
     ("Is there parking near the garage?", ["Sorry,", "we're closed right now."]),

@@ -4,7 +4,8 @@ A small model answers fluently and often wrongly. Each clause is checked against
 the conversation before it goes to speech synthesis:
 
 - ``invented_number``: a number that is in no fact of the persona and was not said by the caller;
-- ``closed_day``: a closed weekday spoken of as open (open, available, come in, see you ...), or, when the
+- ``closed_day``: a closed weekday spoken of as open (open, available, come in, see you ..., or hours:
+  "we do Sunday at 9 am", judged on the whole sentence, which may reach the check in pieces), or, when the
   caller asked about one closed day, "open" said without a day (the model's "We are open" and "on
   Sunday." reach the check as two clauses);
 - ``open_day``: a weekday the business opens spoken of as closed (or "we are closed" without a day, when
@@ -169,6 +170,7 @@ class ReplyCheck:
         self._clauses = 0
         self._opening = ""  # the reply so far, until its first sentence ends
         self._opening_done = False
+        self._sentence = ""  # the sentence in progress (a long one reaches the check in pieces)
 
     def clause(self, text: str) -> Problem | None:
         """Check the next clause of the reply (in order). Echo and repeat are judged on the reply so far
@@ -206,7 +208,12 @@ class ReplyCheck:
         invented = sorted(numbers_in(text) - self._allowed)
         if invented:
             return Problem("invented_number", f"{invented[0]} is in no fact and was not said by the caller")
-        return self._closed_day(text) or self._open_day(text) or self._undated(text) or self._wrong_price(text)
+        sentence = self._sentence = f"{self._sentence} {text}".strip()
+        if re.search(r"[.!?][\"')\]]*$", text):
+            self._sentence = ""
+        # a day and its hours may come in two pieces: "Yes, we do Sunday" + "at 9 am to 12 noon."
+        return (self._closed_day(sentence) or self._open_day(sentence) or self._undated(text)
+                or self._wrong_price(text))
 
     def _echo(self, text: str) -> Problem | None:
         """Most of the caller's sentence said back word for word (a run of at least four words; numbers
