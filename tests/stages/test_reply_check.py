@@ -11,6 +11,13 @@ from voiceagent.personas.model import Business
 from voiceagent.stages.reply_check import ReplyCheck, fallback_reply, numbers_in
 
 
+def last_fails(check: ReplyCheck, clauses: list[str]) -> str:
+    """The kind of problem the last of ``clauses`` has, all before it passing ("" if it passes too)."""
+    problems = [check.clause(c) for c in clauses]
+    assert problems[:-1] == [None] * (len(clauses) - 1)
+    return problems[-1].kind if problems[-1] is not None else ""
+
+
 def test_numbers_are_read_as_digits_and_words() -> None:
     assert numbers_in("Open 7:30 am to 5:30 pm, call 555 0142") == {7, 30, 5, 555, 142}
     assert numbers_in("It costs sixty dollars") == {60}
@@ -270,9 +277,7 @@ def test_a_denial_no_fact_contradicts_passes(garage: Business, said: str, clause
 ])
 def test_saying_only_who_answers_is_no_answer(garage: Business, clauses: list[str]) -> None:
     check = ReplyCheck(garage, "Who won the football game last night?", facts=())
-    problems = [check.clause(c) for c in clauses]
-    assert problems[:-1] == [None] * (len(clauses) - 1)
-    assert problems[-1] is not None and problems[-1].kind == "identity_only"
+    assert last_fails(check, clauses) == "identity_only"
 
 
 @pytest.mark.parametrize(("said", "clause"), [
@@ -308,9 +313,7 @@ def test_saying_only_that_the_business_is_closed_to_another_question_is_no_answe
         garage: Business, said: str, clauses: list[str]) -> None:
     """True after hours, or not, "we're closed" answers none of these (a 0.5B model said it to each)."""
     check = ReplyCheck(garage, said, facts=relevant_facts(garage, said))
-    problems = [check.clause(c) for c in clauses]
-    assert problems[:-1] == [None] * (len(clauses) - 1)
-    assert problems[-1] is not None and problems[-1].kind == "closed_only"
+    assert last_fails(check, clauses) == "closed_only"
 
 
 @pytest.mark.parametrize(("said", "clause"), [

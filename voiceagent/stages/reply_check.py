@@ -72,6 +72,7 @@ from voiceagent.personas.facts import HOURS_CUES, PRICE_CUES, Fact, days_named, 
 from voiceagent.personas.model import WEEKDAYS, Business, Service
 from voiceagent.personas.render import fact_lines, first_unknown
 from voiceagent.personas.words import STOPWORDS, Heard, content_stems, stem, tokens
+from voiceagent.stages.chunker import ends_sentence
 
 ProblemKind = Literal["call_as_words", "claims_action", "asks_details", "invented_number", "closed_day", "open_day", "wrong_price", "unasked_price",
                       "unsupported_yes",
@@ -181,7 +182,7 @@ class ReplyCheck:
             return Problem("bare_number", "a number alone, with nothing to say what it is")
         if not self._opening_done:
             self._opening = f"{self._opening} {text}".strip()
-            self._opening_done = bool(re.search(r"[.!?][\"')\]]*$", text))
+            self._opening_done = ends_sentence(text)
             if problem := self._echo(self._opening) or self._repeat(self._opening):
                 return problem
             if self._opening_done and _BARE_REFUSAL.fullmatch(self._opening):
@@ -209,7 +210,7 @@ class ReplyCheck:
         if invented:
             return Problem("invented_number", f"{invented[0]} is in no fact and was not said by the caller")
         sentence = self._sentence = f"{self._sentence} {text}".strip()
-        if re.search(r"[.!?][\"')\]]*$", text):
+        if ends_sentence(text):
             self._sentence = ""
         # a day and its hours may come in two pieces: "Yes, we do Sunday" + "at 9 am to 12 noon."
         return (self._closed_day(sentence) or self._open_day(sentence) or self._undated(text)
