@@ -143,3 +143,12 @@ def test_a_word_of_cost_alone_names_no_policy() -> None:
     assert plumber is not None
     assert "policy" not in _kinds(plumber, "How much do you charge for the price of a new tap?")
     assert "policy" in _kinds(plumber, "How much do you charge for a call-out?")
+
+
+@pytest.mark.parametrize("said", ["Do you charge anything just to come out to the house?",
+                                  "Is there a charge for a house call?"])
+def test_plain_words_for_a_policys_words_name_it(said: str) -> None:
+    """The plumber's policy says "call-out fee" and "home visit"; callers say "come out" and "house"."""
+    plumber = load_persona(DEFAULT_PROMPTS_DIR / "plumber.toml").business
+    assert plumber is not None
+    assert any(f.kind == "policy" and "call-out fee" in f.text for f in relevant_facts(plumber, said))

@@ -285,6 +285,18 @@ def test_an_answer_the_line_garbled_is_asked_for_once_more(desk: ActionDesk) -> 
     assert desk.before_model("Well, it's complicated.", TODAY) is None and desk.pending is None
 
 
+@pytest.mark.parametrize("turn", ["I've got a noise from the brakes, how much to look at it.",
+                                  "The car is making a noise, what would a check cost."])
+def test_a_question_in_a_later_clause_drops_the_waiting_action(desk: ActionDesk, turn: str) -> None:
+    """Asked for the time, the caller asks a price in the second clause and the recogniser wrote no
+    question mark (seen on the plumber's line: "I've got a dripping pipe under the sink, how much to fix
+    it."): it is a question for the agent, not a garbled time, so the model hears it."""
+    desk.before_model("I'd like to book an oil change.", TODAY)
+    desk.before_model("John Smith, on Tuesday.", TODAY)
+    assert desk.pending == "book_appointment"
+    assert desk.before_model(turn, TODAY) is None and desk.pending is None
+
+
 @pytest.mark.parametrize("turn", ["No, forget it.", "Don't worry about it."])
 def test_a_no_instead_of_an_answer_drops_the_waiting_action(desk: ActionDesk, turn: str) -> None:
     desk.before_model("I need to move my appointment.", TODAY)
@@ -318,7 +330,8 @@ def test_coming_in_on_a_closed_day_is_answered_by_the_desk_without_the_model(des
     assert isinstance(later, Say) and "Monday" in later.text and "your name" in later.text
 
 
-@pytest.mark.parametrize("turn", ["Can I pop in on Sunday?", "Could I drop the car off on Sunday?"])
+@pytest.mark.parametrize("turn", ["Can I pop in on Sunday?", "Could I drop the car off on Sunday?",
+                                  "Could a mechanic come round on Sunday?", "Can someone come out to me on Sunday?"])
 def test_other_words_for_coming_in_on_a_closed_day(desk: ActionDesk, turn: str) -> None:
     decision = desk.before_model(turn, TODAY)
     assert isinstance(decision, Say) and "closed on Sundays" in decision.text

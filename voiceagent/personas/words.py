@@ -33,6 +33,12 @@ take give come say see use try
 """
 
 
+# Plain English words for one thing, each of which meets the others: a caller asks whether they are charged
+# "just to come out to the house", where a business wrote "a call-out fee" on "every home visit". Generic
+# English only; a phrase is matched as its words joined ("come out" as "comeout", like "check up").
+_SAME_TEXT = (("house", "home"), ("come out", "call out"))
+
+
 @functools.lru_cache(maxsize=4096)
 def stem(word: str) -> str:
     """The Snowball English stem of one lower-case word."""
@@ -46,6 +52,9 @@ def tokens(text: str) -> list[str]:
 
 
 STOPWORDS = frozenset(tokens(_STOP_TEXT))
+_SAME: dict[str, frozenset[str]] = {
+    stem("".join(tokens(word))): frozenset(stem("".join(tokens(other))) for other in group)
+    for group in _SAME_TEXT for word in group}
 
 
 def content_stems(text: str) -> list[str]:
@@ -63,12 +72,14 @@ def _near(term: str, word: str) -> bool:
 
 
 class Heard:
-    """A caller's words, ready to match: their stems, and their neighbour pairs joined ("check up")."""
+    """A caller's words, ready to match: their stems, their neighbour pairs joined ("check up"), and the
+    plain English words for the same thing ("house" for "home": see :data:`_SAME_TEXT`)."""
 
     def __init__(self, text: str) -> None:
         self.words = tokens(text)
         self.stems = {stem(w) for w in self.words}
         self.stems |= {stem(a + b) for a, b in zip(self.words, self.words[1:], strict=False)}
+        self.stems |= {same for said in self.stems & _SAME.keys() for same in _SAME[said]}
 
     def has_any(self, stems: set[str] | frozenset[str]) -> bool:
         """Whether any of ``stems`` was said."""

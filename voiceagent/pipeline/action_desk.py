@@ -36,7 +36,7 @@ from voiceagent.personas.model import WEEKDAYS
 from voiceagent.personas.render import vocabulary, week_sentence
 from voiceagent.personas.times import say_time
 from voiceagent.personas.words import Heard, stem, tokens
-from voiceagent.stages.fact_answer import fact_sentence
+from voiceagent.stages.fact_answer import fact_sentence, is_question
 from voiceagent.stages.thanks import thanks_only
 
 _YES = frozenset(tokens("yes yeah yep yup sure correct right please ok okay fine absolutely definitely go ahead"))
@@ -45,7 +45,7 @@ _NO = frozenset(tokens("no nope don't dont not never leave keep wait stop"))
 # action the caller's words do not ask for is set aside and the model answers in words instead.
 _ASKED_FOR: dict[str, re.Pattern[str]] = {name: re.compile(pattern, re.IGNORECASE) for name, pattern in {
     "book_appointment": r"\b(?:book|booking|appointment|schedule|come in|bring (?:\w+ ){1,3}in|slot|"
-                        r"available|availability|reserve|fit me in|see (?:the|a) \w+|check-?up|come by|"
+                        r"available|availability|reserve|fit me in|see (?:the|a) \w+|check-?up|come by|come (?:a?round|over|out)|"
                         r"(?:pop|drop|stop|swing) (?:in|by|round)|drop (?:\w+ ){1,3}off)\b",
     "move_appointment": r"\b(?:move|change|reschedule|different (?:day|time)|another (?:day|time)|instead|"
                         r"push (?:it|my))\b",
@@ -406,10 +406,12 @@ class ActionDesk:
     def _not_caught(self, pending: PendingAction, missing: list[str], turn: str) -> Decision | None:
         """Nothing asked for was heard in a statement that is no question and no "no" ("If you stay with
         Ken, I booked for Wednesday.": the line garbled a name): ask once more for what is missing, rather
-        than drop the action and leave the caller's next answer to the model. A question, a no, a thank
-        you, a second miss, or a few words ("Yes.", "Okay, so": the caller may be going on) drop it (None)."""
+        than drop the action and leave the caller's next answer to the model. A question (in any clause: "I've
+        got a dripping pipe under the sink, how much to fix it."), a no, a thank you, a second miss, or a few
+        words ("Yes.", "Okay, so": the caller may be going on) drop it (None)."""
         words = tokens(turn)
-        if (pending.asked_again or _QUESTION.search(turn) or set(words) & _NO or len(words) < NOT_CAUGHT_WORDS
+        if (pending.asked_again or _QUESTION.search(turn) or is_question(turn) or set(words) & _NO
+                or len(words) < NOT_CAUGHT_WORDS
                 or thanks_only(turn, self.persona.business)):  # "That's all, thank you very much.": the caller is done with it
             self._pending = None
             return None
