@@ -5,6 +5,7 @@ from voiceagent.stages.chunker import (
     ClauseChunker,
     SpokenReply,
     clean_for_speech,
+    ends_sentence,
     spoken_pieces,
     spoken_reply,
 )
@@ -84,7 +85,7 @@ def test_the_call_speaks_exactly_the_spoken_reply_whatever_the_token_boundaries(
     if rest := cut.flush():
         spoken.append(rest)
     assert " ".join(spoken) == spoken_reply(text, max_sentences)
-    sentences = sum(c.rstrip("\"')]").endswith((".", "!", "?")) for c in spoken)
+    sentences = sum(ends_sentence(c) for c in spoken)
     assert sentences <= max_sentences
 
 
@@ -103,3 +104,10 @@ def test_a_composed_reply_keeps_a_lone_word_and_numbers_with_what_follows() -> N
         "I'm sorry, we're closed on Sundays.", "We're open Monday to Friday."]
     assert spoken_pieces("It costs 1,200 dollars at 9 a.m. sharp.") == ["It costs 1,200 dollars at 9 a.m. sharp."]
     assert spoken_pieces("An oil change is 45 dollars") == ["An oil change is 45 dollars"]
+
+
+def test_a_first_piece_ending_in_a_title_is_no_sentence() -> None:
+    """Found by the property above: cut before "on" (a phrase opener), "Sure Sure Dr." was counted as the
+    one sentence allowed when the whole text was cut, but not when it came as one token."""
+    assert spoken_reply("Sure Sure Dr. on", 1) == "Sure Sure Dr. on"
+    assert not ends_sentence("Sure, Dr.") and ends_sentence("We open at 9 a.m.")

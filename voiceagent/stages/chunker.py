@@ -19,6 +19,7 @@ _CLAUSE_END = re.compile(r"[,;:.!?\u2014]+[\"')\]]*(?=\s)|\s[-\u2013]\s")
 _SENTENCE_END = re.compile(r"[.!?]+[\"')\]]*")
 _MARKUP = re.compile(r"(\*\*|\*|__|`+|^#+\s*|^\s*[-*\u2022]\s+|^\s*\d+\.\s+)", re.MULTILINE)
 _ABBREVIATIONS = {"mr.", "mrs.", "ms.", "dr.", "st.", "e.g.", "i.e.", "etc.", "vs.", "no.", "a.m.", "p.m."}
+_TITLES = {"mr.", "mrs.", "ms.", "dr."}  # never the end of a sentence
 _SPACES = re.compile(r"\s+")
 _WORD = re.compile(r"\S+")
 # the shortest first piece of a composed reply: "I'm sorry," plays for less time than the next piece may
@@ -32,8 +33,10 @@ _PHRASE_OPENERS = {
 
 
 def ends_sentence(piece: str) -> bool:
-    """True if ``piece`` ends with sentence punctuation."""
-    return bool(re.search(r"[.!?][\"')\]]*$", piece))
+    """True if ``piece`` ends with sentence punctuation, and not with a title ("Sure, Dr." goes on: a
+    first piece cut before "on" must not count as a sentence)."""
+    words = piece.split()
+    return bool(re.search(r"[.!?][\"')\]]*$", piece)) and words[-1].lower() not in _TITLES
 
 
 def clean_for_speech(text: str) -> str:
