@@ -397,7 +397,8 @@ def test_a_supported_no_or_a_refusal_of_work_passes(garage: Business, said: str,
 def test_the_price_of_another_service_is_no_answer_to_a_thing_no_fact_mentions(garage: Business) -> None:
     """Asked the price of something the garage does not list, a small model gives the nearest price it
     knows. The caller must hear that it is not listed (the fallback), not another service's price."""
-    for said, what in (("How much would a valet cost me?", "valet"), ("How much would a paint job cost me?", "paint")):
+    for said, what in (("How much would a valet cost me?", "valet"), ("How much would a paint job cost me?", "paint"),
+                       ("How much do you charge to fit a new sunroof?", "sunroof")):  # "fit" and "new" are known
         problem = ReplyCheck(garage, said, facts=relevant_facts(garage, said)).clause("An oil change is 45 dollars.")
         assert problem is not None and problem.kind == "unasked_price" and what in problem.detail
 

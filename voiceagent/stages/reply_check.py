@@ -392,7 +392,8 @@ class ReplyCheck:
 
     def _unknown_thing(self, services: Sequence[Service]) -> str:
         """What the caller asked the price of, when the business does not do it or no fact of the persona
-        mentions any word of it (but for words of asking a price), and the caller named none of
+        mentions any word of it (but for words of asking a price) or the thing priced (see
+        :meth:`_priced_thing`), and the caller named none of
         ``services`` (nor did the last exchange, which a "how much is it?" follows on from); "" otherwise.
         "My car is making a noise, how much?" names the car, which the persona knows: the answer may be the
         price of a diagnostic check."""
@@ -407,7 +408,18 @@ class ReplyCheck:
         not_offered = [f.text for f in self._facts if f.kind == "not_offered"]
         if not_offered:
             return not_offered[0]
-        return first_unknown(self._business, words)
+        return first_unknown(self._business, words) or first_unknown(self._business, self._priced_thing())
+
+    def _priced_thing(self) -> list[str]:
+        """The last word of meaning in the clause that asks a price, which names what is priced: "radiator"
+        in "How much do you charge to fit a new radiator?" (where "fit" and "new" are words the persona
+        knows); none in "how much to look at it?" after "My car is making a squeaky noise"."""
+        for clause in re.split(r"[,;:.?!]", self._said):
+            words = tokens(clause)
+            if any(stem(w) in _ASKS_PRICE for w in words):
+                kept = [w for w in words if w not in STOPWORDS and not w.isdigit() and stem(w) not in _PRICE_WORDS]
+                return kept[-1:]
+        return []
 
 
 def _words(text: str) -> list[str]:
