@@ -88,7 +88,7 @@ def test_a_start_needs_both_a_day_and_a_time() -> None:
 
 def test_days_and_starts_are_said_back_plainly() -> None:
     now = datetime(2026, 12, 2, 9, 0)
-    assert say_day(TODAY, TODAY) == "today"
-    assert say_when(datetime(2026, 12, 3, 10), now) == "tomorrow at 10 am"
+    assert say_day(TODAY, TODAY) == "today, Wednesday"
+    assert say_when(datetime(2026, 12, 3, 10), now) == "tomorrow, Thursday at 10 am"
     assert say_when(datetime(2026, 12, 8, 14, 30), now) == "Tuesday the 8th of December at 2:30 pm"
     assert say_when(datetime(2027, 1, 1, 12), now) == "Friday the 1st of January 2027 at 12 noon"

@@ -241,7 +241,7 @@ def test_a_move_reads_the_new_day_not_the_day_the_caller_is_booked_for(desk: Act
     named = desk.before_model("It's Mike Ross, I'm in on Monday for brakes.", TODAY)
     assert isinstance(named, Say) and named.text == "Thanks, Mike Ross. Could you give me the day and the time?"
     day = desk.before_model("Can we move it to Thursday?", TODAY)
-    assert isinstance(day, Say) and day.text == "Tomorrow, noted. Could you give me the time?"  # Thursday
+    assert isinstance(day, Say) and day.text == "Tomorrow, Thursday, noted. Could you give me the time?"  # Thursday
     done = desk.before_model("10 am, please.", TODAY)
     assert isinstance(done, Run) and done.arguments == {"name": "Mike Ross", "day": "2026-11-26", "time": "10:00"}
 
@@ -254,7 +254,7 @@ def test_a_move_said_in_one_sentence_takes_the_day_after_to(desk: ActionDesk) ->
 
 def test_moving_it_to_another_day_asks_for_the_rest(desk: ActionDesk) -> None:
     said = desk.before_model("Can we move it to Thursday?", TODAY)  # "it": the booking spoken of before
-    assert isinstance(said, Say) and said.text == "Tomorrow, noted. Could you give me your name and the time?"
+    assert isinstance(said, Say) and said.text == "Tomorrow, Thursday, noted. Could you give me your name and the time?"
     assert desk.pending == "move_appointment"
 
 

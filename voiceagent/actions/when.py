@@ -248,11 +248,13 @@ def _ordinal(n: int) -> str:
 
 
 def say_day(day: date, today: date) -> str:
-    """A day as the agent says it: "today", "tomorrow", "Tuesday the 8th of December" (a year when not this one)."""
+    """A day as the agent says it: "today, Wednesday", "tomorrow, Thursday", "Tuesday the 8th of December" (a
+    year when not this one). The weekday is said with "today" and "tomorrow" too: a caller who said "Sunday"
+    hears "Sunday" back, which is what the read-back is for (a phone line turns one weekday into another)."""
     if day == today:
-        return "today"
+        return f"today, {day.strftime('%A')}"
     if day == today + timedelta(days=1):
-        return "tomorrow"
+        return f"tomorrow, {day.strftime('%A')}"
     said = f"{day.strftime('%A')} the {_ordinal(day.day)} of {day.strftime('%B')}"
     return said if day.year == today.year else f"{said} {day.year}"
 
