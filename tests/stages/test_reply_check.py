@@ -403,6 +403,14 @@ def test_the_price_of_another_service_is_no_answer_to_a_thing_no_fact_mentions(g
         assert problem is not None and problem.kind == "unasked_price" and what in problem.detail
 
 
+def test_the_price_of_another_service_is_no_answer_to_something_not_done(garage: Business) -> None:
+    """Seen on the salon's phone line: "Today I book a manicure while my color is processing." (no word of
+    price) answered "A woman's haircut is 55 dollars."; the caller must hear that manicures are not done."""
+    said = "Today I book a paint job while my car is in."
+    problem = ReplyCheck(garage, said, facts=relevant_facts(garage, said)).clause("An oil change is 45 dollars.")
+    assert problem is not None and problem.kind == "unasked_price" and "paint" in problem.detail
+
+
 @pytest.mark.parametrize(("said", "earlier", "reply"), [
     ("How much is an oil change?", (), "An oil change is 45 dollars."),  # named
     ("My car is making a squeaky noise, how much to look at it?", (), "An engine diagnostic check is 60 dollars."),

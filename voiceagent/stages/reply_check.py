@@ -391,23 +391,23 @@ class ReplyCheck:
         return None
 
     def _unknown_thing(self, services: Sequence[Service]) -> str:
-        """What the caller asked the price of, when the business does not do it or no fact of the persona
-        mentions any word of it (but for words of asking a price) or the thing priced (see
-        :meth:`_priced_thing`), and the caller named none of
-        ``services`` (nor did the last exchange, which a "how much is it?" follows on from); "" otherwise.
-        "My car is making a noise, how much?" names the car, which the persona knows: the answer may be the
-        price of a diagnostic check."""
+        """What the caller asked about, when the business does not do it (priced or not: "Today I book a
+        manicure ..." answered "A woman's haircut is 55 dollars."), or asked the price of, when no fact of
+        the persona mentions any word of it (but for words of asking a price) or the thing priced (see
+        :meth:`_priced_thing`); both only when the caller named none of ``services`` (nor did the last
+        exchange, which a "how much is it?" follows on from). "" otherwise. "My car is making a noise, how
+        much?" names the car, which the persona knows: the answer may be the price of a diagnostic check."""
         assert self._business is not None
         asked = Heard(" ".join([self._said, *self._last_exchange]))
         if any(asked.says_phrase(n) for v in services for n in (v.name, *v.aliases)):
             return ""
+        not_offered = [f.text for f in self._facts if f.kind == "not_offered"]
+        if not_offered:  # asked for or about something not done, priced or not ("I'd book a manicure")
+            return not_offered[0]
         if not any(stem(w) in _ASKS_PRICE for w in tokens(self._said)):
             return ""
         words = [w for w in tokens(self._said) if w not in STOPWORDS and not w.isdigit() and not w.endswith("ly")
                  and stem(w) not in _PRICE_WORDS]
-        not_offered = [f.text for f in self._facts if f.kind == "not_offered"]
-        if not_offered:
-            return not_offered[0]
         return first_unknown(self._business, words) or first_unknown(self._business, self._priced_thing())
 
     def _priced_thing(self) -> list[str]:
