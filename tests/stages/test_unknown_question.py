@@ -15,6 +15,8 @@ from voiceagent.stages.unknown_question import unknown_thing
     ("Do you sell tickets for the football?", "sell"),
     ("How much does a new battery cost?", "new"),  # every price comes in as context: it answers nothing
     ("Can I order a pizza", "order"),  # a question by its first word, without the mark
+    ("How much do you charge to fit a new sunroof?", "sunroof"),  # "fit" and "new" are words of the garage's facts
+    ("What would a new sunroof cost to fit?", "sunroof"),  # a verb after "to" names nothing
 ])
 def test_a_question_about_something_no_fact_mentions(garage: Business, said: str, thing: str) -> None:
     assert unknown_thing(garage, said, relevant_facts(garage, said)) == thing
@@ -34,6 +36,9 @@ def test_a_question_about_something_no_fact_mentions(garage: Business, said: str
     "Are you a robot?",
     "How are you?",
     "I want a pizza.",  # no question
+    "How much would it cost to sort out my brakes?",  # the thing priced is known
+    "My car is making a squeaky noise, how much to look at it?",  # the clause that asks the price names nothing
+    "I've had a quote for new brakes, what would it cost to swap?",
 ])
 def test_questions_the_facts_the_call_or_the_model_answer(garage: Business, said: str) -> None:
     assert unknown_thing(garage, said, relevant_facts(garage, said)) == ""

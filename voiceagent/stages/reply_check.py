@@ -394,7 +394,7 @@ class ReplyCheck:
         """What the caller asked about, when the business does not do it (priced or not: "Today I book a
         manicure ..." answered "A woman's haircut is 55 dollars."), or asked the price of, when no fact of
         the persona mentions any word of it (but for words of asking a price) or the thing priced (see
-        :meth:`_priced_thing`); both only when the caller named none of ``services`` (nor did the last
+        :func:`priced_thing`); both only when the caller named none of ``services`` (nor did the last
         exchange, which a "how much is it?" follows on from). "" otherwise. "My car is making a noise, how
         much?" names the car, which the persona knows: the answer may be the price of a diagnostic check."""
         assert self._business is not None
@@ -408,18 +408,21 @@ class ReplyCheck:
             return ""
         words = [w for w in tokens(self._said) if w not in STOPWORDS and not w.isdigit() and not w.endswith("ly")
                  and stem(w) not in _PRICE_WORDS]
-        return first_unknown(self._business, words) or first_unknown(self._business, self._priced_thing())
+        return first_unknown(self._business, words) or first_unknown(self._business, priced_thing(self._said))
 
-    def _priced_thing(self) -> list[str]:
-        """The last word of meaning in the clause that asks a price, which names what is priced: "radiator"
-        in "How much do you charge to fit a new radiator?" (where "fit" and "new" are words the persona
-        knows); none in "how much to look at it?" after "My car is making a squeaky noise"."""
-        for clause in re.split(r"[,;:.?!]", self._said):
-            words = tokens(clause)
-            if any(stem(w) in _ASKS_PRICE for w in words):
-                kept = [w for w in words if w not in STOPWORDS and not w.isdigit() and stem(w) not in _PRICE_WORDS]
-                return kept[-1:]
-        return []
+
+def priced_thing(said: str) -> list[str]:
+    """The last word of meaning in the clause of ``said`` that asks a price (a list of one, or empty), which
+    names what is priced: "radiator" in "How much do you charge to fit a new radiator?", where "fit" and
+    "new" may be words the persona knows; "softener" in "What would a water softener cost to fit?" (a verb
+    after "to" names nothing); none in "how much to look at it?" after "My car is making a squeaky noise"."""
+    for clause in re.split(r"[,;:.?!]", said):
+        words = tokens(clause)
+        if any(stem(w) in _ASKS_PRICE for w in words):  # a verb after "to" names no thing ("cost to fit?")
+            kept = [w for w, before in zip(words, ["", *words], strict=False) if w not in STOPWORDS and before != "to"
+                    and not w.isdigit() and stem(w) not in _PRICE_WORDS]
+            return kept[-1:]
+    return []
 
 
 def _words(text: str) -> list[str]:

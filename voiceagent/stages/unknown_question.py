@@ -14,6 +14,10 @@ kind of fact ("what time do you start?": those questions go to the facts, or to 
 beside it, which may match them better than words do). Anything the call's actions handle is never asked
 here (the desk and the model decide it).
 
+A question of price counts, too, when the thing priced (the last word of meaning in the clause that asks
+the price) is in no fact: "How much do you charge to fit a new radiator?" names words a plumber knows
+("fit", "new"), but no radiator.
+
 A fact that matches the caller's words elsewhere does not make the question known: in "Do you do dog
 grooming? My poodle's in desperate need of a trim." the one clause that asks names two words and no fact
 mentions either, while "trim" (a men's haircut) is only the detail; answered from that fact, the caller
@@ -33,7 +37,7 @@ from voiceagent.personas.model import Business
 from voiceagent.personas.render import first_unknown
 from voiceagent.personas.words import STOPWORDS, stem, tokens
 from voiceagent.stages.fact_answer import clauses, is_question, opens_as_question
-from voiceagent.stages.reply_check import answering
+from voiceagent.stages.reply_check import answering, priced_thing
 
 # Words of asking, which name nothing: "how much", "how long", "what else", "is there any way"
 _ASKING = PRICE_CUES | frozenset(stem(w) for w in tokens(
@@ -57,7 +61,8 @@ def unknown_thing(business: Business | None, said: str, facts: Sequence[Fact]) -
         return ""
     if answering(facts):
         return first_unknown(business, _named(clause), FACT_CUES) if clause else ""
-    return first_unknown(business, _named(said), FACT_CUES)
+    priced = [w for w in priced_thing(said) if w in _named(said)]  # "to fit a new radiator": "fit", "new" known
+    return first_unknown(business, _named(said), FACT_CUES) or first_unknown(business, priced, FACT_CUES)
 
 
 def _named(text: str) -> list[str]:
