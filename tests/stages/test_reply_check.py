@@ -422,3 +422,14 @@ def test_the_price_of_another_service_is_no_answer_to_something_not_done(garage:
 def test_a_price_the_caller_asked_for_passes(garage: Business, said: str, earlier: tuple[tuple[str, str], ...],
                                              reply: str) -> None:
     assert ReplyCheck(garage, said, facts=relevant_facts(garage, said), earlier_replies=earlier).clause(reply) is None
+
+
+def test_a_copied_list_of_things_not_done_is_no_answer_to_another_question(garage: Business) -> None:
+    """Seen on the plumber's line: "Are your plumbers licensed and insured?" answered "Sorry, we don't do
+    electrical work, roofing or gutters, ...". Asked about one of them, the refusal is the answer."""
+    said = "Are your mechanics fully qualified?"
+    check = ReplyCheck(garage, said, facts=relevant_facts(garage, said))
+    assert last_fails(check, ["Sorry,", "we don't do bodywork or paint, car sales, towing or motorcycles."]) == "unasked_refusal"
+    asked = "Can you paint my car, or do bodywork?"
+    check = ReplyCheck(garage, asked, facts=relevant_facts(garage, asked))
+    assert check.clause("Sorry, we don't do bodywork or paint, car sales, towing or motorcycles.") is None

@@ -40,6 +40,9 @@ the conversation before it goes to speech synthesis:
   Megan. Could you give me the day and the time?" to "Is Megan working this Saturday?"): a small model
   copies the desk's questions from the call's history, and no action waits for the answer (the desk asks
   its questions itself, once an action is called);
+- ``unasked_refusal``: the reply's first sentence lists two or more of the things the business does not
+  do, none of which the caller named ("Sorry, we don't do electrical work, roofing or gutters, ..." to
+  "Are your plumbers licensed and insured?"): a small model copies that list from its facts;
 - ``echo``: the first clause repeats the caller's sentence back instead of answering it;
 - ``repeat``: the reply opens with the same words as an earlier reply of this call (or a worked example
   of the persona), to a different question (a small model copies its own history and its examples);
@@ -68,7 +71,14 @@ from collections.abc import Iterable, Sequence
 from typing import Literal
 
 from voiceagent.personas.actions import claimed_action
-from voiceagent.personas.facts import HOURS_CUES, PRICE_CUES, Fact, days_named, identity_sentence
+from voiceagent.personas.facts import (
+    HOURS_CUES,
+    PRICE_CUES,
+    Fact,
+    alternatives,
+    days_named,
+    identity_sentence,
+)
 from voiceagent.personas.model import WEEKDAYS, Business, Service
 from voiceagent.personas.render import fact_lines, first_unknown
 from voiceagent.personas.words import STOPWORDS, Heard, content_stems, stem, tokens
@@ -78,7 +88,7 @@ ProblemKind = Literal["call_as_words", "claims_action", "asks_details", "invente
                       "unsupported_yes",
                       "unsupported_no", "echo",
                       "repeat", "bare_number", "bare_refusal", "dont_know", "wrong_place", "denies_fact",
-                      "identity_only", "closed_only"]
+                      "identity_only", "closed_only", "unasked_refusal"]
 
 _NUMBER = re.compile(r"\d+")
 # The action desk's question for what an action still needs (see voiceagent.pipeline.action_desk).
@@ -106,6 +116,7 @@ _SAYS_NO = re.compile(
     rf"^\W*(?:(?:i'?m |i am )?sorry,?\s*)?(?:no,?\s+(?:we\s+(?:do not|don'?t)\s+{_HAS_VERB}|there (?:is|are|'s) no\b"
     rf"|(?!problem|worries|trouble)[a-z])|(?:we|i)\s+(?:do not|don'?t)\s+{_HAS_VERB}|there (?:is|are|'s) no\b)",
     re.IGNORECASE)
+REFUSED_ITEMS = 2  # a refusal that names this many things not done, none of them asked about, is a copied list
 _DENIABLE = frozenset({"policy", "service"})  # kinds of answering fact that say the business has something
 _BARE_NUMBER = re.compile(r"\W*\d+(?:[\s.,:-]+\d+)*\W*")  # "60", "7:30", "55.0.3.4.8." (a caller's number, copied)
 # Words of asking a price, which name no thing ("roughly how much would it cost me?")
@@ -194,7 +205,8 @@ class ReplyCheck:
                                               "the hours")
             if self._answers and _DONT_KNOW.search(self._opening):
                 return Problem("dont_know", f"says it does not know; the facts answer ({self._answers[0].kind})")
-            if problem := self._wrong_place(self._opening) or self._denies_fact(self._opening):
+            if problem := (self._wrong_place(self._opening) or self._denies_fact(self._opening)
+                           or self._unasked_refusal(self._opening)):
                 return problem
         if claimed := claimed_action(text) or claimed_action(self._opening):  # "Friday," + "noted."
             return Problem("claims_action", f"says {claimed} was done (or will be), which no action did", claimed)
@@ -320,6 +332,18 @@ class ReplyCheck:
             if (denied and denied <= kind) or any(named.says_phrase(s.name) for s in business.services):
                 return Problem("denies_fact", f"denies {what!r}, which the business is or sells")
         return None
+
+    def _unasked_refusal(self, text: str) -> Problem | None:
+        """A refusal that lists :data:`REFUSED_ITEMS` or more of the things the business does not do, when the
+        caller's words named none of them: the model copied the list from its facts."""
+        business = self._business
+        if business is None or any(f.kind == "not_offered" for f in self._facts) or not _DENIAL.search(text):
+            return None
+        heard = Heard(text)
+        named = [item for item in business.not_offered if any(heard.says_phrase(a) for a in alternatives(item))]
+        if len(named) < REFUSED_ITEMS:
+            return None
+        return Problem("unasked_refusal", f"refuses {', '.join(named)}; the caller asked about none of them")
 
     def _wrong_place(self, text: str) -> Problem | None:
         address = self._business.address if self._business is not None else ""
