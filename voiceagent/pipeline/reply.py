@@ -29,7 +29,8 @@ from voiceagent.pipeline.observer import CallObserver
 from voiceagent.pipeline.player import AudioPlayer, Segment
 from voiceagent.pipeline.timeline import TurnTimeline
 from voiceagent.stages.chunker import SpokenReply, spoken_pieces
-from voiceagent.stages.reply_check import Problem, ReplyCheck
+from voiceagent.stages.reply_check import ReplyCheck
+from voiceagent.stages.reply_problem import Problem
 
 _END = None
 _APOLOGY = re.compile(r"^(?:I'm |I am )?sorry[,.!]?\s+(?=\S)", re.IGNORECASE)  # a fallback's opening apology

@@ -56,39 +56,35 @@ the conversation before it goes to speech synthesis:
   assist with that."): a caller hears neither what the business does nor what they can do next (the
   fallback says both, and offers a message).
 
+The day checks live in :mod:`voiceagent.stages.day_check`, the price checks in
+:mod:`voiceagent.stages.price_check`.
+
 Pure logic: no engine, no I/O. A failed check makes the reply stop there; the call then says a
 fact-based answer instead (see :func:`fallback_reply`).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
-import functools
 import math
 import re
 from collections.abc import Iterable, Sequence
-from typing import Literal
 
 from voiceagent.personas.actions import claimed_action
 from voiceagent.personas.facts import (
     HOURS_CUES,
-    PRICE_CUES,
     Fact,
     alternatives,
     days_named,
     identity_sentence,
 )
-from voiceagent.personas.model import WEEKDAYS, Business, Service
-from voiceagent.personas.render import fact_lines, first_unknown
-from voiceagent.personas.words import STOPWORDS, Heard, content_stems, stem, tokens
+from voiceagent.personas.model import Business
+from voiceagent.personas.render import fact_lines
+from voiceagent.personas.words import Heard, content_stems, stem, tokens
 from voiceagent.stages.chunker import ends_sentence
-
-ProblemKind = Literal["call_as_words", "claims_action", "asks_details", "invented_number", "closed_day", "open_day", "wrong_price", "unasked_price",
-                      "unsupported_yes",
-                      "unsupported_no", "echo",
-                      "repeat", "bare_number", "bare_refusal", "dont_know", "wrong_place", "denies_fact",
-                      "identity_only", "closed_only", "unasked_refusal"]
+from voiceagent.stages.day_check import NEGATION, DayCheck
+from voiceagent.stages.price_check import PriceCheck
+from voiceagent.stages.reply_problem import Problem
 
 _NUMBER = re.compile(r"\d+")
 # The action desk's question for what an action still needs (see voiceagent.pipeline.action_desk).
@@ -119,37 +115,19 @@ _SAYS_NO = re.compile(
 REFUSED_ITEMS = 2  # a refusal that names this many things not done, none of them asked about, is a copied list
 _DENIABLE = frozenset({"policy", "service"})  # kinds of answering fact that say the business has something
 _BARE_NUMBER = re.compile(r"\W*\d+(?:[\s.,:-]+\d+)*\W*")  # "60", "7:30", "55.0.3.4.8." (a caller's number, copied)
-# Words of asking a price, which name no thing ("roughly how much would it cost me?")
-_ASKS_PRICE = PRICE_CUES | {stem("pay")}
-_PRICE_WORDS = _ASKS_PRICE | frozenset(stem(w) for w in tokens(
-    "costs prices priced charges fees rate rates dollars pounds euros roughly approximately"))
 # A sentence of these words says only that the business is closed ("Sorry, we're closed right now.").
 _CLOSED_ONLY = frozenset(tokens("sorry I'm I am afraid unfortunately but we we're are it's is closed right now at the "
                                 "moment currently today tonight for the day"))
 # Words by which a caller asks about now, or whether anyone is there: "we're closed" may answer them.
 _ASKS_NOW = frozenset(stem(w) for w in ("now", "today", "tonight", "tomorrow", "still", "anyone", "anybody", "someone", "somebody"))
-_OPEN_WORDS = re.compile(
-    r"\b(open|available|come in|come by|drop (it |your \w+ )?(off|in)|see you|book(ed)?|works|fine|free|slot|"
-    r"appointment|schedule[d]?)\b")
-_CLOCK = re.compile(r"\b\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)|\bnoon\b")  # "does Sunday at 9 am"
 _YES = re.compile(r"^\W*(yes|yeah|yep|sure|of course|certainly|absolutely|definitely)\b|^\W*(we|i) (do|can|have|will|offer|accept|take)\b")
 _QUESTION = re.compile(r"\?|^\W*(can|could|do|does|is|are|will|would|have|has|may)\b")
-_NEGATION = re.compile(r"\b(closed|not|n't|no|don't|aren't|isn't|can't|cannot|never|unfortunately|sorry)\b")
 _NUMBER_WORDS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
     "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
     "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30,
     "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100,
 }
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Problem:
-    """Why a clause must not be spoken."""
-
-    kind: ProblemKind
-    detail: str
-    action: str = ""  # claims_action: the action that would have made the claim true
 
 
 def numbers_in(text: str) -> set[int]:
@@ -183,6 +161,8 @@ class ReplyCheck:
         self._opening = ""  # the reply so far, until its first sentence ends
         self._opening_done = False
         self._sentence = ""  # the sentence in progress (a long one reaches the check in pieces)
+        self._days = DayCheck(business, self._facts) if business is not None else None
+        self._prices = PriceCheck(business, said, self._facts, self._last_exchange) if business is not None else None
 
     def clause(self, text: str) -> Problem | None:
         """Check the next clause of the reply (in order). Echo and repeat are judged on the reply so far
@@ -225,8 +205,8 @@ class ReplyCheck:
         if ends_sentence(text):
             self._sentence = ""
         # a day and its hours may come in two pieces: "Yes, we do Sunday" + "at 9 am to 12 noon."
-        return (self._closed_day(sentence) or self._open_day(sentence) or self._undated(text)
-                or self._wrong_price(text))
+        assert self._days is not None and self._prices is not None  # made with the business
+        return self._days.check(sentence, text) or self._prices.check(text)
 
     def _echo(self, text: str) -> Problem | None:
         """Most of the caller's sentence said back word for word (a run of at least four words; numbers
@@ -312,7 +292,7 @@ class ReplyCheck:
         business's kind ("plumbing or heating") or name a service of it."""
         if problem := self._denies_business(text):
             return problem
-        positive = [f for f in self._answers if f.kind in _DENIABLE and not _NEGATION.search(f.text.lower())]
+        positive = [f for f in self._answers if f.kind in _DENIABLE and not NEGATION.search(f.text.lower())]
         for match in _DENIAL.finditer(text) if positive else ():
             denied = set(content_stems(" ".join(match.group("what").split()[:4])))
             fact = next((f for f in positive if denied & set(content_stems(f.text))), None)
@@ -352,102 +332,6 @@ class ReplyCheck:
         if Heard(text).shares_word(address):
             return None
         return Problem("wrong_place", f"places something, with no word of the address ({address})")
-
-    def _asked_day(self) -> tuple[str, bool] | None:
-        """The one weekday the caller asked about (by its hours fact) and whether it is closed."""
-        days = [f.day for f in self._facts if f.kind == "hours" and f.day is not None]
-        if len(days) != 1 or self._business is None:
-            return None
-        return days[0], self._business.hours_on(days[0]).closed
-
-    def _undated(self, text: str) -> Problem | None:
-        """A clause that says open (or closed) without naming a day, to a question about one day: it
-        answers for that day ("We are open" | "on Sunday." reaches the check as two clauses)."""
-        asked = self._asked_day()
-        lower = text.lower()
-        if asked is None or days_named(lower):
-            return None
-        day, closed = asked
-        says_open = bool(_OPEN_WORDS.search(lower)) and not _NEGATION.search(lower)
-        if closed and says_open:
-            return Problem("closed_day", f"speaks of {day.title()} (asked about) as open; it is closed")
-        if not closed and re.search(r"\b(?:we are|we're|is|are) closed\b", lower) and not _OPEN_WORDS.search(lower):
-            return Problem("open_day", f"speaks of {day.title()} (asked about) as closed; it is open")
-        return None
-
-    def _closed_day(self, text: str) -> Problem | None:
-        assert self._business is not None
-        lower = text.lower()
-        for day in WEEKDAYS:
-            if not self._business.hours_on(day).closed or not re.search(rf"\b{day}s?\b", lower):
-                continue
-            if (_OPEN_WORDS.search(lower) or _CLOCK.search(lower)) and not _NEGATION.search(lower):
-                return Problem("closed_day", f"speaks of {day.title()} as open; it is closed")
-        return None
-
-
-    def _open_day(self, text: str) -> Problem | None:
-        assert self._business is not None
-        lower = text.lower()
-        for day in WEEKDAYS:
-            if self._business.hours_on(day).closed:
-                continue
-            if re.search(rf"\bclosed (on |every |all day )*{day}s?\b|\b{day}s? (we are|we're|is|are) closed\b", lower):
-                return Problem("open_day", f"speaks of {day.title()} as closed; it is open")
-        return None
-
-
-    def _wrong_price(self, text: str) -> Problem | None:
-        """A price of a service that neither the caller nor the reply named (its unit, "per tap", is no
-        name: "A new radiator costs 70 dollars per tap.")."""
-        assert self._business is not None
-        currency = re.escape(self._business.currency.lower().rstrip("s"))
-        prices = re.findall(rf"\$\s?(\d+)|(\d+)\s*{currency}", text.lower())
-        units = {v.price_unit.lower() for v in self._business.services if v.price_unit}
-        named = Heard(f"{self._said} {functools.reduce(lambda t, u: t.replace(u, ' '), units, text.lower())}")
-        for amount in {int(a or b) for a, b in prices}:
-            services = [v for v in self._business.services if v.price is not None and int(v.price) == amount]
-            if services and not any(named.says_phrase(n) for v in services for n in (v.name, *v.aliases)):
-                return Problem("wrong_price", f"{amount} is the price of {services[0].name}, which nobody named")
-            if services and (unknown := self._unknown_thing(services)):
-                return Problem("unasked_price", f"{amount} is the price of {services[0].name}; the caller asked "
-                                                f"about {unknown!r}")
-        return None
-
-    def _unknown_thing(self, services: Sequence[Service]) -> str:
-        """What the caller asked about, when the business does not do it (priced or not: "Today I book a
-        manicure ..." answered "A woman's haircut is 55 dollars."), or asked the price of, when no fact of
-        the persona mentions any word of it (but for words of asking a price) or the thing priced (see
-        :func:`priced_thing`); both only when the caller named none of ``services`` (nor did the last
-        exchange, which a "how much is it?" follows on from). "" otherwise. "My car is making a noise, how
-        much?" names the car, which the persona knows: the answer may be the price of a diagnostic check."""
-        assert self._business is not None
-        asked = Heard(" ".join([self._said, *self._last_exchange]))
-        if any(asked.says_phrase(n) for v in services for n in (v.name, *v.aliases)):
-            return ""
-        not_offered = [f.text for f in self._facts if f.kind == "not_offered"]
-        if not_offered:  # asked for or about something not done, priced or not ("I'd book a manicure")
-            return not_offered[0]
-        if not any(stem(w) in _ASKS_PRICE for w in tokens(self._said)):
-            return ""
-        words = [w for w in tokens(self._said) if w not in STOPWORDS and not w.isdigit() and not w.endswith("ly")
-                 and stem(w) not in _PRICE_WORDS]
-        return first_unknown(self._business, words) or first_unknown(self._business, priced_thing(self._said))
-
-
-def priced_thing(said: str) -> list[str]:
-    """The last word of meaning in the clause of ``said`` that asks a price (a list of one, or empty), which
-    names what is priced: "radiator" in "How much do you charge to fit a new radiator?", where "fit" and
-    "new" may be words the persona knows; "softener" in "What would a water softener cost to fit?" (a verb
-    after "to" names nothing); none in "how much to look at it?" after "My car is making a squeaky noise"."""
-    for clause in re.split(r"[,;:.?!]", said):
-        words = tokens(clause)
-        if any(stem(w) in _ASKS_PRICE for w in words):  # a verb after "to" names no thing ("cost to fit?")
-            kept = [w for w, before in zip(words, ["", *words], strict=False) if w not in STOPWORDS and before != "to"
-                    and not w.isdigit() and stem(w) not in _PRICE_WORDS]
-            return kept[-1:]
-    return []
-
 
 def _words(text: str) -> list[str]:
     return [t for t in tokens(text) if not t.isdigit()]
