@@ -119,3 +119,19 @@ async def test_a_fallback_after_a_spoken_sorry_does_not_apologise_twice(tmp_path
         said = " ".join(call.output.said(turn=1))
     assert said.startswith("Sorry, I don't have that information. This is Oak Street Garage"), said
     assert said.lower().count("sorry") == 1
+
+
+async def test_the_caller_is_thanked_only_by_a_name_they_gave(tmp_path: Path) -> None:
+    """"Is Megan working this Saturday?" answered "Thanks, Megan. ..." (seen on the salon's line): Megan is
+    no name the caller gave, so the reply is stopped. After "My name is Megan Lee." the same words pass."""
+    thanks = "Thanks, Megan. On Saturday we're open 8 am to 12 noon."
+    llm = ScriptedLlm([thanks, thanks], token_s=0.01)
+    stt = ScriptedStt(["Is Megan working this Saturday?", "My name is Megan Lee, when do you open on Saturday?"])
+    async with running_call(tmp_path, stt=stt, llm=llm, persona=garage(), fact_answers=False) as call:
+        await call.exchange(1)
+        await call.exchange(2)
+        first, second = " ".join(call.output.said(turn=1)), " ".join(call.output.said(turn=2))
+        record = await call.end()
+    assert "Megan" not in first and "8 am" in first  # the facts for Saturday instead
+    assert second == thanks
+    assert [e["problem"] for e in record if e["kind"] == "reply_check"] == ["unknown_name"]

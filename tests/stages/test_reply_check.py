@@ -433,3 +433,13 @@ def test_a_copied_list_of_things_not_done_is_no_answer_to_another_question(garag
     asked = "Can you paint my car, or do bodywork?"
     check = ReplyCheck(garage, asked, facts=relevant_facts(garage, asked))
     assert check.clause("Sorry, we don't do bodywork or paint, car sales, towing or motorcycles.") is None
+
+
+def test_thanking_the_caller_by_a_name_they_never_gave_is_caught(garage: Business) -> None:
+    """Seen on the salon's line: "Is Megan working this Saturday?" answered "Thanks, Megan. Saturday, open
+    8 am to 5 pm." (the model copies the desk's "Thanks, <name>." from the call's history)."""
+    said = "Is Megan working this Saturday?"
+    problem = ReplyCheck(garage, said, facts=relevant_facts(garage, said)).clause("Thanks, Megan.")
+    assert problem is not None and problem.kind == "unknown_name"
+    given = ReplyCheck(garage, "Friday at 10.", caller_names=["Megan Lee"])  # given earlier in the call
+    assert given.clause("Thanks, Megan.") is None and given.clause("Thank you for calling.") is None

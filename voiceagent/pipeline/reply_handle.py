@@ -14,6 +14,7 @@ import datetime
 import logging
 import time
 
+from voiceagent.actions.slots import names_in
 from voiceagent.audio.pcm import FloatAudio
 from voiceagent.engines.llm import EngineError
 from voiceagent.engines.worker import collect_waits
@@ -209,8 +210,10 @@ class ReplyHandle:
             return facts, None, fallback
         # The worked examples count as earlier replies: a small model copies them word for word.
         examples = [(e.caller, e.agent) for e in ctx.persona.examples]
-        check = ReplyCheck(business, question, facts=facts, earlier_said=history.caller_said()[:-1],
-                           earlier_replies=[*examples, *history.exchanges()])
+        said = history.caller_said()
+        check = ReplyCheck(business, question, facts=facts, earlier_said=said[:-1],
+                           earlier_replies=[*examples, *history.exchanges()],
+                           caller_names=[name for text in said for name in names_in(text)])
         return facts, check, fallback
 
     async def _reply(self, turn: str, facts: tuple[Fact, ...], check: ReplyCheck | None, fallback: str) -> None:

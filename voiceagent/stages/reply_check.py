@@ -43,6 +43,9 @@ the conversation before it goes to speech synthesis:
 - ``unasked_refusal``: the reply's first sentence lists two or more of the things the business does not
   do, none of which the caller named ("Sorry, we don't do electrical work, roofing or gutters, ..." to
   "Are your plumbers licensed and insured?"): a small model copies that list from its facts;
+- ``unknown_name``: the reply opens by thanking the caller by a name they never gave ("Thanks, Megan." to
+  "Is Megan working this Saturday?"): a small model copies the desk's "Thanks, <name>." from the call's
+  history, and takes whatever name it hears;
 - ``echo``: the first clause repeats the caller's sentence back instead of answering it;
 - ``repeat``: the reply opens with the same words as an earlier reply of this call (or a worked example
   of the persona), to a different question (a small model copies its own history and its examples);
@@ -87,6 +90,9 @@ from voiceagent.stages.price_check import PriceCheck
 from voiceagent.stages.reply_problem import Problem
 
 _NUMBER = re.compile(r"\d+")
+# "Thanks, Megan." or "Thank you, John Smith," at the start of a reply: a caller thanked by name.
+_THANKS_NAME = re.compile(r"^\W*(?:[Tt]hanks|[Tt]hank you)(?: (?:so|very) much)?,\s+(?P<name>[A-Z][a-z'’-]+(?: [A-Z][a-z'’-]+)?)"
+                          r"(?=[.!,]|$)")
 # The action desk's question for what an action still needs (see voiceagent.pipeline.action_desk).
 _ASKS_DETAILS = re.compile(r"\bcould you give me (?:your (?:full )?name|a number|your (?:phone )?number|the day|the date|"
                            r"the time|your message|what it's for)\b", re.IGNORECASE)
@@ -143,10 +149,11 @@ class ReplyCheck:
 
     def __init__(
         self, business: Business | None, said: str, *, facts: Sequence[Fact] = (), earlier_said: Iterable[str] = (),
-        earlier_replies: Sequence[tuple[str, str]] = (),
+        earlier_replies: Sequence[tuple[str, str]] = (), caller_names: Iterable[str] = (),
     ) -> None:
         """``facts``: the persona's facts that match ``said``; ``earlier_replies``: (what the caller said,
-        what the agent replied) for earlier turns."""
+        what the agent replied) for earlier turns; ``caller_names``: the names the caller gave as theirs in
+        this call."""
         self._business = business
         self._said = said
         self._facts = tuple(facts)
@@ -157,6 +164,7 @@ class ReplyCheck:
             self._allowed |= {n for line in fact_lines(business) for n in numbers_in(line)}
         self._earlier = [(q, r) for q, r in earlier_replies if r]
         self._last_exchange = self._earlier[-1] if self._earlier else ()
+        self._names = {word for name in caller_names for word in tokens(name)}
         self._clauses = 0
         self._opening = ""  # the reply so far, until its first sentence ends
         self._opening_done = False
@@ -176,6 +184,8 @@ class ReplyCheck:
             self._opening_done = ends_sentence(text)
             if problem := self._echo(self._opening) or self._repeat(self._opening):
                 return problem
+            if (thanked := _THANKS_NAME.search(self._opening)) and not set(tokens(thanked["name"])) <= self._names:
+                return Problem("unknown_name", f"thanks {thanked['name']!r}, a name the caller never gave")
             if self._opening_done and _BARE_REFUSAL.fullmatch(self._opening):
                 return Problem("bare_refusal", "a refusal with nothing a caller can use")
             if self._opening_done and self._identity_only(self._opening):

@@ -10,7 +10,7 @@ ProblemKind = Literal["call_as_words", "claims_action", "asks_details", "invente
                       "unsupported_yes",
                       "unsupported_no", "echo",
                       "repeat", "bare_number", "bare_refusal", "dont_know", "wrong_place", "denies_fact",
-                      "identity_only", "closed_only", "unasked_refusal"]
+                      "identity_only", "closed_only", "unasked_refusal", "unknown_name"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
