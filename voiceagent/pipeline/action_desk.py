@@ -79,8 +79,8 @@ _REQUESTED: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(pa
                           r"|\b(?:change|move)\s+(?:the|its|my)\s+(?:day|date|time)\b"
                           r"|\b(?:move|push|switch)\s+it\s+(?:to|till|until)\b")),  # "Can we move it to Thursday?"
     ("cancel_appointment", rf"\bcancel\s+{_APPOINTMENT}"),
-    ("take_message", (r"\b(?:leave|pass|give|take)\s+(?:a|an|him a|her a|them a)\s+message\b"
-                      r"|\bpass\s+(?:on\s+)?a\s+message\b")),
+    ("take_message", (r"\b(?:leave|pass|give|take)\s+(?:a|an|the|him a|her a|them a)\s+message\b"
+                      r"|\bpass\s+(?:on\s+)?(?:a|the)\s+message\b")),
     ("book_appointment", (r"\b(?:i'd like|i would like|i want|i need|i'd love|i wanna|can i|could i|may i)\s+(?:to\s+)?"
                           r"(?:book|make an appointment|make a booking|schedule)\b")),
 ))
