@@ -35,6 +35,13 @@ def test_a_lone_yes_or_no_waits_for_what_it_answers() -> None:
     assert feed_all(["Sure", ",", " what's", " your", " name", "?"])[0] == "Sure,"  # no claim: it goes at once
 
 
+def test_a_lone_thanks_waits_for_whom_it_thanks() -> None:
+    """"Thanks," spoken alone before "Megan." failed the check (a name the caller never gave) left the
+    caller hearing "Thanks, Saturday, open 8 am to 5 pm."."""
+    assert feed_all(["Thanks", ",", " Megan", ".", " Saturday", " is", " fine", "."])[0] == "Thanks, Megan."
+    assert feed_all(["Thank", " you", ",", " John", " Smith", ",", " noted", "."])[0] == "Thank you, John Smith,"
+
+
 def test_short_sentence_goes_at_once_and_abbreviations_do_not_split() -> None:
     out = feed_all(["Hi", ".", " Dr", ".", " Smith", " sees", " you", " at", " 3", ".", "30", " pm", "."])
     assert out == ["Hi.", "Dr. Smith sees you at 3.30 pm."]

@@ -25,7 +25,9 @@ _WORD = re.compile(r"\S+")
 # the shortest first piece of a composed reply: "I'm sorry," plays for less time than the next piece may
 # take to synthesise, and the caller would hear a gap
 FIRST_PIECE_WORDS = 3
-_ANSWER_WORDS = frozenset({"yes", "yeah", "yep", "no", "nope"})
+# A first clause of these words alone waits for the clause after it, which the reply check must see first:
+# "No," (to what?), "Thanks," (to whom? "Thanks, Megan." thanked a name the caller never gave)
+_HELD_OPENERS = frozenset({"yes", "yeah", "yep", "no", "nope", "thanks", "thank", "you"})
 _PHRASE_OPENERS = {
     "and", "but", "or", "so", "because", "where", "which", "who", "when", "while", "that", "if", "to",
     "for", "with", "at", "on", "in", "from", "by", "about", "until", "then",
@@ -85,8 +87,8 @@ class ClauseChunker:
                     continue
             elif len(words) < min_words:
                 continue
-            elif self._emitted == 0 and all(w.strip(",;:").lower() in _ANSWER_WORDS for w in words):
-                continue  # "No," alone: the check needs what it says no to
+            elif self._emitted == 0 and all(w.strip(",;:").lower() in _HELD_OPENERS for w in words):
+                continue  # "No," or "Thanks," alone: the check needs what follows
             self._buffer = self._buffer[match.end():]
             self._emitted += 1
             if ends_sentence(text):
