@@ -207,6 +207,16 @@ def test_a_turn_is_rebuilt_from_its_events_with_revisions_and_fillers() -> None:
     assert real_reply_ms(720.0, plain) == 720.0
 
 
+def test_a_turn_in_which_no_words_were_heard_keeps_its_outcome() -> None:
+    """Q2, 28 November: the recogniser returned no words for a dictated number on the phone line; the
+    server re-asked after 1.5 s (outcome "empty", no transcript). The report said outcome None."""
+    events = [(1.0, {"type": "turn_metrics", "turn": 37, "outcome": "continued"}),
+              (2.0, {"type": "turn_metrics", "turn": 38, "outcome": "empty", "turn_ms": 1501.1, "reply_ms": None})]
+    heard = turn_heard(events, 0.0, 3.0)
+    assert (heard.outcome, heard.turn_ms, heard.transcript) == ("empty", 1501.1, "")
+    assert real_reply_ms(1643.4, heard) is None  # the re-ask is no answer
+
+
 def test_max_turns_takes_whole_calls_long_and_short() -> None:
     chosen = select_calls(RECEPTION, quick=False, max_turns=30)
     assert sum(len(c.turns) for c in chosen) <= 30

@@ -92,7 +92,11 @@ def turn_heard(events: list[Timed], start: float, end: float) -> TurnHeard:
             final[int(e["turn"])] = str(e["text"])
     replies = [str(e["text"]) for e in window if e.get("type") == "agent_text" and e.get("kind") == "reply"
                and int(e.get("turn", -1)) in final]
-    metrics = [e for e in window if e.get("type") == "turn_metrics" and int(e.get("turn", -1)) in final]
+    # a turn in which no words were heard ("empty") or the engine failed ("apology") has no transcript,
+    # but its outcome and times are the sentence's
+    shown = set(final) | {int(e.get("turn", -1)) for e in window if e.get("type") == "turn_metrics"
+                          and e.get("outcome") in ("empty", "apology")}
+    metrics = [e for e in window if e.get("type") == "turn_metrics" and int(e.get("turn", -1)) in shown]
     last = metrics[-1] if metrics else {}
     return TurnHeard(
         transcript=" ".join(final[k] for k in sorted(final)),
