@@ -65,8 +65,7 @@ class PriceCheck:
             return not_offered[0]
         if not any(stem(w) in _ASKS_PRICE for w in tokens(self._said)):
             return ""
-        words = [w for w in tokens(self._said) if w not in STOPWORDS and not w.isdigit() and not w.endswith("ly")
-                 and stem(w) not in _PRICE_WORDS]
+        words = [w for w in _naming(tokens(self._said)) if not w.endswith("ly")]
         return first_unknown(self._business, words) or first_unknown(self._business, priced_thing(self._said))
 
 
@@ -78,7 +77,10 @@ def priced_thing(said: str) -> list[str]:
     for clause in re.split(r"[,;:.?!]", said):
         words = tokens(clause)
         if any(stem(w) in _ASKS_PRICE for w in words):  # a verb after "to" names no thing ("cost to fit?")
-            kept = [w for w, before in zip(words, ["", *words], strict=False) if w not in STOPWORDS and before != "to"
-                    and not w.isdigit() and stem(w) not in _PRICE_WORDS]
-            return kept[-1:]
+            return _naming([w for w, before in zip(words, ["", *words], strict=False) if before != "to"])[-1:]
     return []
+
+
+def _naming(words: list[str]) -> list[str]:
+    """The ``words`` that may name a thing: no common word, number or word of price."""
+    return [w for w in words if w not in STOPWORDS and not w.isdigit() and stem(w) not in _PRICE_WORDS]

@@ -62,8 +62,9 @@ def unknown_thing(business: Business | None, said: str, facts: Sequence[Fact]) -
         return ""
     if answering(facts):
         return first_unknown(business, _named(clause), FACT_CUES) if clause else ""
-    priced = [w for w in priced_thing(said) if w in _named(said)]  # "to fit a new radiator": "fit", "new" known
-    return first_unknown(business, _named(said), FACT_CUES) or first_unknown(business, priced, FACT_CUES)
+    named = _named(said)
+    priced = [w for w in priced_thing(said) if w in named]  # "to fit a new radiator": "fit", "new" known
+    return first_unknown(business, named, FACT_CUES) or first_unknown(business, priced, FACT_CUES)
 
 
 def _named(text: str) -> list[str]:
