@@ -82,6 +82,12 @@ def test_a_number_or_filler_words_are_no_message() -> None:
     ("It's Mike, I'm in on Monday for brakes. Can we make it Thursday?", "It's Mike, . Can we make it Thursday?"),
     ("I'm book for Wednesday at 10, could we do Friday", ", could we do Friday"),  # the line lost "-ed"
     ("Move my appointment on Monday to Friday at 2 pm", "Move my to Friday at 2 pm"),
+    ("The name's Priya Shah, it's for Tuesday.", "The name's Priya Shah, ."),  # "it": the visit to be moved
+    ("It was on Monday, can we do Friday?", ", can we do Friday?"),
+    ("It's at 3 pm on Friday.", "It's at 3 pm on Friday."),  # a time said for the new booking stays
+    ("Can I change Tuesday to Friday?", "Can I to Friday?"),
+    ("I need to change today.", "I need to ."),  # "change the day", as the phone line heard it
+    ("Can we move to Thursday?", "Can we move to Thursday?"),
 ])
 def test_the_appointment_the_caller_has_now_is_left_out_of_a_move(said: str, left: str) -> None:
     assert " ".join(without_current_booking(said).split()) == left
