@@ -443,3 +443,8 @@ def test_thanking_the_caller_by_a_name_they_never_gave_is_caught(garage: Busines
     assert problem is not None and problem.kind == "unknown_name"
     given = ReplyCheck(garage, "Friday at 10.", caller_names=["Megan Lee"])  # given earlier in the call
     assert given.clause("Thanks, Megan.") is None and given.clause("Thank you for calling.") is None
+    business = ReplyCheck(garage, "It's making working this Saturday.")  # the phone line's "Is Megan working"
+    thanked = business.clause("Thanks, Oak Street Garage.")  # the business thanked as if it were the caller
+    assert thanked is not None and thanked.kind == "unknown_name"
+    three = ReplyCheck(garage, "Friday at 10.", caller_names=["Mary Ann Lee"])
+    assert three.clause("Thank you, Mary Ann Lee.") is None

@@ -90,8 +90,9 @@ from voiceagent.stages.price_check import PriceCheck
 from voiceagent.stages.reply_problem import Problem
 
 _NUMBER = re.compile(r"\d+")
-# "Thanks, Megan." or "Thank you, John Smith," at the start of a reply: a caller thanked by name.
-_THANKS_NAME = re.compile(r"^\W*(?:[Tt]hanks|[Tt]hank you)(?: (?:so|very) much)?,\s+(?P<name>[A-Z][a-z'’-]+(?: [A-Z][a-z'’-]+)?)"
+# "Thanks, Megan." or "Thank you, John Smith," at the start of a reply: a caller thanked by name (up to four
+# words: the model also thanked a caller by the business's name, "Thanks, Silver Birch Hair Studio.").
+_THANKS_NAME = re.compile(r"^\W*(?:[Tt]hanks|[Tt]hank you)(?: (?:so|very) much)?,\s+(?P<name>[A-Z][a-z'’-]+(?: [A-Z][a-z'’-]+){0,3})"
                           r"(?=[.!,]|$)")
 # The action desk's question for what an action still needs (see voiceagent.pipeline.action_desk).
 _ASKS_DETAILS = re.compile(r"\bcould you give me (?:your (?:full )?name|a number|your (?:phone )?number|the day|the date|"
