@@ -211,6 +211,7 @@ def test_a_name_with_a_request_or_a_question_goes_to_the_model(desk: ActionDesk,
     ("Can you pass the message onto the mechanic for me?", "take_message", "your name, a number to call you back on"),
     ("Can you pass a message onto the mechanic for me?", "take_message", "your name, a number to call you back on"),
     ("I've got a booking and I need to change the day.", "move_appointment", "your name, the day and the time"),
+    ("I've got a visit both and I need to change today.", "move_appointment", "your name, the day and the time"),
     ("My name is Tom Wilson, I'd like to book an oil change.", "book_appointment", "the day and the time"),
     ("I need to change my working.", "move_appointment", "your name, the day and the time"),  # "booking", misheard
     ("I have to cancel my walking on Tuesday.", "cancel_appointment", "your name"),
@@ -224,7 +225,8 @@ def test_an_action_asked_for_outright_gets_its_first_question_without_the_model(
 
 @pytest.mark.parametrize("turn", ["How do I cancel my booking?", "When is my appointment?",
                                   "Can I change the oil myself?", "Do you book appointments on Saturday?",
-                                  "I changed my mind about the brakes.", "Can I change my mind?"])
+                                  "I changed my mind about the brakes.", "Can I change my mind?",
+                                  "I have an appointment for an oil change on Friday."])  # a service's name moves nothing
 def test_questions_and_other_words_about_bookings_go_to_the_model(desk: ActionDesk, turn: str) -> None:
     assert desk.before_model(turn, TODAY) is None
     assert desk.pending is None
@@ -242,7 +244,7 @@ def test_a_move_reads_the_new_day_not_the_day_the_caller_is_booked_for(desk: Act
     named = desk.before_model("It's Mike Ross, I'm in on Monday for brakes.", TODAY)
     assert isinstance(named, Say) and named.text == "Thanks, Mike Ross. Could you give me the day and the time?"
     day = desk.before_model("Can we move it to Thursday?", TODAY)
-    assert isinstance(day, Say) and day.text == "Tomorrow, Thursday, noted. Could you give me the time?"  # Thursday
+    assert isinstance(day, Say) and day.text == "Tomorrow, Thursday, noted. We're open from 7:30 am to 5:30 pm that day. Could you give me the time?"  # Thursday
     done = desk.before_model("10 am, please.", TODAY)
     assert isinstance(done, Run) and done.arguments == {"name": "Mike Ross", "day": "2026-11-26", "time": "10:00"}
 
@@ -255,7 +257,7 @@ def test_a_move_said_in_one_sentence_takes_the_day_after_to(desk: ActionDesk) ->
 
 def test_moving_it_to_another_day_asks_for_the_rest(desk: ActionDesk) -> None:
     said = desk.before_model("Can we move it to Thursday?", TODAY)  # "it": the booking spoken of before
-    assert isinstance(said, Say) and said.text == "Tomorrow, Thursday, noted. Could you give me your name and the time?"
+    assert isinstance(said, Say) and said.text == "Tomorrow, Thursday, noted. We're open from 7:30 am to 5:30 pm that day. Could you give me your name and the time?"
     assert desk.pending == "move_appointment"
 
 
@@ -263,9 +265,36 @@ def test_a_day_or_time_given_earlier_can_be_changed_instead(desk: ActionDesk) ->
     desk.before_model("I'd like to book an oil change.", TODAY)
     desk.before_model("John Smith, on Tuesday.", TODAY)
     changed = desk.before_model("Could we make it Friday instead?", TODAY)
-    assert isinstance(changed, Say) and changed.text == "Friday the 27th of November, noted. Could you give me the time?"
+    assert isinstance(changed, Say) and changed.text == "Friday the 27th of November, noted. We're open from 7:30 am to 5:30 pm that day. Could you give me the time?"
     done = desk.before_model("Actually 10 am.", TODAY)
     assert isinstance(done, Run) and (done.arguments["day"], done.arguments["time"]) == ("2026-11-27", "10:00")
+
+
+def test_a_day_given_without_a_time_is_said_back_with_that_days_hours(desk: ActionDesk) -> None:
+    """A caller who asks for a day ("Can I get in on Saturday?") hears when it is open there before choosing
+    the time: on the phone line "How early can I get in on a Tuesday?" lost "How early" and became a booking."""
+    said = desk.before_model("I'd like to book an oil change on Saturday.", TODAY)
+    assert isinstance(said, Say) and said.text == ("Saturday the 28th of November, noted. We're open from 8 am to 12 noon "
+                                                   "that day. Could you give me your name and the time?")
+    named = desk.before_model("It's John Smith.", TODAY)  # no day in this answer: the hours are not said again
+    assert isinstance(named, Say) and named.text == "Thanks, John Smith. Could you give me the time?"
+
+
+@pytest.mark.parametrize(("when", "why"), [
+    ("Saturday at 3 pm", "Sorry, that's after we close: on Saturdays we're open from 8 am to 12 noon."),
+    ("Monday at 7 am", "Sorry, that's before we open: on Mondays we're open from 7:30 am to 5:30 pm."),
+    ("Saturday at 11:45", "Sorry, an oil change takes 30 minutes and we close at 12 noon; the latest it can start is 11:30 am."),
+])
+def test_a_time_the_business_cannot_do_is_asked_again_with_why(desk: ActionDesk, when: str, why: str) -> None:
+    """The booking's own rules (the store's) are met before the booking is run: a time outside the day's
+    hours, or too late to finish by closing, is taken back and asked again; the action waits on."""
+    desk.before_model("I'd like to book an oil change.", TODAY)
+    said = desk.before_model(f"John Smith, {when}.", TODAY)
+    assert isinstance(said, Say) and said.text.startswith("Thanks, John Smith. ")
+    assert said.text.endswith(f"{why} What time would suit you?")
+    assert desk.pending == "book_appointment"
+    done = desk.before_model("10 am, then.", TODAY)
+    assert isinstance(done, Run) and done.arguments["time"] == "10:00" and done.arguments["name"] == "John Smith"
 
 
 def test_a_day_said_again_without_a_change_keeps_what_was_given(desk: ActionDesk) -> None:

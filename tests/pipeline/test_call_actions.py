@@ -73,11 +73,25 @@ async def test_a_closed_day_is_refused_with_the_reason_and_another_day_asked_for
     assert store.appointments("garage") == []
 
 
-async def test_a_time_the_rules_refuse_is_refused_with_their_reason_and_nothing_is_stored(tmp_path: Path) -> None:
-    said, record, store = await book_then(tmp_path, "My name is John Smith, Saturday at 3 pm.")
-    assert "after we close" in said and "Done" not in said, said
-    assert store.appointments("garage") == []
-    assert [a["outcome"] for a in record if a["kind"] == "action"] == ["refused"]
+async def test_a_time_the_rules_refuse_is_asked_again_with_their_reason_and_nothing_is_stored(tmp_path: Path) -> None:
+    """The booking's rules are met before it runs: a time after closing is asked again, with why, and the
+    booking waits on; nothing is stored until a time that fits is given, and no refusal was needed."""
+    store, options = store_and_runner(tmp_path)
+    stt = ScriptedStt(["I'd like to book an oil change.", "My name is John Smith, Saturday at 3 pm.", "10 am, then."])
+    async with running_call(tmp_path, stt=stt, llm=ScriptedLlm([BOOK]), persona=garage(),
+                            call_options=options) as call:
+        await call.exchange(1)
+        await call.exchange(2)
+        said = " ".join(call.output.said("reply", turn=2))
+        assert store.appointments("garage") == []
+        await call.exchange(3)
+        done = " ".join(call.output.said("reply", turn=3))
+        record = await call.end()
+    assert "after we close" in said and "What time would suit you?" in said and "Done" not in said, said
+    assert done.startswith("Done"), done
+    [booked] = store.appointments("garage")
+    assert booked.start.time() == datetime.time(10, 0) and booked.start.weekday() == 5
+    assert [a["outcome"] for a in record if a["kind"] == "action"] == ["done"]
 
 
 async def test_what_was_understood_is_said_back_while_asking_for_the_rest(tmp_path: Path) -> None:

@@ -33,67 +33,28 @@ from voiceagent.personas import Persona
 from voiceagent.personas.actions import ActionSpec
 from voiceagent.personas.facts import days_named, relevant_facts
 from voiceagent.personas.model import WEEKDAYS
-from voiceagent.personas.render import vocabulary, week_sentence
+from voiceagent.personas.render import vocabulary
 from voiceagent.personas.times import say_time
 from voiceagent.personas.words import Heard, stem, tokens
+from voiceagent.pipeline.desk_cues import (
+    ASKED_FOR,
+    ASKING,
+    BOOKING_VERB,
+    BYES,
+    CORRECTION,
+    HOW_MUCH,
+    MISHEARD_BOOKING,
+    MUST_I,
+    NO,
+    QUESTION,
+    REQUESTED,
+    YES,
+)
+from voiceagent.pipeline.desk_hours import closed_day, open_then, outside_hours
 from voiceagent.stages.fact_answer import fact_sentence, is_question
 from voiceagent.stages.thanks import thanks_only
 
-_YES = frozenset(tokens("yes yeah yep yup sure correct right please ok okay fine absolutely definitely go ahead"))
-_NO = frozenset(tokens("no nope don't dont not never leave keep wait stop"))
-# What a caller says when they ask for each built-in action (generic English). The model chooses; an
-# action the caller's words do not ask for is set aside and the model answers in words instead.
-_ASKED_FOR: dict[str, re.Pattern[str]] = {name: re.compile(pattern, re.IGNORECASE) for name, pattern in {
-    "book_appointment": r"\b(?:book|booking|appointment|schedule|come in|bring (?:\w+ ){1,3}in|slot|"
-                        r"available|availability|reserve|fit me in|see (?:the|a) \w+|check-?up|come by|come (?:a?round|over|out)|"
-                        r"(?:pop|drop|stop|swing) (?:in|by|round)|drop (?:\w+ ){1,3}off)\b",
-    "move_appointment": r"\b(?:move|change|reschedule|different (?:day|time)|another (?:day|time)|instead|"
-                        r"push (?:it|my))\b",
-    "cancel_appointment": r"\b(?:cancel|call off|can't make it|cannot make it|won't make it)\b",
-    "find_appointment": r"\b(?:appointment|booking|booked|when am i|my time)\b",
-    "take_message": r"\b(?:message|tell (?:him|her|them|the \w+)|let (?:him|her|them|the \w+) know|pass (?:on|it|that)|"
-                    r"call me back|ring me back|get back to me|note)\b",
-    "transfer_to_human": r"\b(?:person|human|someone|somebody|anyone|staff|manager|operator|receptionist|agent|"
-                         r"real|transfer|put me through|connect me|speak (?:to|with)|talk (?:to|with))\b",
-    "end_call": r"\b(?:bye|goodbye|good bye|that's all|that is all|that's it|nothing else|hang up|"
-                r"have a (?:good|nice|great) (?:day|one|evening))\b",
-}.items()}
-# A question for the agent ("how much is a check-up?"); "how about Tuesday?" is an answer, not a question.
-_ASKING = re.compile(r"^\W*(?:how(?! about)|what|when|where|why|which|who|whose)\b|^\W*(?:do|does|are) you\b",
-                     re.IGNORECASE)
-# Words that ask for a booking even inside a question ("how do I book a check-up?").
-_BOOKING_VERB = re.compile(r"\b(?:book|schedule|reserve|fit me in|make an appointment)\b", re.IGNORECASE)
-# A question of how much, how long or how soon asks about a rule of moving or cancelling, not for either:
-# "If something comes up, how much notice do you need for me to cancel?" (the facts say how much).
-_HOW_MUCH = re.compile(r"\bhow\s+(?:much|long|far|many|soon|early|late)\b", re.IGNORECASE)
-# A question whether something must be done to book: it asks about a rule, not for a booking ("Do I have
-# to put a deposit down to book highlights?"). "Do I have to book?" is left to the model.
-_MUST_I = re.compile(r"^\W*(?:do|does|is|are)\s+(?:i|we|you|one|it|there)\b.*\b(?:have|need|got)\s+to\s+(?!book\b)",
-                     re.IGNORECASE)
-# A caller who asks outright for one of these gets the action's first question at once, without the model:
-# a 0.5B model answered "I need to change my booking." with "Appointments are needed for all services."
-# A verb of the action with its object, or "I'd like to" before it; questions for the agent (_ASKING) excepted.
-_APPOINTMENT = r"(?:my|our|the|an?|his|her|this|that)\s+(?:\w+\s+){0,2}(?:appointment|booking|reservation|visit)\b"
-_REQUESTED: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(pattern, re.IGNORECASE)) for name, pattern in (
-    ("move_appointment", (rf"\b(?:move|change|reschedule|rebook|push back|bring forward)\s+{_APPOINTMENT}"
-                          r"|\b(?:change|move)\s+(?:the|its|my)\s+(?:day|date|time)\b"
-                          r"|\b(?:move|push|switch)\s+it\s+(?:to|till|until)\b")),  # "Can we move it to Thursday?"
-    ("cancel_appointment", rf"\bcancel\s+{_APPOINTMENT}"),
-    ("take_message", (r"\b(?:leave|pass|give|take)\s+(?:a|an|the|him a|her a|them a)\s+message\b"
-                      r"|\bpass\s+(?:on\s+)?(?:a|the)\s+message\b")),
-    ("book_appointment", (r"\b(?:i'd like|i would like|i want|i need|i'd love|i wanna|can i|could i|may i)\s+(?:to\s+)?"
-                          r"(?:book|make an appointment|make a booking|schedule)\b")),
-))
-# A phone line turns "my booking" into "my walking" or "my working" (tiny.en, every voice of the benchmark):
-# a verb of moving or cancelling on a word ending in -ing that no fact of the persona says ("tyre
-# fitting" is a service) asks for the booking all the same.
-_MISHEARD_BOOKING = re.compile(r"\b(?P<verb>move|change|reschedule|cancel)\s+(?:my|our|the)\s+(?P<word>[a-z]+ing)s?\b",
-                               re.IGNORECASE)
 NOT_CAUGHT_WORDS = 4  # an answer this long with nothing asked for in it was garbled (see _not_caught)
-# Words that change what the caller said before ("Friday instead", "actually, make it 2 pm").
-_CORRECTION = re.compile(r"\b(?:instead|actually|rather|make it|change it|move it|switch it)\b", re.IGNORECASE)
-_QUESTION = re.compile(r"\?\s*$|^\W*(?:how|what|when|where|why|which|who|do|does|is|are)\b", re.IGNORECASE)
-_BYES = re.compile(r"(?:\W*\b(?:bye|by|buy)\b)+\W*", re.IGNORECASE)
 _ASK = {"name": "your name", "phone": "a number to call you back on", "day": "the day", "date": "the day",
         "time": "the time", "service": "what it's for", "text": "your message"}
 
@@ -169,7 +130,7 @@ class ActionDesk:
         """Whether ``turn``, said while the desk waits for a number or a message, asks the agent a question
         ("Is there a warranty on your repairs?", "What time do you close?") rather than giving it: the desk
         does not take such words as a message (see :meth:`before_model`)."""
-        return bool(_ASKING.search(turn) or _QUESTION.search(turn))
+        return bool(ASKING.search(turn) or QUESTION.search(turn))
 
     def tools(self) -> list[Tool]:
         """The persona's actions, as tools for the model."""
@@ -217,19 +178,19 @@ class ActionDesk:
         if pending.confirming:
             self._pending = None
             words = set(tokens(turn))
-            if words & _NO:
+            if words & NO:
                 return Say("All right, I've left it as it is. Is there anything else?")
-            return Run(pending.spec, pending.arguments) if words & _YES else None
-        if _ASKING.search(turn):  # "what time do you open?" is a question for the agent, not an answer
+            return Run(pending.spec, pending.arguments) if words & YES else None
+        if ASKING.search(turn):  # "what time do you open?" is a question for the agent, not an answer
             self._pending = None
             return None
         missing = self._missing(pending)
         spec = pending.spec
         found = {arg: value for arg in missing
                  if not is_free_text(arg) and (value := self._read(spec, arg, turn, today))}
-        if found or not (_QUESTION.search(turn) or _BYES.fullmatch(turn)):  # a question (or "bye") is no message
+        if found or not (QUESTION.search(turn) or BYES.fullmatch(turn)):  # a question (or "bye") is no message
             found |= {arg: value for arg in missing if is_free_text(arg) and (value := self._read(spec, arg, turn, today))}
-        if _CORRECTION.search(turn):  # "Could we make it Friday instead?": a day or time given earlier is changed
+        if CORRECTION.search(turn):  # "Could we make it Friday instead?": a day or time given earlier is changed
             found |= {arg: value for arg in spec.argument_names if arg not in missing and arg in DAY_ARGS | TIME_ARGS
                       and (value := self._read(spec, arg, turn, today)) and value != pending.arguments[arg]}
         if not found:
@@ -242,7 +203,7 @@ class ActionDesk:
         ("It's Mike Ross," to "your name, the day and the time"): a caller who pauses after the first one
         often goes on, and an answer then would cut in. Nothing is changed."""
         pending = self._pending
-        if pending is None or pending.confirming or _ASKING.search(turn):
+        if pending is None or pending.confirming or ASKING.search(turn):
             return False
         missing = [arg for arg in pending.asked if not is_free_text(arg) and not pending.arguments.get(arg)]
         found = [arg for arg in missing if self._read(pending.spec, arg, turn, today)]
@@ -252,9 +213,10 @@ class ActionDesk:
         """The built-in action the caller asks for outright in ``turn`` ("I need to move my appointment",
         "Can I leave a message?"), if the persona has it; "" for anything else, questions for the agent
         included ("How do I cancel my booking?" goes to the model)."""
-        if _ASKING.search(turn):
+        if ASKING.search(turn):
             return ""
-        for name, pattern in _REQUESTED:
+        turn = self._without_services(turn)  # "I have a booking for an oil change." moves nothing
+        for name, pattern in REQUESTED:
             spec = self.persona.action(name)
             if spec is not None and spec.builtin and pattern.search(turn):
                 return name
@@ -262,8 +224,8 @@ class ActionDesk:
 
     def _misheard_booking(self, turn: str) -> str:
         """The move or the cancellation ``turn`` asks for when its booking was misheard as another word
-        ending in -ing ("I need to change my working."); "" otherwise (see :data:`_MISHEARD_BOOKING`)."""
-        said = _MISHEARD_BOOKING.search(turn)
+        ending in -ing ("I need to change my working."); "" otherwise (see :data:`MISHEARD_BOOKING`)."""
+        said = MISHEARD_BOOKING.search(turn)
         business = self.persona.business
         if said is None or business is None or stem(said["word"]) in vocabulary(business):
             return ""
@@ -283,7 +245,7 @@ class ActionDesk:
         on no other ("Can I bring my car in on Sunday?"). The desk answers it as it would the model's call
         of the booking: why not and the days it opens, the day asked for again; the model is not needed."""
         business, spec = self.persona.business, self.persona.action("book_appointment")
-        if business is None or spec is None or not spec.builtin or not _ASKED_FOR["book_appointment"].search(turn):
+        if business is None or spec is None or not spec.builtin or not ASKED_FOR["book_appointment"].search(turn):
             return False
         days = days_named(turn, WEEKDAYS[today.weekday()])
         return bool(days) and all(business.hours_on(day).closed for day in days)
@@ -296,26 +258,32 @@ class ActionDesk:
         something must be done asks for no booking ("Do I have to put a deposit down to book highlights?"),
         and one of how much or how soon asks for no move or cancellation ("How much notice do you need
         for me to cancel?")."""
-        business = self.persona.business
-        for name in [n for s in business.services for n in (s.name, *s.aliases)] if business else []:
-            turn = re.sub(rf"\b{re.escape(name)}\b", " ", turn, flags=re.IGNORECASE)  # "oil change" moves nothing
+        turn = self._without_services(turn)  # "oil change" moves nothing
         heard = Heard(turn)
         for spec in self.persona.actions:
             if not spec.builtin:
                 if heard.shares_word(spec.description):
                     return True
-            elif (cue := _ASKED_FOR.get(spec.name)) is not None and cue.search(turn) and not (
+            elif (cue := ASKED_FOR.get(spec.name)) is not None and cue.search(turn) and not (
                     spec.name == "book_appointment" and self._asks_about_booking(turn)) and not (
-                    spec.name in ("cancel_appointment", "move_appointment") and _HOW_MUCH.search(turn)):
+                    spec.name in ("cancel_appointment", "move_appointment") and HOW_MUCH.search(turn)):
                 return True
         return False
+
+    def _without_services(self, turn: str) -> str:
+        """``turn`` with the persona's service names (and their aliases) taken out: their words ask for
+        no action ("How much is an oil change?")."""
+        business = self.persona.business
+        for name in [n for s in business.services for n in (s.name, *s.aliases)] if business else []:
+            turn = re.sub(rf"\b{re.escape(name)}\b", " ", turn, flags=re.IGNORECASE)
+        return turn
 
     @staticmethod
     def _asks_about_booking(turn: str) -> bool:
         """Whether ``turn`` is a question about the business with no booking verb ("what does a check-up
         cost?"), or one whether something must be done to book ("Do I have to put a deposit down to book?";
         not "Do I have to book?", which the model hears): it asks for no booking."""
-        return bool(_ASKING.search(turn) and not _BOOKING_VERB.search(turn) or _MUST_I.search(turn))
+        return bool(ASKING.search(turn) and not BOOKING_VERB.search(turn) or MUST_I.search(turn))
 
     def on_call(self, name: str, arguments: dict[str, object], turn: str, today: datetime.date) -> Decision:
         """The model called ``name``: keep only the arguments the caller said in this turn (a day asked
@@ -328,7 +296,7 @@ class ActionDesk:
             jsonschema.validate(arguments, spec.json_schema())
         except jsonschema.ValidationError as exc:
             return Reconsider(f"bad arguments for {name}: {exc.message}")
-        cue = _ASKED_FOR.get(name) if spec.builtin else None
+        cue = ASKED_FOR.get(name) if spec.builtin else None
         if cue is not None and not cue.search(turn):
             return Reconsider(f"the caller's words do not ask for {name}")
         if name == "book_appointment" and spec.builtin and self._asks_about_booking(turn):
@@ -361,18 +329,22 @@ class ActionDesk:
         return " ".join(fact_sentence(business, fact) for fact in refused), any(f.kind == "service" for f in facts)
 
     def _next_step(self, pending: PendingAction, found: dict[str, str], today: datetime.date) -> Decision:
-        """Ask for what is still missing (saying back what was just understood), read back before an
-        action that needs a yes, or run it."""
-        closed = self._closed_day(pending, today)
-        if closed:
+        """Ask for what is still missing (saying back what was just understood, and the day's hours when
+        the time is asked next), read back before an action that needs a yes, or run it. A day the business
+        never opens, or a time outside the day's hours, is asked again first."""
+        against = self._against_hours(pending, today)
+        if against:  # what was understood is still said back, but for the day or time taken back
             self._pending = pending
-            return Say(closed)
+            kept = acknowledge({arg: value for arg, value in found.items() if arg in pending.arguments}, today)
+            return Say(f"{kept} {against}".strip())
         missing = self._missing(pending)
         if missing:
             self._pending = pending
             pending.asked = tuple(missing)
             asked = _join([_ASK.get(arg, _described(pending.spec, arg)) for arg in missing])
-            return Say(f"{acknowledge(found, today) or 'Sure.'} Could you give me {asked}?")
+            business, day = self.persona.business, self._day(pending, today) if set(found) & DAY_ARGS else None
+            hours = open_then(business, day) if business and day and set(missing) & TIME_ARGS else ""
+            return Say(" ".join(filter(None, [acknowledge(found, today) or "Sure.", hours, f"Could you give me {asked}?"])))
         if pending.spec.confirm:
             pending.confirming = True
             self._pending = pending
@@ -380,22 +352,36 @@ class ActionDesk:
         self._pending = None
         return Run(pending.spec, pending.arguments)
 
-    def _closed_day(self, pending: PendingAction, today: datetime.date) -> str:
-        """When the day asked for is one the business never opens: why, and the day is asked again."""
-        business, day_arg = self.persona.business, next((a for a in pending.spec.argument_names if a in DAY_ARGS), "")
-        day = resolve_day(pending.arguments.get(day_arg, ""), today) if day_arg else None
-        if business is None or day is None or not business.hours_on(WEEKDAYS[day.weekday()]).closed:
+    def _day(self, pending: PendingAction, today: datetime.date) -> datetime.date | None:
+        """The day the action is for, once given (and the persona has hours to meet it)."""
+        day_arg = next((a for a in pending.spec.argument_names if a in DAY_ARGS), "")
+        if self.persona.business is None or not day_arg:
+            return None
+        return resolve_day(pending.arguments.get(day_arg, ""), today)
+
+    def _against_hours(self, pending: PendingAction, today: datetime.date) -> str:
+        """When the day asked for is one the business never opens, or the time is outside that day's hours:
+        why, with the hours, and that day or time is taken back and asked again. "" when they fit."""
+        business, day = self.persona.business, self._day(pending, today)
+        if business is None or day is None:
             return ""
-        pending.arguments.pop(day_arg)
-        pending.asked = (day_arg,)
-        return (f"Sorry, we're closed on {WEEKDAYS[day.weekday()].title()}s. {week_sentence(business, closed_days=False)} "
-                f"Which day would suit you?")
+        names = pending.spec.argument_names
+        day_arg = next(a for a in names if a in DAY_ARGS)
+        time_arg = next((a for a in names if a in TIME_ARGS), "")
+        at = resolve_time(pending.arguments.get(time_arg, "")) if time_arg else None
+        said, wrong = closed_day(business, day), day_arg
+        if not said and at is not None:
+            said, wrong = outside_hours(business, day, at, pending.arguments.get("service", "")), time_arg
+        if said:
+            pending.arguments.pop(wrong)
+            pending.asked = (wrong,)
+        return said
 
     def _short_number(self, pending: PendingAction, missing: list[str], turn: str) -> Decision | None:
         """Asked for a number, the caller's answer held a few digits but too few for one (the phone line
         lost some), or only "bye"s (speech-to-text hears "five" as "bye" on a phone line): say what was
         heard and ask once more, rather than drop the action or hang up. None for any other answer."""
-        heard, byes = digits(turn), _BYES.fullmatch(turn) is not None
+        heard, byes = digits(turn), BYES.fullmatch(turn) is not None
         if pending.asked_again or not (heard or byes) or not any(arg in PHONE_ARGS for arg in missing):
             return None
         pending.asked_again = True
@@ -410,7 +396,7 @@ class ActionDesk:
         got a dripping pipe under the sink, how much to fix it."), a no, a thank you, a second miss, or a few
         words ("Yes.", "Okay, so": the caller may be going on) drop it (None)."""
         words = tokens(turn)
-        if (pending.asked_again or _QUESTION.search(turn) or is_question(turn) or set(words) & _NO
+        if (pending.asked_again or QUESTION.search(turn) or is_question(turn) or set(words) & NO
                 or len(words) < NOT_CAUGHT_WORDS
                 or thanks_only(turn, self.persona.business)):  # "That's all, thank you very much.": the caller is done with it
             self._pending = None
