@@ -228,7 +228,8 @@ def test_a_number_with_what_it_is_passes(garage: Business) -> None:
 
 @pytest.mark.parametrize("clauses", [["Sorry, I can't assist with that."], ["Sorry,", "but I can't assist with that."],
                                      ["I'm sorry, I cannot help with that request."],
-                                     ["Sorry, but I don't know how to do that."]])
+                                     ["Sorry, but I don't know how to do that."],
+                                     ["I'm sorry, I can't do that."]])  # to a garbled "fit a new light switch"
 def test_a_refusal_and_nothing_else_is_not_an_answer(garage: Business, clauses: list[str]) -> None:
     """A chatbot's refusal leaves a caller with nothing: neither what the business does nor what they can do."""
     check = ReplyCheck(garage, "Tell him the car is still making a noise after the repair.")
@@ -238,7 +239,7 @@ def test_a_refusal_and_nothing_else_is_not_an_answer(garage: Business, clauses: 
 
 
 @pytest.mark.parametrize("clause", ["Sorry, I can't help with that, but I can take a message for the mechanic.",
-                                    "Sorry, we can't do bodywork or paint."])
+                                    "Sorry, we can't do bodywork or paint.", "Sorry, we can't do that on a Sunday."])
 def test_a_refusal_that_says_what_instead_passes(garage: Business, clause: str) -> None:
     assert ReplyCheck(garage, "Can you repaint my car?").clause(clause) is None
 

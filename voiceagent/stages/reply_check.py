@@ -99,7 +99,7 @@ _ASKS_DETAILS = re.compile(r"\bcould you give me (?:your (?:full )?name|a number
                            r"the time|your message|what it's for)\b", re.IGNORECASE)
 _BARE_REFUSAL = re.compile(
     r"\W*(?:(?:i'?m |i am |we'?re |we are )?(?:very |so |really )?sorry,? (?:but )?)?(?:i|we)(?:'m| am|'re| are)?"
-    r" (?:(?:can'?t|cannot|can not|unable to|not able to) (?:assist|help)|(?:don'?t|do not) know how to (?:do|help with))"
+    r" (?:(?:can'?t|cannot|can not|unable to|not able to) (?:assist|help|do)|(?:don'?t|do not) know how to (?:do|help with))"
     r"(?: you)?(?: with)?(?: that| this| it)?"
     r"(?: request)?(?: right now| at the moment)?\W*", re.IGNORECASE)
 _DONT_KNOW = re.compile(
