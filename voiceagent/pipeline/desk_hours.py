@@ -28,7 +28,9 @@ def outside_hours(business: Business, day: datetime.date, at: datetime.time, ser
     """Why ``service`` (or an appointment of the default length) cannot start at ``at`` on ``day``: before
     opening, after closing, between two spans, or too late to finish by closing time, with the day's hours
     (then the time is asked again). The booking's own rules say it (:func:`~voiceagent.actions.rules.check_slot`),
-    as the store will when it runs; "" when it fits, or the day is closed (:func:`closed_day` says that)."""
+    as the store will when it runs; "" when it fits, or the day is closed (:func:`closed_day` says that).
+    Whether the time has already passed is left to the store, which knows the clock: here "now" is the
+    day's midnight."""
     if business.hours_on(WEEKDAYS[day.weekday()]).closed:
         return ""
     start, midnight = datetime.datetime.combine(day, at), datetime.datetime.combine(day, datetime.time())
