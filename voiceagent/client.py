@@ -36,7 +36,7 @@ def speech_end(audio: FloatAudio, sample_rate: int, threshold: float = 0.5) -> f
     resampler), a frame right after a voiced one counting down to ``threshold`` - 0.15 (the endpointer's
     hysteresis). Analysed whole instead, the weak second half of a paused sentence ("Yes, my name is ...
     Peter Brown." in a fast voice over the phone line) came out as silence: the end 0.9 s too early."""
-    from voiceagent.audio.resample import StreamResampler
+    from voiceagent.audio.resample import LISTENING_QUALITY, StreamResampler
     from voiceagent.engines.silero_vad import SileroModel
     from voiceagent.engines.speech import VAD_FRAME_SAMPLES as FRAME_SAMPLES
     from voiceagent.engines.speech import VAD_RATE
@@ -46,7 +46,7 @@ def speech_end(audio: FloatAudio, sample_rate: int, threshold: float = 0.5) -> f
         _VAD_MODEL = SileroModel()
     lead = round(LEAD_IN_S * sample_rate)
     fed = np.concatenate([np.zeros(lead, dtype=np.float32), np.asarray(audio, dtype=np.float32)])
-    resampler, stream, piece = StreamResampler(sample_rate, VAD_RATE), _VAD_MODEL.stream(), round(PIECE_S * sample_rate)
+    resampler, stream, piece = StreamResampler(sample_rate, VAD_RATE, LISTENING_QUALITY), _VAD_MODEL.stream(), round(PIECE_S * sample_rate)
     probs = [p for at in range(0, len(fed), piece) for _, p in stream.feed(resampler.process(fed[at:at + piece]))]
     last, voiced = -1, False
     for index, prob in enumerate(probs):

@@ -116,3 +116,36 @@ async def test_without_a_model_silence_alone_ends_the_turn() -> None:
     [done] = await listener.turn()
     assert done.reason == "silence" and done.turn_prob is None
     assert done.silence_ms == pytest.approx(256, abs=32)
+
+
+
+async def _one_turn(rate: int, piece_ms: int) -> tuple[CallerDone, float]:
+    """0.5 s of voice then silence, fed in ``piece_ms`` pieces on a clock that starts at 0: the turn's end
+    and when (on that clock) the listener ended it."""
+    recognizer = Recognizer(sample_rate=rate, vad=FakeVad(), stt=ScriptedStt(default="words"), settings=SETTINGS,
+                            agent_busy=lambda: False)
+    now, done = 0.0, []
+    for piece in audio.frames(audio.speech(0.5, rate) + audio.silence(1.0, rate), rate, piece_ms):
+        now += len(piece) / 2 / rate
+        done += [(e, now) for e in recognizer.feed(piece, now) if isinstance(e, CallerDone)]
+        await asyncio.sleep(0)
+    recognizer.close()
+    assert len(done) == 1
+    return done[0]
+
+
+@pytest.mark.parametrize(("rate", "piece_ms"), [(8000, 20), (8000, 100), (16000, 100)])
+async def test_the_end_of_speech_is_when_the_caller_stopped_not_when_the_listener_saw_it(
+        rate: int, piece_ms: int) -> None:
+    """The audio that came after the last voiced frame, in the same piece or held by the resampler, is not
+    counted as voice: the turn's end is stamped with when the voice ended (0.5 s), within the detector's
+    32 ms frame, whatever the size of the pieces a transport sends."""
+    done, _ = await _one_turn(rate, piece_ms)
+    assert 0.5 - 0.002 <= done.speech_end <= 0.5 + 0.034
+
+
+async def test_a_phone_line_is_heard_without_the_resamplers_look_ahead() -> None:
+    """A phone line (8 kHz) is resampled before the detector with no look-ahead: the silence wait (256 ms
+    here) ends the turn a frame or so after it has passed, not 66 ms later (soxr's high-quality filter)."""
+    _, ended_at = await _one_turn(8000, 20)
+    assert ended_at - 0.5 <= SETTINGS.endpoint_silence_ms / 1000 + 0.032 + 0.020

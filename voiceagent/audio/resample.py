@@ -1,4 +1,12 @@
-"""Streaming resampling with soxr: state is kept across frames, so frame edges do not click."""
+"""Streaming resampling with soxr: state is kept across frames, so frame edges do not click.
+
+Caller audio is resampled for listening with :data:`LISTENING_QUALITY`: soxr's high-quality filter holds
+back about 66 ms of an 8 kHz line (1060 samples at 16 kHz) before it gives them out, so every phone
+caller's end of speech was seen 66 ms late, and every turn ended, was transcribed and answered that much
+later. Quick cubic interpolation holds back under a millisecond; upsampling a 300-3400 Hz line to 16 kHz
+with it, the recogniser heard as well as with the high-quality filter (tiny.en on the benchmark's 223
+sentences over the phone line: WER 0.244 against 0.268, key words lost 0.311 both; with line noise 0.450
+both), and the voice activity detector found the same ends within a frame."""
 
 from __future__ import annotations
 
@@ -6,6 +14,8 @@ import numpy as np
 import soxr
 
 from voiceagent.audio.pcm import FloatAudio
+
+LISTENING_QUALITY = "QQ"  # caller audio to the detector and the recogniser: no look-ahead (see the module)
 
 
 class StreamResampler:

@@ -25,7 +25,7 @@ import numpy as np
 
 from voiceagent import metrics
 from voiceagent.audio.pcm import FloatAudio, pcm16_to_float
-from voiceagent.audio.resample import StreamResampler
+from voiceagent.audio.resample import LISTENING_QUALITY, StreamResampler
 from voiceagent.config import Settings
 from voiceagent.engines.speech import VAD_FRAME_MS, VAD_RATE, Transcriber, TurnEndModel, VadModel
 from voiceagent.engines.worker import collect_waits
@@ -64,7 +64,7 @@ class CallerTalkingOver:
 class CallerDone:
     """The caller's turn ended; take it with :meth:`Recognizer.take_turn`."""
 
-    speech_end: float  # arrival time of its last voiced frame (monotonic seconds)
+    speech_end: float  # when the end of its last voiced frame was spoken (monotonic seconds; see Recognizer._spoken_at)
     frames: int
     reason: EndReason = "silence"  # what ended it (see :class:`~voiceagent.stages.endpointing.Endpoint`)
     silence_ms: float = 0.0  # the silence after its last voiced frame when it ended
@@ -102,7 +102,10 @@ class Recognizer:
         self._turn_timeout_s = settings.turn_max_silence_ms / 1000  # past it the answer is of no use
         self._barge_in_ms = settings.barge_in_ms
         self._agent_busy = agent_busy
-        self._resampler = StreamResampler(sample_rate, VAD_RATE)
+        self._resampler = StreamResampler(sample_rate, VAD_RATE, LISTENING_QUALITY)
+        self._rate = sample_rate
+        self._fed_s = 0.0  # seconds of caller audio fed so far
+        self._frames_out = 0  # VAD frames made of it so far
         self._vad = vad.stream()
         self._endpointer = Endpointer(
             threshold=settings.vad_threshold,
@@ -148,13 +151,15 @@ class Recognizer:
         before asking for the next: what the caller does next depends on it)."""
         yield from self._answered()
         audio = self._resampler.process(pcm16_to_float(pcm))
+        self._fed_s += len(pcm) // 2 / self._rate
         for frame, prob in self._vad.feed(audio):
+            self._frames_out += 1
             if self._endpointer.in_turn:
                 self._utterance.append(frame)
             else:
                 self._preroll.append(frame)
                 del self._preroll[:-PREROLL_FRAMES]
-            events = self._endpointer.feed(prob, arrived)
+            events = self._endpointer.feed(prob, self._spoken_at(arrived))
             if not self._endpointer.voiced:
                 self._quiet_frames += 1
             elif self._quiet_frames:
@@ -169,6 +174,13 @@ class Recognizer:
             ):
                 self._talked_over = True
                 yield CallerTalkingOver()
+
+    def _spoken_at(self, arrived: float) -> float:
+        """When the end of the VAD frame just made was spoken: ``arrived`` (the newest audio's arrival), less
+        the audio that came after the frame's end and is still held by the resampler or the next frame.
+        A piece of 20 ms can finish a 32 ms frame up to 20 ms before its own end."""
+        held_s = self._fed_s - self._frames_out * VAD_FRAME_MS / 1000
+        return arrived - max(0.0, held_s)
 
     def _on_endpointer(self, event: EndpointEvent) -> Iterator[RecognizerEvent]:
         if isinstance(event, SpeechStart):

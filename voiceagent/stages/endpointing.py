@@ -209,7 +209,7 @@ class Endpointer:
         return self._last_prob >= self.threshold
 
     def feed(self, prob: float, now: float) -> list[EndpointEvent]:
-        """Advance by one 32 ms frame with speech probability ``prob`` that arrived at ``now``."""
+        """Advance by one 32 ms frame with speech probability ``prob`` whose end was spoken at ``now``."""
         self._last_prob = prob
         if self._state is _State.IDLE:
             return self._feed_idle(prob, now)
