@@ -212,6 +212,8 @@ def test_a_name_with_a_request_or_a_question_goes_to_the_model(desk: ActionDesk,
     ("Can you pass a message onto the mechanic for me?", "take_message", "your name, a number to call you back on"),
     ("I've got a booking and I need to change the day.", "move_appointment", "your name, the day and the time"),
     ("I've got a visit both and I need to change today.", "move_appointment", "your name, the day and the time"),
+    ("I've got a tyre fitting booked but I need to move it.", "move_appointment", "your name, the day and the time"),
+    ("I've got an oil change book but I need to change today.", "move_appointment", "your name, the day and the time"),
     ("My name is Tom Wilson, I'd like to book an oil change.", "book_appointment", "the day and the time"),
     ("I need to change my working.", "move_appointment", "your name, the day and the time"),  # "booking", misheard
     ("I have to cancel my walking on Tuesday.", "cancel_appointment", "your name"),
@@ -226,7 +228,8 @@ def test_an_action_asked_for_outright_gets_its_first_question_without_the_model(
 @pytest.mark.parametrize("turn", ["How do I cancel my booking?", "When is my appointment?",
                                   "Can I change the oil myself?", "Do you book appointments on Saturday?",
                                   "I changed my mind about the brakes.", "Can I change my mind?",
-                                  "I have an appointment for an oil change on Friday."])  # a service's name moves nothing
+                                  "I have an appointment for an oil change on Friday.",
+                                  "I have to book an oil change."])  # a service's name moves nothing
 def test_questions_and_other_words_about_bookings_go_to_the_model(desk: ActionDesk, turn: str) -> None:
     assert desk.before_model(turn, TODAY) is None
     assert desk.pending is None

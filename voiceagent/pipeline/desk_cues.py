@@ -49,7 +49,10 @@ REQUESTED: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(pat
                           r"|\b(?:change|move)\s+(?:the|its|my)\s+(?:day|date|time)\b"
                           r"|\b(?:move|push|switch)\s+it\s+(?:to|till|until)\b"  # "Can we move it to Thursday?"
                           # "I've got a visit booked and I need to change the day." (heard "... change today.")
-                          rf"|\b(?:got|have|had)\s+{APPOINTMENT}.*\b(?:move|change|reschedule)\b")),
+                          rf"|\b(?:got|have|had)\s+{APPOINTMENT}.*\b(?:move|change|reschedule)\b"
+                          # "I've got a blow-dry booked but I need to change the day." (heard "... book ...")
+                          r"|\b(?:got|have|had)\s+(?:a|an|my|the)\s+(?:[\w'-]+\s+){0,2}book(?:ed)?\b.*"
+                          r"\b(?:move|change|reschedule)\b")),
     ("cancel_appointment", rf"\bcancel\s+{APPOINTMENT}"),
     ("take_message", (r"\b(?:leave|pass|give|take)\s+(?:a|an|the|him a|her a|them a)\s+message\b"
                       r"|\bpass\s+(?:on\s+)?(?:a|the)\s+message\b")),
