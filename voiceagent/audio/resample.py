@@ -36,8 +36,9 @@ class StreamResampler:
         return np.asarray(out, dtype=np.float32)
 
 
-def resample(audio: FloatAudio, in_rate: int, out_rate: int) -> FloatAudio:
-    """Resample a whole clip at once (agent clauses, fillers)."""
+def resample(audio: FloatAudio, in_rate: int, out_rate: int, quality: str = "HQ") -> FloatAudio:
+    """Resample a whole clip at once (agent clauses, fillers; a benchmark's caller audio with
+    :data:`LISTENING_QUALITY`, as the server resamples it)."""
     if in_rate == out_rate:
         return audio
-    return np.asarray(soxr.resample(audio, in_rate, out_rate, quality="HQ"), dtype=np.float32)
+    return np.asarray(soxr.resample(audio, in_rate, out_rate, quality=quality), dtype=np.float32)

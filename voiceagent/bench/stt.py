@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from voiceagent.audio.pcm import FloatAudio
-from voiceagent.audio.resample import resample
+from voiceagent.audio.resample import LISTENING_QUALITY, resample
 from voiceagent.bench.calls.line import LINE_RATE, line_noise, mulaw_round_trip, phone_speech, set_level
 from voiceagent.bench.calls.script import TurnSpec, builtin_scripts
 from voiceagent.bench.calls.voices import RATE, Voice, VoiceBank, available_voices
@@ -71,7 +71,7 @@ def line_audio(path: str, speech: FloatAudio, seed: int) -> FloatAudio:
     line = phone_speech(padded, RATE)
     if path == "phone_noise":
         line = np.clip(line + line_noise(len(line) / LINE_RATE + 0.1, seed)[: len(line)], -1.0, 1.0)
-    return resample(mulaw_round_trip(line.astype(np.float32)), LINE_RATE, RATE)
+    return resample(mulaw_round_trip(line.astype(np.float32)), LINE_RATE, RATE, LISTENING_QUALITY)
 
 
 def run(settings: Settings, paths: Sequence[str], voices: Sequence[Voice], limit: int = 0,
