@@ -46,7 +46,8 @@ def speech_end(audio: FloatAudio, sample_rate: int, threshold: float = 0.5) -> f
         _VAD_MODEL = SileroModel()
     lead = round(LEAD_IN_S * sample_rate)
     fed = np.concatenate([np.zeros(lead, dtype=np.float32), np.asarray(audio, dtype=np.float32)])
-    resampler, stream, piece = StreamResampler(sample_rate, VAD_RATE, LISTENING_QUALITY), _VAD_MODEL.stream(), round(PIECE_S * sample_rate)
+    resampler = StreamResampler(sample_rate, VAD_RATE, LISTENING_QUALITY)
+    stream, piece = _VAD_MODEL.stream(), round(PIECE_S * sample_rate)
     probs = [p for at in range(0, len(fed), piece) for _, p in stream.feed(resampler.process(fed[at:at + piece]))]
     last, voiced = -1, False
     for index, prob in enumerate(probs):

@@ -118,7 +118,6 @@ async def test_without_a_model_silence_alone_ends_the_turn() -> None:
     assert done.silence_ms == pytest.approx(256, abs=32)
 
 
-
 async def _one_turn(rate: int, piece_ms: int) -> tuple[CallerDone, float]:
     """0.5 s of voice then silence, fed in ``piece_ms`` pieces on a clock that starts at 0: the turn's end
     and when (on that clock) the listener ended it."""

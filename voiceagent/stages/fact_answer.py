@@ -9,9 +9,10 @@ about half the time to a reply on a 2-core machine) and cannot contradict them.
 Only a question is answered so, and only when every fact that answers it is of a kind that can be said
 whole (who answers, to a caller who names the business: "Hello, is this Bright Smile Dental?"; a day's
 hours, the week, a service's price, the address, the phone number, something not done, a policy), at most
-:data:`MOST_FACTS` of them; a day's hours only to a question about the hours ("open",
-"close", "when", "time" ..., or "do you do", "are you around": "Is it going to snow this weekend?" names
-days too), and not a service beside something not done (is "a kitchen tap" kitchen remodeling, are "tyres for my motorcycle" tyres?).
+:data:`MOST_FACTS` of them; a day's hours only to a question about the hours ("open", "close", "when",
+"time" ..., or "do you do", "are you around": "Is it going to snow this weekend?" names days too), and not
+a service beside something not done (is "a kitchen tap" kitchen remodeling, are "tyres for my motorcycle"
+tyres?).
 Anything else (small talk, a question no fact answers, a fact that only comes as context, who answers
 when the business is not named, a request the call's actions handle) is left to the model.
 
@@ -41,6 +42,7 @@ _OPENS_AS_QUESTION = re.compile(r"^\W*(?:how|what|when|where|which|do|does|did|i
 # Saturdays?", "Are you guys around on Sunday?", "Do you work weekends?" (not "Is Megan working Saturday?").
 _AT_WORK = re.compile(r"\b(?:do|are|will|would)\s+you(?:\s+(?:guys|lot|folks|all))?\s+"
                       r"(?:do|work|working|around|available|in)\b", re.IGNORECASE)
+
 _CLAUSE_END = re.compile(r"(?<=[,;:.?!])\s+")
 # A clause after the first asks when it opens with a word of asking, or a verb before who it asks about.
 _CLAUSE_ASKS = re.compile(r"^\W*(?:how|what|when|where|which|(?:do|does|did|is|are|can|could|will|would|have|has)"
@@ -79,7 +81,8 @@ def fact_answer(business: Business | None, said: str, facts: Sequence[Fact], *,
         return None
     if not answers or len(answers) > MOST_FACTS or any(f.kind not in _SAYABLE for f in answers):
         return None
-    if any(f.kind == "hours" for f in answers) and not (Heard(said).has_any(HOURS_CUES) or _AT_WORK.search(said)):
+    asks_hours = Heard(said).has_any(HOURS_CUES) or _AT_WORK.search(said) is not None
+    if any(f.kind == "hours" for f in answers) and not asks_hours:
         return None  # a day named in another question: "Is it going to snow this weekend?"
     if any(f.kind == "identity" for f in answers) and not Heard(said).says_phrase(business.name):
         return None  # "Am I talking to a real person?" asks who answers, which the model says
