@@ -40,6 +40,32 @@ def test_a_looping_text_is_decoded_again_only_on_its_compression_ratio() -> None
     assert given["beam_size"] == 1
 
 
+def test_a_decode_writes_no_more_than_its_audio_can_hold() -> None:
+    """A greedy loop once ran to whisper's 448 tokens (1.3 to 2.7 s) before its retry; a second of audio
+    now allows 20 tokens, and the longest turn stays within whisper's room beside the prompt."""
+    from voiceagent.engines.whisper import MAX_DECODE_TOKENS, max_new_tokens
+
+    assert _options_given(_transcriber())["max_new_tokens"] == max_new_tokens(1.0) == 20
+    assert max_new_tokens(2.5) == 38 and max_new_tokens(60) == MAX_DECODE_TOKENS <= 448 - 228
+
+
+def test_a_clause_a_loop_said_twice_in_a_row_is_kept_once() -> None:
+    from voiceagent.engines.whisper import drop_repeats
+
+    assert drop_repeats("Where is the coverage? Where is the coverage?") == "Where is the coverage?"
+    assert drop_repeats("It is, it is.") == "It is."
+    assert drop_repeats("Thank you, thank you, thank you so much.") == "Thank you, thank you so much."
+    assert drop_repeats("No, no, no.") == "No, no, no."  # one word: said so
+    assert drop_repeats("5 5 5, 5 5 5, 0 1 2 3.") == "5 5 5, 5 5 5, 0 1 2 3."  # a number's groups
+    assert drop_repeats("Yes. Yes, my name is Grace.") == "Yes. Yes, my name is Grace."
+
+
+def test_the_loop_a_decode_was_cut_in_is_said_once() -> None:
+    stt = _transcriber()
+    stt._decode = lambda audio, prompt: ("Where is the garage? Where is the garage? Where is the", -0.2)  # type: ignore[method-assign]
+    assert stt.transcribe_blocking(np.zeros(32000, dtype=np.float32), "a prompt") == "Where is the garage? Where is the"
+
+
 def test_without_retries_the_text_is_greedy_once() -> None:
     given = _options_given(_transcriber(retry_loops=False))
     assert given["temperature"] == 0.0 and "compression_ratio_threshold" not in given
@@ -179,5 +205,5 @@ def test_a_decode_far_too_long_for_its_audio_is_done_again_without_the_prompt() 
     assert stt.transcribe_blocking(four_seconds, "Silver Birch Hair Studio. Friday 9 am to 6 pm.") == "5 5 5 0 3 4 8."
     assert asked == ["Silver Birch Hair Studio. Friday 9 am to 6 pm.", ""]
     asked.clear()
-    assert stt.transcribe_blocking(np.zeros(16000 * 60, dtype=np.float32), "a prompt") == looped  # a minute can hold it
+    assert stt.transcribe_blocking(np.zeros(16000 * 60, dtype=np.float32), "a prompt") == looped.strip()  # a minute holds it
     assert asked == ["a prompt"]
