@@ -196,11 +196,13 @@ def test_a_turn_is_rebuilt_from_its_events_with_revisions_and_fillers() -> None:
         (3.1, {"type": "agent_text", "kind": "filler", "turn": 2, "text": "One moment."}),
         (3.5, {"type": "agent_text", "kind": "reply", "turn": 2, "text": "We open at 9."}),
         (3.6, {"type": "turn_metrics", "turn": 2, "outcome": "answered", "filler": True, "turn_ms": 1000.0,
-               "reply_ms": 1600.0, "timeline": {"endpoint": 300.0}, "stages": {"stt_ms": 250.0}}),
+               "reply_ms": 1600.0, "timeline": {"endpoint": 300.0}, "stages": {"stt_ms": 250.0},
+               "end_of_turn": {"reason": "model", "silence_ms": 160.0, "turn_prob": 0.93}}),
     ]
     heard = turn_heard(events, 1.5, 4.0)
     assert (heard.transcript, heard.heard, heard.filler) == ("What time do you open?", "We open at 9.", True)
     assert (heard.timeline, heard.stages) == ({"endpoint": 300.0}, {"stt_ms": 250.0})  # the last piece's
+    assert heard.end_of_turn == {"reason": "model", "silence_ms": 160.0, "turn_prob": 0.93}  # why it waited
     assert real_reply_ms(1050.0, heard) == pytest.approx(1650.0)
     assert real_reply_ms(None, heard) is None
     plain = TurnHeard("x", "y", filler=False, turn_ms=700.0, reply_ms=700.0, outcome="answered")
@@ -282,3 +284,16 @@ def test_the_report_says_where_the_time_of_answered_turns_went() -> None:
     assert medians["endpoint"] == 200.0 and medians["stage:stt_ms"] == 20.0 and medians["stage:stt_queue_ms"] == 0.0
     assert medians["audio_out"] is None  # no turn had the mark
     assert "endpoint 200" in format_table(build_report(rows, {}))
+
+
+def test_the_report_says_what_ended_the_answered_turns_and_how_long_each_kind_waited() -> None:
+    ends = [("model", 600.0), ("model", 700.0), ("patient", 1200.0), ("unsure", 900.0)]
+    rows = [{**row(i, True, f"reply {i}"), "outcome": "answered", "real_reply_ms": ms,
+             "end_of_turn": {"reason": reason, "turn_prob": 0.5}} for i, (reason, ms) in enumerate(ends, start=1)]
+    rows.append({**row(5, True, "sorry"), "outcome": "apology", "end_of_turn": {"reason": "model"}})
+    rows.append({**row(6, True, "old"), "outcome": "answered"})  # a report from before the field
+    ended = build_report(rows, {})["by_path"]["wideband"]["ended_by"]
+    assert set(ended) == {"model", "patient", "unsure"}
+    assert ended["model"]["turns"] == 2 and ended["model"]["real_reply_p50_ms"] == 650.0
+    assert ended["patient"] == {"turns": 1, "real_reply_p50_ms": 1200.0, "real_reply_p95_ms": 1200.0}
+    assert "patient 1 (1200/1200)" in format_table(build_report(rows, {}))

@@ -29,6 +29,7 @@ class TurnHeard:
     pieces: int = 0  # server turns the sentence was cut into (more than 1: it ended a turn mid-sentence)
     timeline: dict[str, float] = dataclasses.field(default_factory=dict)  # server marks, ms after end of speech
     stages: dict[str, float] = dataclasses.field(default_factory=dict)  # server stage and queue times, ms
+    end_of_turn: dict[str, Any] = dataclasses.field(default_factory=dict)  # what ended the server's (last) turn
 
     @property
     def split(self) -> bool:
@@ -104,6 +105,7 @@ def turn_heard(events: list[Timed], start: float, end: float) -> TurnHeard:
         filler=any(bool(m.get("filler")) for m in metrics),
         turn_ms=last.get("turn_ms"), reply_ms=last.get("reply_ms"), outcome=last.get("outcome"), pieces=len(pieces),
         timeline=dict(last.get("timeline") or {}), stages=dict(last.get("stages") or {}),
+        end_of_turn=dict(last.get("end_of_turn") or {}),
     )
 
 

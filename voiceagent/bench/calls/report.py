@@ -47,6 +47,7 @@ def summarize(rows: Sequence[Row]) -> dict[str, Any]:
         "unanswered": sum(1 for r in rows if r["real_reply_ms"] is None),
         **cut_ins(rows),
         "server_p50_ms": server_medians(rows),
+        "ended_by": ended_by(rows),
     }
     summary["by_voice_kind"] = {
         kind: {"turns": len(sub), "relevance": _share(sub, lambda r: bool(r["ok"])),
@@ -68,6 +69,19 @@ def server_medians(rows: Sequence[Row]) -> dict[str, float | None]:
     stages = [r.get("server_stages", {}) for r in answered]  # a report from before the field has none
     for name in sorted({k for s in stages for k in s}):
         out[f"stage:{name}"] = percentile([s.get(name) for s in stages], 50)
+    return out
+
+
+def ended_by(rows: Sequence[Row]) -> dict[str, dict[str, float | None]]:
+    """What ended the answered turns (the server endpointer's reason: ``model``, ``unsure``, ``patient``
+    ...), each with its count and the median and 95th percentile of the real reply: where the slow turns
+    waited."""
+    answered = [r for r in rows if r.get("outcome") == "answered" and r.get("end_of_turn")]
+    out: dict[str, dict[str, float | None]] = {}
+    for reason in sorted({str(r["end_of_turn"].get("reason")) for r in answered}):
+        times = [r["real_reply_ms"] for r in answered if str(r["end_of_turn"].get("reason")) == reason]
+        out[reason] = {"turns": len(times), "real_reply_p50_ms": percentile(times, 50),
+                       "real_reply_p95_ms": percentile(times, 95)}
     return out
 
 
@@ -141,6 +155,11 @@ def format_table(report: dict[str, Any]) -> str:
     for path, s in report["by_path"].items():
         marks = s.get("server_p50_ms", {})
         lines.append(f"  {path:12s} " + "  ".join(f"{k.removeprefix('stage:')} {_fmt(v)}" for k, v in marks.items()))
+    lines.append("what ended the answered turns: turns, real reply p50/p95 ms")
+    for path, s in report["by_path"].items():
+        ends = s.get("ended_by", {})
+        lines.append(f"  {path:12s} " + "   ".join(
+            f"{reason} {v['turns']} ({_fmt(v['real_reply_p50_ms'])}/{_fmt(v['real_reply_p95_ms'])})" for reason, v in ends.items()))
     lines.append("WER, KER: speech recognition; relev: share of turns passing every rule (fact, oos = out of scope, "
                  "unk = unknown fact, dlg = dialogue step; 1-5 / 6+: position in the call); p50/p95: real reply "
                  "at the client, ms; filler: share of turns with a filler; repeat: share of replies the caller had "

@@ -99,7 +99,7 @@ def _result(script: Script, path: str, call: CallSpec, index: int, voice: Voice,
         "filler": heard.filler, "server_turn_ms": heard.turn_ms, "server_reply_ms": heard.reply_ms,
         "outcome": heard.outcome, "paused": spec.paused, "pause_ms": pause, "cut_in": spoken.cut_in,
         "server_turns": heard.pieces, "split": heard.split,
-        "server_timeline": heard.timeline, "server_stages": heard.stages,
+        "server_timeline": heard.timeline, "server_stages": heard.stages, "end_of_turn": heard.end_of_turn,
     }
 
 
