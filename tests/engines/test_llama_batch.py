@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,9 @@ pytestmark = pytest.mark.slow
 
 PERSONA = ("You answer the phone for a dental practice. Be brief and friendly, and never invent facts. We are "
            "open Monday to Friday 8 am to 6 pm; closed at weekends. A check-up is 60 dollars.")
+ANIMALS = {"dog", "dogs", "cat", "cats", "lion", "lions", "tiger", "tigers", "elephant", "elephants", "horse",
+           "horses", "cow", "cows", "bird", "birds", "giraffe", "giraffes", "monkey", "monkeys", "bear", "bears"}
+COLOURS = {"red", "blue", "green", "yellow", "orange", "purple", "black", "white", "pink"}
 LONG: list[Message] = [{"role": "user", "content": "Write a long story about a lighthouse keeper."}]
 
 
@@ -50,9 +54,13 @@ async def test_concurrent_replies_are_decoded_in_one_step_and_each_answers_its_o
         assert engine.decoder.steps < 2 * 24  # about one step per token for all three, not three
     finally:
         await engine.close()
-    animals, count, colours = (text.lower() for text in together)
-    assert "dog" in animals and "4" in count and "red" in colours, together
-    assert "dog" not in count + colours and "red" not in animals + count and "4" not in animals + colours
+    # Which animals and colours depends on when each request joined the batch (under load, a step later
+    # gives other kernels: "Lions, Tigers, Elephants" once instead of "Dog, Cat ..."), so any of them counts.
+    words = [set(re.findall(r"[a-z]+|\d", text.lower())) for text in together]
+    kinds = [ANIMALS, {"4", "four"}, COLOURS]  # a list of three is numbered 1 to 3 only
+    for i, kind in enumerate(kinds):
+        assert words[i] & kind, together  # each answers its own question ...
+        assert not any(words[j] & kind for j in range(3) if j != i), together  # ... and no other
 
 
 async def test_closing_the_stream_takes_the_request_out_of_the_batch() -> None:
