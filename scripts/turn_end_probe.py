@@ -9,9 +9,20 @@ phone line (band limit, 8 kHz mu-law, back to 16 kHz as the server hears it).
 It answers one question: could a reply be heard sooner after a turn judged finished very surely, without
 more false cut-ins? Printed per path: the share of finished sentences and of first halves at or above
 each probability. Usage: ``.venv/bin/python scripts/turn_end_probe.py`` (about a minute on 2 cores).
+
+``--text``: the same question asked of the words instead, as a text end-of-turn detector would (LiveKit's
+is a Qwen2.5-0.5B trained to predict the end of a turn): the bundled Qwen2.5-Coder-0.5B's probability that
+the caller's message ends (``<|im_end|>`` next) after the whole sentence and after its first part, both
+without their closing punctuation (whisper writes a full stop or a question mark on a first half too), and
+after the whole sentence as written. Prints the quartiles of log10 of it and how often a whole sentence
+scores above a first half (0.5: no better than chance).
 """
 
 from __future__ import annotations
+
+import math
+import re
+import sys
 
 import numpy as np
 
@@ -67,8 +78,59 @@ def probabilities() -> dict[tuple[str, str], list[float]]:
     return out
 
 
+_SYSTEM = "<|im_start|>system\nYou are the receptionist of a small business, answering the phone.<|im_end|>\n"
+
+
+def text_end_probabilities() -> dict[str, list[float]]:
+    """"whole", "first half" (closing punctuation removed) and "whole, as written" -> the bundled model's
+    probability that the caller's message ends there."""
+    from llama_cpp import Llama
+
+    llm = Llama(model_path=str(bundled.qwen_gguf()), n_ctx=512, n_threads=2, logits_all=True, verbose=False)
+    end = llm.tokenize(b"<|im_end|>", add_bos=False, special=True)[0]
+
+    def ends(text: str) -> float:
+        llm.reset()
+        llm.eval(llm.tokenize(f"{_SYSTEM}<|im_start|>user\n{text}".encode(), add_bos=False, special=True))
+        logits = np.asarray(llm.scores[llm.n_tokens - 1], dtype=np.float64)
+        top = logits.max()
+        return math.exp(logits[end] - top - math.log(np.exp(logits - top).sum()))
+
+    def bare(text: str) -> str:
+        return re.sub(r"[\s,.;:?!]+$", "", text.strip())
+
+    out: dict[str, list[float]] = {"whole": [], "first half": [], "whole, as written": []}
+    seen: set[str] = set()
+    for script in builtin_scripts().values():
+        for turn in script.turns.values():
+            whole = " ".join(turn.parts) if turn.parts else turn.say
+            if whole in seen:
+                continue
+            seen.add(whole)
+            out["whole"].append(ends(bare(whole)))
+            out["whole, as written"].append(ends(whole))
+            if turn.parts:
+                out["first half"].append(ends(bare(turn.parts[0])))
+    return out
+
+
+def print_text_table() -> None:
+    """The ``--text`` figures."""
+    found = text_end_probabilities()
+    for kind, probs in found.items():
+        logs = np.log10(np.maximum(probs, 1e-30))
+        quartiles = " ".join(f"{q:5.1f}" for q in np.percentile(logs, [25, 50, 75]))
+        print(f"{kind:18s} ({len(probs):3d})  log10 P(end) quartiles {quartiles}")
+    whole, half = found["whole"], found["first half"]
+    above = sum((w > h) + 0.5 * (w == h) for w in whole for h in half) / (len(whole) * len(half))
+    print(f"a whole sentence scores above a first half: {above:.2f} of pairs")
+
+
 def main() -> None:
     """Print the table."""
+    if "--text" in sys.argv[1:]:
+        print_text_table()
+        return
     print("share of turns judged finished at or above: " + "  ".join(f">={t}" for t in THRESHOLDS))
     for (path, kind), probs in probabilities().items():
         shares = "  ".join(f"{sum(p >= t for p in probs) / len(probs):5.2f}" for t in THRESHOLDS)
