@@ -18,7 +18,7 @@ decoded again without the prompt, and the shorter text is kept.
 A decode is never longer than its audio can hold (:func:`max_new_tokens`): a greedy decode that loops ran
 on to whisper's 448 tokens before its retry, 1.3 to 2.7 s on this 2-core machine for a two-second
 question (and a speculative one held up the real turn behind it on the engine's thread); capped, the
-same loops cost 0.2 to 0.5 s, and the 223 benchmark sentences on three lines were heard alike (WER
+same loops cost 0.2 to 0.6 s, and the 223 benchmark sentences on three lines were heard alike (WER
 0.135 / 0.242 / 0.446 before, 0.135 / 0.245 / 0.447 after). A sentence the loop left said twice in a row
 is kept once (:func:`drop_repeats`).
 """
@@ -155,7 +155,7 @@ def drop_repeats(text: str) -> str:
     """``text`` with each clause of two words or more that is said again straight after itself kept once,
     ending as the last one did ("Where is the garage? Where is the garage?": a decode loop cut at its
     length): a caller does not repeat a whole clause in one breath. "No, no, no" (one word) and a number's
-    groups ("555, 555, 0123") are left as said."""
+    groups ("555, 555, 0123") are left as said; a text with no such repeat is returned as it was."""
     kept: list[str] = []
     for clause in _CLAUSE.findall(text):
         words = _WORD.findall(clause.lower())
@@ -164,7 +164,7 @@ def drop_repeats(text: str) -> str:
             kept[-1] = kept[-1].rstrip(",.?!; ") + clause.strip()[len(clause.strip().rstrip(",.?!;")):]
             continue
         kept.append(clause)
-    return "".join(kept).strip()
+    return "".join(kept).strip() if len(kept) < len(_CLAUSE.findall(text)) else text
 
 
 def too_long(text: str, audio_s: float) -> bool:
