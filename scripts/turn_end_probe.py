@@ -27,15 +27,13 @@ import sys
 import numpy as np
 
 from voiceagent.audio.pcm import FloatAudio
-from voiceagent.audio.resample import LISTENING_QUALITY, resample
-from voiceagent.bench.calls.line import mulaw_round_trip, phone_speech, set_level
 from voiceagent.bench.calls.pauses import pause_within
 from voiceagent.bench.calls.script import builtin_scripts
 from voiceagent.bench.calls.voices import RATE, VoiceBank, available_voices
+from voiceagent.bench.stt import over_line
 from voiceagent.engines import bundled
 from voiceagent.engines.turn_end import SmartTurnModel
 
-LINE_RATE = 8000
 LEAD_S, SILENCE_S = 0.3, 0.128  # the preroll before a turn; the silence when the server asks
 PAUSE_MS = 600
 THRESHOLDS = (0.5, 0.9, 0.95, 0.98)
@@ -45,10 +43,7 @@ def as_heard(path: str, speech: FloatAudio) -> FloatAudio:
     """``speech`` with its lead-in and 128 ms of silence, as the server hears it on ``path``."""
     audio = np.concatenate([np.zeros(int(LEAD_S * RATE), np.float32), speech,
                             np.zeros(int(SILENCE_S * RATE), np.float32)])
-    if path == "wideband":
-        return set_level(audio)
-    line = mulaw_round_trip(phone_speech(audio, RATE).astype(np.float32))
-    return resample(line, LINE_RATE, RATE, LISTENING_QUALITY)
+    return over_line(path, audio)
 
 
 def probabilities() -> dict[tuple[str, str], list[float]]:

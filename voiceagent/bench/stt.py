@@ -65,10 +65,14 @@ def prompts(settings: Settings) -> dict[str, str]:
 def line_audio(path: str, speech: FloatAudio, seed: int) -> FloatAudio:
     """``speech`` (16 kHz) padded and carried over ``path``, back at 16 kHz as the server hands it on."""
     pad = np.zeros(int(PAD_S * RATE), dtype=np.float32)
-    padded = np.concatenate([pad, speech, pad])
+    return over_line(path, np.concatenate([pad, speech, pad]), seed)
+
+
+def over_line(path: str, audio: FloatAudio, seed: int = 0) -> FloatAudio:
+    """``audio`` (16 kHz) carried over ``path`` as it is, back at 16 kHz as the server hands it on."""
     if path == "wideband":
-        return set_level(padded)
-    line = phone_speech(padded, RATE)
+        return set_level(audio)
+    line = phone_speech(audio, RATE)
     if path == "phone_noise":
         line = np.clip(line + line_noise(len(line) / LINE_RATE + 0.1, seed)[: len(line)], -1.0, 1.0)
     return resample(mulaw_round_trip(line.astype(np.float32)), LINE_RATE, RATE, LISTENING_QUALITY)

@@ -54,7 +54,7 @@ TOKENS_PER_WORD = 2  # whisper's tokens for a spoken word: about 1.3 with its pu
 MAX_DECODE_TOKENS = 200  # within whisper's 448 beside the longest prompt it keeps (223 tokens and 5 more)
 LOW_LOGPROB = -0.7  # not confident (whisper's own retry mark is -1.0; the "Good"s were -0.99 to -1.7)
 _WORD = re.compile(r"\d|[^\W\d_]+(?:'[^\W\d_]+)?")  # a digit counts as a word: "555-0263" is seven
-_CLAUSE = re.compile(r"[^,.?!;]+[,.?!;]*")  # a clause with the punctuation after it
+_CLAUSE = re.compile(r"([^,.?!;]+)([,.?!;]*)")  # a clause, and the punctuation after it
 _whole_window_pad = _faster_whisper.pad_or_trim
 _window = threading.local()  # the encoder window of the transcription running on this thread
 
@@ -156,15 +156,16 @@ def drop_repeats(text: str) -> str:
     ending as the last one did ("Where is the garage? Where is the garage?": a decode loop cut at its
     length): a caller does not repeat a whole clause in one breath. "No, no, no" (one word) and a number's
     groups ("555, 555, 0123") are left as said; a text with no such repeat is returned as it was."""
-    kept: list[str] = []
-    for clause in _CLAUSE.findall(text):
+    kept: list[tuple[str, str]] = []
+    dropped = False
+    for clause, mark in _CLAUSE.findall(text):
         words = _WORD.findall(clause.lower())
         if kept and len(words) >= 2 and not any(w.isdigit() for w in words) \
-                and words == _WORD.findall(kept[-1].lower()):
-            kept[-1] = kept[-1].rstrip(",.?!; ") + clause.strip()[len(clause.strip().rstrip(",.?!;")):]
+                and words == _WORD.findall(kept[-1][0].lower()):
+            kept[-1], dropped = (kept[-1][0], mark), True
             continue
-        kept.append(clause)
-    return "".join(kept).strip() if len(kept) < len(_CLAUSE.findall(text)) else text
+        kept.append((clause, mark))
+    return "".join(clause + mark for clause, mark in kept).strip() if dropped else text
 
 
 def too_long(text: str, audio_s: float) -> bool:
