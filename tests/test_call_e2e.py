@@ -271,7 +271,9 @@ async def test_calls_are_isolated_from_a_caller_that_misbehaves_and_vanishes(ser
 
     good_caller, rude_id = await asyncio.gather(good(), rude())
     said = words(" ".join(good_caller.received.final_transcripts().values()))
-    assert "six" in said or "6" in said
+    heard = [e for _, e in good_caller.received.events if e.get("type") in ("transcript", "agent_text", "error")]
+    outcomes = [(e["turn"], e["outcome"], e.get("end_of_turn")) for e in good_caller.received.of_type("turn_metrics")]
+    assert "six" in said or "6" in said, (heard, outcomes)
     for _ in range(50):
         record = call_record(server, rude_id)
         if record and record[-1]["kind"] == "end":
