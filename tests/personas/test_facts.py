@@ -74,6 +74,27 @@ def test_a_price_question_without_a_service_gives_every_price(bakery: Business) 
     assert fact.kind == "prices" and "Sourdough loaf: 6.50" in fact.text and "Birthday cake" in fact.text
 
 
+@pytest.mark.parametrize(("said", "services"), [
+    ("How much is a cut?", ["women's haircut", "men's haircut"]),  # the word both cuts share
+    ("How much do you charge the relating cut?", ["women's haircut", "men's haircut"]),  # "ladies'" misheard
+    ("How much for a beard trim?", ["beard trim"]),  # a service named whole is that one alone
+])
+def test_a_price_asked_of_a_word_several_services_share_gives_those_services(said: str, services: list[str]) -> None:
+    salon = load_persona(DEFAULT_PROMPTS_DIR / "salon.toml").business
+    assert salon is not None
+    assert [f.service.name for f in relevant_facts(salon, said) if f.service is not None] == services
+
+
+@pytest.mark.parametrize("said", [
+    "How much do you charge to fit a new radiator?",  # "fit", "new": words of other services, not the thing priced
+    "How much is a repair?",  # one service holds the word: part of its name is not that service
+])
+def test_a_priced_word_that_one_service_or_none_holds_gives_every_price(said: str) -> None:
+    plumber = load_persona(DEFAULT_PROMPTS_DIR / "plumber.toml").business
+    assert plumber is not None
+    assert _kinds(plumber, said)[:1] == ["prices"]
+
+
 def test_where_gives_the_address_and_phone_the_number(bakery: Business) -> None:
     assert [(f.kind, f.text) for f in relevant_facts(bakery, "Where are you?")] == [("address", "Address: 3 Mill Lane.")]
     assert _kinds(bakery, "what's your phone number") == ["phone"]

@@ -46,10 +46,28 @@ def test_a_question_the_facts_answer_is_answered_from_them(garage: Business, sai
     "Are you open on Saturday, how much is an oil change, and where are you?",  # three things at once
     "Is it going to snow this weekend, do you know?",  # days named, but no question about the hours
     "Is Megan working this Saturday?",  # asked of someone, not of the business's hours
-    "How much to fit tyres on my motorcycle?",  # a service, and something not done: which is it?
 ])
 def test_anything_else_is_left_to_the_model(garage: Business, said: str) -> None:
     assert _answer(garage, said) is None
+
+
+@pytest.mark.parametrize(("persona", "said", "refused"), [
+    ("garage", "How much to fit tyres on my motorcycle?", "Sorry, we don't do motorcycles."),
+    ("salon", "Could I get a manicure while my colour is processing?", "Sorry, we don't do nails or manicures."),
+])
+def test_something_not_done_named_beside_a_service_is_refused_with_what_is_done(
+        persona: str, said: str, refused: str) -> None:
+    business = load_persona(PROMPTS / f"{persona}.toml").business
+    assert business is not None
+    answer = _answer(business, said) or ""
+    assert answer.startswith(refused + " We offer ") and "dollars" not in answer
+
+
+def test_a_price_several_services_share_is_said_for_each() -> None:
+    business = load_persona(PROMPTS / "salon.toml").business
+    assert business is not None
+    assert _answer(business, "How much is a cut?") == (
+        "A women's haircut is 55 dollars and takes about 1 hour. A men's haircut is 30 dollars and takes about 30 minutes.")
 
 
 def test_a_service_named_in_the_plural_is_said_in_the_plural() -> None:

@@ -18,7 +18,7 @@ from voiceagent.personas.render import (
     services_sentence,
     week_sentence,
 )
-from voiceagent.personas.words import Heard, content_stems, stem
+from voiceagent.personas.words import STOPWORDS, Heard, content_stems, stem, tokens
 
 FactKind = Literal["identity", "address", "phone", "hours", "week", "service", "prices", "services", "not_offered",
                    "policy", "agent_can"]
@@ -46,12 +46,17 @@ _IDENTITY = _stems("reached", "speaking", "talking")  # "who am I speaking to?",
 _WHO_ANSWERS = frozenset(("this", "you", "are"))
 _WEEKEND: tuple[Weekday, ...] = ("saturday", "sunday")
 _DAY_BY_WORD: dict[str, Weekday] = {**{d: d for d in WEEKDAYS}, **{f"{d}s": d for d in WEEKDAYS}}
+# Words of asking a price, which name no thing ("roughly how much would it cost me?")
+ASKS_PRICE = PRICE_CUES | {stem("pay")}
+PRICE_WORDS = ASKS_PRICE | frozenset(stem(w) for w in tokens(
+    "costs prices priced charges fees rate rates dollars pounds euros roughly approximately"))
 _COST = frozenset(content_stems("charge charged charges cost costs price prices"))  # name no policy alone
 # Every word above that points at a kind of fact, and the times of a day or week a caller asks the hours
 # by ("what time do you start on a weekday morning?"): a question using one is about the business's facts.
 FACT_CUES = (HOURS_CUES | PRICE_CUES | _SERVICES | _ADDRESS | _PHONE | _IDENTITY | _ASKS_PRICES
              | _stems("start", "starting", "finish", "weekday", "weekdays", "weekend", "morning", "afternoon",
                       "evening", "night", "tonight", "today", "tomorrow", *WEEKDAYS))
+MOST_SHARING = 3  # more services than this share the word: it names none of them, the price list answers
 _ALTERNATIVES = re.compile(r"\s*(?:,|/|\bor\b|\band\b)\s*")
 
 
@@ -97,7 +102,7 @@ def relevant_facts(business: Business, said: str, today: Weekday | None = None) 
     if business.phone and cues.has_any(_PHONE):
         facts.append(Fact("phone", f"Phone: {business.phone}."))
     facts += _hours_facts(business, heard, today)
-    facts += _service_facts(business, heard)
+    facts += _service_facts(business, heard, said)
     facts += _word_facts(business, heard)
     return tuple(facts)
 
@@ -130,8 +135,10 @@ def _hours_facts(business: Business, heard: Heard, today: Weekday | None) -> lis
     return []
 
 
-def _service_facts(business: Business, heard: Heard) -> list[Fact]:
-    named = [s for s in business.services if any(heard.says_phrase(p) for p in (s.name, *s.aliases))]
+def _service_facts(business: Business, heard: Heard, said: str) -> list[Fact]:
+    named = named_services(business, heard)
+    if not named:
+        named = sharing_the_priced_word(business, said)
     if named:
         return [Fact("service", service_sentence(s, business.currency), service=s) for s in named]
     if business.services and heard.has_any(PRICE_CUES):
@@ -140,6 +147,29 @@ def _service_facts(business: Business, heard: Heard) -> list[Fact]:
     if business.services and heard.has_any(_SERVICES):
         return [Fact("services", services_sentence(business), asked=heard.has_any(_ASKS_SERVICES))]
     return []
+
+
+def named_services(business: Business, heard: Heard) -> list[Service]:
+    """The services the caller named by a name or alias, but for one named only by words that are part
+    of another's longer name the caller said: "a beard trim" names the beard trim, not the men's haircut
+    ("trim")."""
+    said: dict[int, list[frozenset[str]]] = {
+        i: [frozenset(content_stems(p)) for p in (s.name, *s.aliases) if heard.says_phrase(p)]
+        for i, s in enumerate(business.services)}
+    return [s for i, s in enumerate(business.services) if said[i] and not any(
+        all(mine < theirs for mine in said[i]) for j, others in said.items() if j != i for theirs in others)]
+
+
+def sharing_the_priced_word(business: Business, said: str) -> list[Service]:
+    """The services whose names (or aliases) hold the word whose price ``said`` asks (:func:`priced_thing`),
+    when several of them share it: "How much is a cut?" at a salon with a women's and a men's cut gets
+    both, not the whole price list. At most :data:`MOST_SHARING` of them; none when only one holds the
+    word (part of one name is not that service: a "new radiator" is no new water heater), or when the word
+    is one of the business's name or kind ("hair" at a hair salon)."""
+    priced = {stem(w) for w in priced_thing(said)} - set(content_stems(f"{business.name} {business.kind}"))
+    sharing = [s for s in business.services
+               if not priced.isdisjoint(w for p in (s.name, *s.aliases) for w in content_stems(p))]
+    return sharing if 2 <= len(sharing) <= MOST_SHARING else []
 
 
 def alternatives(item: str) -> list[str]:
@@ -168,3 +198,20 @@ def _word_facts(business: Business, heard: Heard) -> list[Fact]:
     if any(heard.shares_word(item, general) for item in business.agent_can):
         facts.append(Fact("agent_can", agent_can_sentence(business)))
     return facts
+
+
+def priced_thing(said: str) -> list[str]:
+    """The last word of meaning in the clause of ``said`` that asks a price (a list of one, or empty), which
+    names what is priced: "radiator" in "How much do you charge to fit a new radiator?", where "fit" and
+    "new" may be words the persona knows; "softener" in "What would a water softener cost to fit?" (a verb
+    after "to" names nothing); none in "how much to look at it?" after "My car is making a squeaky noise"."""
+    for clause in re.split(r"[,;:.?!]", said):
+        words = tokens(clause)
+        if any(stem(w) in ASKS_PRICE for w in words):  # a verb after "to" names no thing ("cost to fit?")
+            return naming([w for w, before in zip(words, ["", *words], strict=False) if before != "to"])[-1:]
+    return []
+
+
+def naming(words: list[str]) -> list[str]:
+    """The ``words`` that may name a thing: no common word, number or word of price."""
+    return [w for w in words if w not in STOPWORDS and not w.isdigit() and stem(w) not in PRICE_WORDS]

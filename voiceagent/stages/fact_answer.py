@@ -10,9 +10,10 @@ Only a question is answered so, and only when every fact that answers it is of a
 whole (who answers, to a caller who names the business: "Hello, is this Bright Smile Dental?"; a day's
 hours, the week, a service's price, the address, the phone number, something not done, a policy), at most
 :data:`MOST_FACTS` of them; a day's hours only to a question about the hours ("open", "close", "when",
-"time" ..., or "do you do", "are you around": "Is it going to snow this weekend?" names days too), and not
-a service beside something not done (is "a kitchen tap" kitchen remodeling, are "tyres for my motorcycle"
-tyres?).
+"time" ..., or "do you do", "are you around": "Is it going to snow this weekend?" names days too). A
+service named beside something not done ("tyres for my motorcycle", "a manicure while my colour's on") gets
+the refusal with what is done: the owner wrote that thing down as not done, and the caller said it (a
+"kitchen tap" names no kitchen remodeling: see :func:`voiceagent.personas.facts.alternatives`).
 Anything else (small talk, a question no fact answers, a fact that only comes as context, who answers
 when the business is not named, a request the call's actions handle) is left to the model.
 
@@ -77,8 +78,8 @@ def fact_answer(business: Business | None, said: str, facts: Sequence[Fact], *,
         return None
     answers = answering(facts)
     kinds = {f.kind for f in answers}
-    if {"service", "not_offered"} <= kinds:  # "a kitchen tap" (no remodeling), or "tyres for my motorcycle"?
-        return None
+    if {"service", "not_offered"} <= kinds:  # "tyres for my motorcycle", "a manicure while my colour's on"
+        answers = [f for f in answers if f.kind == "not_offered"]
     if not answers or len(answers) > MOST_FACTS or any(f.kind not in _SAYABLE for f in answers):
         return None
     asks_hours = Heard(said).has_any(HOURS_CUES) or _AT_WORK.search(said) is not None

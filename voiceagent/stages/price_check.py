@@ -12,16 +12,11 @@ import functools
 import re
 from collections.abc import Sequence
 
-from voiceagent.personas.facts import PRICE_CUES, Fact
+from voiceagent.personas.facts import ASKS_PRICE, Fact, naming, priced_thing
 from voiceagent.personas.model import Business, Service
 from voiceagent.personas.render import first_unknown
-from voiceagent.personas.words import STOPWORDS, Heard, stem, tokens
+from voiceagent.personas.words import Heard, stem, tokens
 from voiceagent.stages.reply_problem import Problem
-
-# Words of asking a price, which name no thing ("roughly how much would it cost me?")
-_ASKS_PRICE = PRICE_CUES | {stem("pay")}
-_PRICE_WORDS = _ASKS_PRICE | frozenset(stem(w) for w in tokens(
-    "costs prices priced charges fees rate rates dollars pounds euros roughly approximately"))
 
 
 class PriceCheck:
@@ -63,24 +58,7 @@ class PriceCheck:
         not_offered = [f.text for f in self._facts if f.kind == "not_offered"]
         if not_offered:  # asked for or about something not done, priced or not ("I'd book a manicure")
             return not_offered[0]
-        if not any(stem(w) in _ASKS_PRICE for w in tokens(self._said)):
+        if not any(stem(w) in ASKS_PRICE for w in tokens(self._said)):
             return ""
-        words = [w for w in _naming(tokens(self._said)) if not w.endswith("ly")]
+        words = [w for w in naming(tokens(self._said)) if not w.endswith("ly")]
         return first_unknown(self._business, words) or first_unknown(self._business, priced_thing(self._said))
-
-
-def priced_thing(said: str) -> list[str]:
-    """The last word of meaning in the clause of ``said`` that asks a price (a list of one, or empty), which
-    names what is priced: "radiator" in "How much do you charge to fit a new radiator?", where "fit" and
-    "new" may be words the persona knows; "softener" in "What would a water softener cost to fit?" (a verb
-    after "to" names nothing); none in "how much to look at it?" after "My car is making a squeaky noise"."""
-    for clause in re.split(r"[,;:.?!]", said):
-        words = tokens(clause)
-        if any(stem(w) in _ASKS_PRICE for w in words):  # a verb after "to" names no thing ("cost to fit?")
-            return _naming([w for w, before in zip(words, ["", *words], strict=False) if before != "to"])[-1:]
-    return []
-
-
-def _naming(words: list[str]) -> list[str]:
-    """The ``words`` that may name a thing: no common word, number or word of price."""
-    return [w for w in words if w not in STOPWORDS and not w.isdigit() and stem(w) not in _PRICE_WORDS]

@@ -32,12 +32,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from voiceagent.personas.facts import FACT_CUES, PRICE_CUES, Fact
+from voiceagent.personas.facts import FACT_CUES, PRICE_CUES, Fact, priced_thing
 from voiceagent.personas.model import Business
 from voiceagent.personas.render import first_unknown
 from voiceagent.personas.words import STOPWORDS, stem, tokens
 from voiceagent.stages.fact_answer import clauses, is_question, opens_as_question
-from voiceagent.stages.price_check import priced_thing
 from voiceagent.stages.reply_check import answering
 
 # Words of asking, which name nothing: "how much", "how long", "what else", "is there any way"
