@@ -137,6 +137,19 @@ def test_naming_the_business_or_asking_who_answers_gives_who_we_are(bakery: Busi
         assert "identity" not in _kinds(bakery, said)
 
 
+@pytest.mark.parametrize(("persona", "said"), [
+    ("garage", "Hi, is this Oak Street?"),  # "street" is part of the name here, no question of where
+    ("plumber", "Hello, is that Riverside plumbers?"),  # one word of three: the one that is its own
+    ("receptionist", "Is this the Bright Smile dentist?"),
+])
+def test_the_part_of_the_name_that_is_the_business_own_names_it(persona: str, said: str) -> None:
+    business = load_persona(DEFAULT_PROMPTS_DIR / f"{persona}.toml").business
+    assert business is not None
+    kinds = _kinds(business, said)
+    assert kinds[:1] == ["identity"] and "address" not in kinds
+    assert "identity" not in _kinds(business, "Is it bright outside?")  # one word of "Bright Smile" is no name
+
+
 def test_where_the_business_is_asked_in_other_words_gives_the_address(bakery: Business) -> None:
     for said in ("Whereabouts are you?", "Where are you based?", "Whereabouts are you based?"):
         assert "address" in _kinds(bakery, said), said

@@ -27,6 +27,7 @@ def _answer(business: Business, said: str) -> str | None:
                             "engine diagnostic check, annual safety inspection.")),
     ("Do you take cash?", "Payment is by card or cash."),
     ("Hello, is this Oak Street Garage?", "This is Oak Street Garage, a car repair garage."),  # named: who answers
+    ("Hi, is that Oak Street?", "This is Oak Street Garage, a car repair garage."),  # the name's own part: no address
     ("If I come by on Saturday, what time do you close", "On Saturday we're open 8 am to 12 noon."),  # a later clause asks
     ("Do you do Saturdays at all?", "On Saturday we're open 8 am to 12 noon."),  # asked of the business, a day named
     ("Are you guys around on Sundays?",

@@ -92,11 +92,13 @@ def relevant_facts(business: Business, said: str, today: Weekday | None = None) 
     """
     heard = Heard(said)
     facts: list[Fact] = []
-    if heard.says_phrase(business.name) or heard.has_any(_IDENTITY) or (
+    if names_business(business, heard) or heard.has_any(_IDENTITY) or (
             "who" in heard.words and not _WHO_ANSWERS.isdisjoint(heard.words)):
         facts.append(Fact("identity", identity_sentence(business)))
     # "Is this Oak Street Garage?" asks who answers, not where: the name's own words are no cue
     cues = Heard(re.sub(re.escape(business.name), " ", said, flags=re.IGNORECASE))
+    if names_business(business, heard):
+        cues.stems -= set(content_stems(business.name))
     if business.address and cues.has_any(_ADDRESS):
         facts.append(Fact("address", f"Address: {business.address}."))
     if business.phone and cues.has_any(_PHONE):
@@ -105,6 +107,21 @@ def relevant_facts(business: Business, said: str, today: Weekday | None = None) 
     facts += _service_facts(business, heard, said)
     facts += _word_facts(business, heard)
     return tuple(facts)
+
+
+def short_name(business: Business) -> str:
+    """The words of the business's name that are not words of what it is: "Meadowbrook" of Meadowbrook
+    Veterinary Clinic (a veterinary clinic), "Oak Street" of Oak Street Garage (a car repair garage); ""
+    when every word of the name says what it is."""
+    kind = set(content_stems(business.kind))
+    return " ".join(w for w in tokens(business.name) if w not in STOPWORDS and stem(w) not in kind)
+
+
+def names_business(business: Business, heard: Heard) -> bool:
+    """Whether the caller named the business: its whole name, or the part of it that is its own (see
+    :func:`short_name`; "Is that Meadowbrook vets?")."""
+    short = short_name(business)
+    return heard.says_phrase(business.name) or bool(short) and heard.says_phrase(short)
 
 
 def days_named(said: str, today: Weekday | None = None) -> tuple[Weekday, ...]:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from voiceagent.personas.facts import HOURS_CUES, Fact
+from voiceagent.personas.facts import HOURS_CUES, Fact, names_business
 from voiceagent.personas.model import Business
 from voiceagent.personas.render import say_day_hours, say_duration, say_price, week_sentence
 from voiceagent.personas.words import Heard
@@ -85,7 +85,7 @@ def fact_answer(business: Business | None, said: str, facts: Sequence[Fact], *,
     asks_hours = Heard(said).has_any(HOURS_CUES) or _AT_WORK.search(said) is not None
     if any(f.kind == "hours" for f in answers) and not asks_hours:
         return None  # a day named in another question: "Is it going to snow this weekend?"
-    if any(f.kind == "identity" for f in answers) and not Heard(said).says_phrase(business.name):
+    if any(f.kind == "identity" for f in answers) and not names_business(business, Heard(said)):
         return None  # "Am I talking to a real person?" asks who answers, which the model says
     return " ".join(fact_sentence(business, fact) for fact in answers)
 
