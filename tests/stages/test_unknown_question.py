@@ -64,6 +64,7 @@ def test_the_clause_that_asks_decides_beside_a_fact_matched_elsewhere(garage: Bu
     "Could you tell me, how much is an oil change?",  # two clauses ask: the sentence is not about one
     "Do you have parking, I'm coming for an oil change?",  # one word named: too little to go on
     "Do you do jet skis and oil changes?",  # one clause: a fact answers it
+    "Could I bring Max round, and on Sunday morning?",  # a comma at a pause: the day goes on with the question
 ])
 def test_a_clause_that_asks_about_a_known_thing_or_too_little(garage: Business, said: str) -> None:
     assert unknown_thing(garage, said, relevant_facts(garage, said)) == ""

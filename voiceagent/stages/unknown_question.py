@@ -43,6 +43,8 @@ from voiceagent.stages.reply_check import answering
 _ASKING = PRICE_CUES | frozenset(stem(w) for w in tokens(
     "many long far often soon late early else kind sort type way pay possible possibly able allowed available "
     "actually really just also either still ever both one ones same"))  # (the last words point back at what was said: "is that for both?")
+# Words that open a clause that goes on with the one before it (the recogniser put a comma at a pause)
+_JOINING = frozenset(tokens("and or on at in for with this next around about from until till by"))
 CLAUSE_WORDS = 2  # a clause that asks names at least this many words to count beside a fact matched elsewhere
 # Words about the call itself, which the model answers: "can you hear me?", "sorry, what did you say?"
 _ABOUT_THE_CALL = frozenset(stem(w) for w in tokens(
@@ -74,7 +76,14 @@ def _named(text: str) -> list[str]:
 
 def _asking_clause(said: str) -> str:
     """The one clause of ``said`` that opens as a question, when it has several and only one does so,
-    and that clause names at least :data:`CLAUSE_WORDS` words; "" otherwise."""
-    parts = clauses(said)
+    and that clause names at least :data:`CLAUSE_WORDS` words; "" otherwise. A clause that opens with a
+    word that joins it to the one before ("and on Sunday morning", "or Saturday") is part of that one:
+    "Could I bring Mac, and on Sunday morning" asks about Sunday, not about "Mac"."""
+    parts: list[str] = []
+    for clause in clauses(said):
+        if parts and tokens(clause)[:1] and tokens(clause)[0] in _JOINING:
+            parts[-1] = f"{parts[-1]} {clause}"
+        else:
+            parts.append(clause)
     asking = [c for c in parts if opens_as_question(c)]
     return asking[0] if len(parts) > 1 and len(asking) == 1 and len(_named(asking[0])) >= CLAUSE_WORDS else ""
