@@ -48,6 +48,26 @@ def test_no_business_no_unknown_thing() -> None:
     assert unknown_thing(None, "Who won the football game?", ()) == ""
 
 
+@pytest.mark.parametrize(("said", "who"), [
+    ("Is Megan working this Saturday?", "Megan"),  # a day's hours match, but the question is about her
+    ("Will Dave be in on Monday morning?", "Dave"),
+    ("Hi, does Dr. Patel work on Fridays?", "Patel"),
+])
+def test_a_question_about_someone_is_one_no_fact_answers(garage: Business, said: str, who: str) -> None:
+    assert relevant_facts(garage, said)
+    assert unknown_thing(garage, said, relevant_facts(garage, said)) == who
+
+
+@pytest.mark.parametrize("said", [
+    "Is Saturday any good for an oil change?",  # a day, not a person
+    "Is Oak Street Garage open on Sunday?",  # the business's own name
+    "Can I bring it in on Monday?",
+    "Is it going to take long?",
+])
+def test_a_capitalised_day_or_the_business_is_nobody(garage: Business, said: str) -> None:
+    assert unknown_thing(garage, said, relevant_facts(garage, said)) == ""
+
+
 @pytest.mark.parametrize(("said", "thing"), [
     # The clause that asks names a thing no fact mentions; a fact matches only the detail after it.
     ("Do you do jet skis, my outboard needs an oil change?", "jet"),

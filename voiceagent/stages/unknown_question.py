@@ -30,11 +30,12 @@ Pure logic: no engine, no I/O.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from voiceagent.personas.facts import FACT_CUES, PRICE_CUES, Fact, priced_thing
 from voiceagent.personas.model import Business
-from voiceagent.personas.render import first_unknown
+from voiceagent.personas.render import first_unknown, vocabulary
 from voiceagent.personas.words import STOPWORDS, stem, tokens
 from voiceagent.stages.fact_answer import clauses, is_question, opens_as_question
 from voiceagent.stages.reply_check import answering
@@ -45,6 +46,11 @@ _ASKING = PRICE_CUES | frozenset(stem(w) for w in tokens(
     "actually really just also either still ever both one ones same"))  # (the last words point back at what was said: "is that for both?")
 # Words that open a clause that goes on with the one before it (the recogniser put a comma at a pause)
 _JOINING = frozenset(tokens("and or on at in for with this next around about from until till by"))
+# A question's opening verb and the capitalised word after it (a title before it is skipped)
+_ASKS_OF_SOMEONE = re.compile(r"(?:^|[,.?!;]\s+)(?i:is|does|will|can|could|would|has|was)\s+"
+                              r"(?:(?i:dr|doctor|mr|mrs|ms|miss)\.?\s+)?([A-Z][a-z'’]+)\b")
+_CALENDAR = ("monday tuesday wednesday thursday friday saturday sunday today tomorrow january february march april "
+             "may june july august september october november december christmas easter")
 CLAUSE_WORDS = 2  # a clause that asks names at least this many words to count beside a fact matched elsewhere
 # Words about the call itself, which the model answers: "can you hear me?", "sorry, what did you say?"
 _ABOUT_THE_CALL = frozenset(stem(w) for w in tokens(
@@ -61,11 +67,26 @@ def unknown_thing(business: Business | None, said: str, facts: Sequence[Fact]) -
     clause = _asking_clause(said)  # "Do you do dog grooming? My poodle's in need of a trim."
     if business is None or not (is_question(said) or clause):
         return ""
+    if someone := person_asked_about(business, said):  # "Is Megan working this Saturday?"
+        return someone
     if answering(facts):
         return first_unknown(business, _named(clause), FACT_CUES) if clause else ""
     named = _named(said)
     priced = [w for w in priced_thing(said) if w in named]  # "to fit a new radiator": "fit", "new" known
     return first_unknown(business, named, FACT_CUES) or first_unknown(business, priced, FACT_CUES)
+
+
+def person_asked_about(business: Business, said: str) -> str:
+    """The name of someone the caller asks about ("Is Megan working this Saturday?", "Does Dr Patel see
+    cats?"): a capitalised word (the recogniser capitalises names) straight after the verb that opens a
+    question, that is no word of the persona's facts, its agent's name, a day or a month. The facts say
+    nothing of anyone's days: the answer is a message for them, not the business's hours. "" if none."""
+    known = vocabulary(business) | {stem(w) for w in tokens(f"{business.agent_name} {_CALENDAR}")}
+    for match in _ASKS_OF_SOMEONE.finditer(said):
+        name = match.group(1)
+        if name.lower() not in STOPWORDS and stem(name.lower()) not in known:
+            return name
+    return ""
 
 
 def _named(text: str) -> list[str]:
