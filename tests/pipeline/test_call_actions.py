@@ -469,7 +469,8 @@ async def test_an_action_asked_for_outright_is_started_without_the_model(tmp_pat
         record = await call.end()
     assert said[0] == "Sure. Could you give me your name, the day and the time?"
     assert said[1] == "Thanks, John Smith. Could you give me the day and the time?"  # Monday is the booking now
-    assert said[2].startswith("Sorry, I couldn't do that")  # John Smith has no booking to move: nothing is claimed
+    # John Smith has no booking to move: nothing is claimed, and the caller hears what was asked for
+    assert said[2].startswith("Sorry, I couldn't move it to Friday") and "can't find an upcoming appointment" in said[2]
     assert llm.requests == []
     actions = [(a["name"], a["arguments"].get("day", "")) for a in record if a["kind"] == "action"]
     assert actions == [("move_appointment", resolve_day("Friday", datetime.date.today()).isoformat())]

@@ -106,8 +106,12 @@ class ActionRunner:
             raise Refused("there are no opening hours to book against")
         start = _start(args, now)
         if name == "move_appointment":
-            moved = self.store.move(persona.name, business, name=args["name"], new_start=start, now=now,
-                                    call_id=call_id)
+            try:
+                moved = self.store.move(persona.name, business, name=args["name"], new_start=start, now=now,
+                                        call_id=call_id)
+            except Refused as refused:  # say what was asked for: "couldn't do that" leaves the caller guessing
+                return ActionResult("refused", f"Sorry, I couldn't move it to {say_when(start, now)}: {refused.reason}.",
+                                    {"reason": refused.reason})
             return ActionResult("done", f"Done: your appointment is now {_when(moved, now)}.", _details(moved))
         booked = self.store.book(persona.name, business, name=args["name"], start=start, service=args["service"],
                                  phone=args.get("phone", ""), call_id=call_id, now=now, key=key)
