@@ -54,6 +54,9 @@ def test_right_answers_pass(garage: Business, clause: str) -> None:
      "asks_details"),
     ("If something comes up, how much notice do you need to cancel?", "Could you give me your message?",
      "asks_details"),
+    ("What happens if I miss my appointment?", ("You can: book, move or cancel appointments (ask for the caller's "
+     "name and a preferred day)."), "instructions"),  # the prompt's words for the agent, copied
+    ("I need to change my booking.", "Please ask for the caller's name and a preferred day.", "instructions"),
 ])
 def test_wrong_answers_are_caught(garage: Business, said: str, clause: str, kind: str) -> None:
     problem = ReplyCheck(garage, said, facts=relevant_facts(garage, said)).clause(clause)

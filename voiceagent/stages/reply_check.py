@@ -40,6 +40,8 @@ the conversation before it goes to speech synthesis:
   Megan. Could you give me the day and the time?" to "Is Megan working this Saturday?"): a small model
   copies the desk's questions from the call's history, and no action waits for the answer (the desk asks
   its questions itself, once an action is called);
+- ``instructions``: the reply says words the prompt wrote for the agent ("On this call you can: book, move
+  or cancel appointments (ask for the caller's name and a preferred day)"), which a small model copies;
 - ``unasked_refusal``: the reply's first sentence lists two or more of the things the business does not
   do, none of which the caller named ("Sorry, we don't do electrical work, roofing or gutters, ..." to
   "Are your plumbers licensed and insured?"): a small model copies that list from its facts;
@@ -97,6 +99,9 @@ _THANKS_NAME = re.compile(r"^\W*(?:[Tt]hanks|[Tt]hank you)(?: (?:so|very) much)?
 # The action desk's question for what an action still needs (see voiceagent.pipeline.action_desk).
 _ASKS_DETAILS = re.compile(r"\bcould you give me (?:your (?:full )?name|a number|your (?:phone )?number|the day|the date|"
                            r"the time|your message|what it's for)\b", re.IGNORECASE)
+# Words written for the agent, never to a caller: the prompt's "On this call you can: ... (ask for the
+# caller's name and a preferred day)", copied into a reply
+_INSTRUCTIONS = re.compile(r"\bthe caller(?:'s|s)?\b|\bon this call you can\b", re.IGNORECASE)
 _BARE_REFUSAL = re.compile(
     r"\W*(?:(?:i'?m |i am |we'?re |we are )?(?:very |so |really )?sorry,? (?:but )?)?(?:i|we)(?:'m| am|'re| are)?"
     r" (?:(?:can'?t|cannot|can not|unable to|not able to) (?:assist|help|do)|(?:don'?t|do not) know how to (?:do|help with))"
@@ -201,6 +206,8 @@ class ReplyCheck:
                 return problem
         if claimed := claimed_action(text) or claimed_action(self._opening):  # "Friday," + "noted."
             return Problem("claims_action", f"says {claimed} was done (or will be), which no action did", claimed)
+        if _INSTRUCTIONS.search(text):
+            return Problem("instructions", "says the prompt's instructions to the agent to the caller")
         if _ASKS_DETAILS.search(text):
             return Problem("asks_details", "asks in the desk's words for what an action needs; no action waits")
         if self._business is None:
