@@ -45,6 +45,7 @@ def test_right_answers_pass(garage: Business, clause: str) -> None:
     ("Do you recharge air conditioning?", "It costs about $20 a time.", "wrong_price"),
     ("Can I bring my car in on Sunday morning?", "Sure, Sunday works for us.", "closed_day"),
     ("Are you open Sunday?", "Yes, we're open on Sunday.", "closed_day"),
+    ("Can we do Sunday, since it's my only day off?", "Yes, we can do Sunday.", "closed_day"),
     ("Could a mechanic come round on Sunday?", "Yes, Oak Street Garage does Sunday at 8 am to 12 noon.", "closed_day"),
     ("I would like to book an oil change for Tuesday", "You would like to book an oil change for Tuesday.",
      "echo"),
@@ -298,11 +299,14 @@ def test_who_answers_said_when_asked_or_with_more_passes(garage: Business, said:
 def test_hours_for_a_closed_day_that_reach_the_check_in_two_pieces_are_caught(garage: Business) -> None:
     """The chunker cuts a long first sentence after eight words: the day came in one piece, its hours in the
     next ("Yes, Riverside Plumbing & Heating does Sunday" + "at 9 am to 12 noon.", to a caller asking for
-    a plumber on Sunday, which is closed). The sentence is judged whole."""
+    a plumber on Sunday, which is closed). The sentence is judged whole; with its "Yes" the first piece is
+    caught by itself."""
     said = "Could a mechanic come round on Sunday?"
     check = ReplyCheck(garage, said, facts=relevant_facts(garage, said))
-    assert check.clause("Yes, Oak Street Garage does Sunday") is None
+    assert check.clause("Oak Street Garage does Sunday") is None
     problem = check.clause("at 8 am to 12 noon.")
+    assert problem is not None and problem.kind == "closed_day"
+    problem = ReplyCheck(garage, said, facts=relevant_facts(garage, said)).clause("Yes, Oak Street Garage does Sunday")
     assert problem is not None and problem.kind == "closed_day"
     closed = ReplyCheck(garage, said, facts=relevant_facts(garage, said))  # said as closed: passes
     assert [closed.clause(c) for c in ("Sorry, we're closed on Sunday. We're open Monday", "to Friday 7:30 am to 5:30 pm.")] == [None, None]

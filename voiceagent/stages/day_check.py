@@ -17,7 +17,8 @@ from voiceagent.stages.reply_problem import Problem
 
 _OPEN_WORDS = re.compile(
     r"\b(open|available|come in|come by|drop (it |your \w+ )?(off|in)|see you|book(ed)?|works|fine|free|slot|"
-    r"appointment|schedule[d]?)\b")
+    r"appointment|schedule[d]?|yes|yeah|sure|of course|certainly|we can|we do|can do|squeeze|"
+    r"fit (you|him|her|it|them) in)\b")  # "Yes, we can do Sunday." says it is open as surely
 _CLOCK = re.compile(r"\b\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)|\bnoon\b")  # "does Sunday at 9 am"
 NEGATION = re.compile(r"\b(closed|not|n't|no|don't|aren't|isn't|can't|cannot|never|unfortunately|sorry)\b")
 
