@@ -98,6 +98,8 @@ def test_a_booking_asked_for_in_words_or_in_a_question_goes_ahead(desk: ActionDe
 @pytest.mark.parametrize(("turn", "acts"), [
     ("I'd like to book an oil change.", True),
     ("Can I bring my car in on Monday?", True),
+    ("Can I get my car in for its inspection?", True),  # "get ... in", as callers say it
+    ("How early can I get in on a Tuesday?", False),  # the hours: nothing to get in
     ("How do I book a check-up?", True),
     ("Do I have to book?", True),  # whether to book at all: the model hears it
     ("How much is an oil change?", False),
