@@ -74,7 +74,8 @@ def test_times_as_callers_say_them(text: str, at: time) -> None:
 
 
 @pytest.mark.parametrize("text", ["tomorrow", "13 am", "25:00", "10:75", "between 2 and 4", "from ten to three",
-                                  "as soon as possible", ""])
+                                  "as soon as possible", "",
+                                  "Thursday after noon"])  # the afternoon, written apart: no time yet, not 12 noon
 def test_no_time_when_none_is_said_or_it_is_not_one(text: str) -> None:
     assert resolve_time(text) is None
 

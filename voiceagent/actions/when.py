@@ -90,6 +90,7 @@ def _clean(text: str) -> str:
     cleaned = re.sub(r"\bo\s*'?\s*clock\b", " oclock", cleaned)
     cleaned = re.sub(r"(\d)[.:](\d\d)(?!\d)", r"\1:\2", cleaned)
     cleaned = re.sub(r"[^a-z0-9:]+", " ", cleaned)
+    cleaned = re.sub(r"\bafter (noon|midday)\b", "afternoon", cleaned)  # the recogniser's "Thursday after noon"
     return " ".join(cleaned.split())
 
 
