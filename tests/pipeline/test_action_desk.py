@@ -192,7 +192,8 @@ def test_a_question_asked_instead_of_the_message_is_not_taken_as_it(desk: Action
 
 
 @pytest.mark.parametrize("turn,name", [("My name is Tom Wilson.", "Tom Wilson"), ("Hi, my name is Sarah.", "Sarah"),
-                                       ("Yes, my name's Peter Brown.", "Peter Brown")])
+                                       ("Yes, my name's Peter Brown.", "Peter Brown"),
+                                       ("Yet the name's Tom Fletcher.", "Tom Fletcher")])  # "yes", misheard
 def test_a_caller_who_only_gives_their_name_is_thanked_and_asked_what_they_need(
         desk: ActionDesk, turn: str, name: str) -> None:
     said = desk.before_model(turn, TODAY)

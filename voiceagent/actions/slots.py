@@ -58,8 +58,9 @@ def name_in(text: str) -> str:
     return found[0] if found else ""
 
 
-_INTRODUCING = frozenset(tokens("hi hello hey yes yeah okay ok so well um uh good morning afternoon evening there "
-                                "my name is the"))
+# Words around an introduction that ask or tell nothing ("yet" and "yep": "yes" as the recogniser hears it)
+_INTRODUCING = frozenset(tokens("hi hello hey yes yeah yep yup yet sure right okay ok so well um uh good morning "
+                                "afternoon evening there my name is the"))
 
 
 def introduction_only(text: str) -> str:
