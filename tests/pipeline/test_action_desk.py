@@ -208,6 +208,7 @@ def test_a_name_with_a_request_or_a_question_goes_to_the_model(desk: ActionDesk,
 
 @pytest.mark.parametrize(("turn", "action", "asked"), [
     ("I need to change my booking.", "move_appointment", "your name, the day and the time"),
+    ("I need to move my dog's appointment to another day.", "move_appointment", "your name, the day and the time"),
     ("Could I reschedule my oil change appointment?", "move_appointment", "your name, the day and the time"),
     ("I want to cancel my appointment on Tuesday.", "cancel_appointment", "your name"),
     ("Can I leave a message for the mechanic?", "take_message", "your name, a number to call you back on"),

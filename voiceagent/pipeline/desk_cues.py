@@ -43,7 +43,8 @@ MUST_I = re.compile(r"^\W*(?:do|does|is|are)\s+(?:i|we|you|one|it|there)\b.*\b(?
 # A caller who asks outright for one of these gets the action's first question at once, without the model:
 # a 0.5B model answered "I need to change my booking." with "Appointments are needed for all services."
 # A verb of the action with its object, or "I'd like to" before it; questions for the agent (ASKING) excepted.
-APPOINTMENT = r"(?:my|our|the|an?|his|her|this|that)\s+(?:\w+\s+){0,2}(?:appointment|booking|reservation|visit)\b"
+# "my appointment", "my dog's appointment", "the 3 pm booking"
+APPOINTMENT = r"(?:my|our|the|an?|his|her|this|that)\s+(?:[\w'’-]+\s+){0,2}(?:appointment|booking|reservation|visit)\b"
 REQUESTED: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(pattern, re.IGNORECASE)) for name, pattern in (
     ("move_appointment", (rf"\b(?:move|change|reschedule|rebook|push back|bring forward)\s+{APPOINTMENT}"
                           r"|\b(?:change|move)\s+(?:the|its|my)\s+(?:day|date|time)\b"
