@@ -171,6 +171,25 @@ def test_a_decode_the_prompt_ended_after_one_word_is_done_again_without_it(monke
     assert stt.transcribe_blocking(audio, prompt).rstrip(".") == "Good"
 
 
+def test_a_turn_the_prompted_decode_hears_as_silence_is_decoded_again_without_the_prompt(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A lone "six" on a phone line, read after the persona's prompt, once came back as no speech (its only
+    segment dropped as such after a sampled retry): the caller was asked to say it again."""
+    stt = _transcriber()
+    asked: list[str] = []
+
+    def decode(audio: object, prompt: str) -> tuple[str, float]:
+        asked.append(prompt)
+        return ("", 0.0) if prompt else ("6", -0.3)
+
+    monkeypatch.setattr(stt, "_decode", decode)
+    turn = np.zeros(16000, np.float32)
+    assert stt.transcribe_blocking(turn, "Bright Smile Dental") == "6" and asked == ["Bright Smile Dental", ""]
+    asked.clear()
+    monkeypatch.setattr(stt, "_decode", lambda audio, prompt: (asked.append(prompt), ("", 0.0))[1])
+    assert stt.transcribe_blocking(turn, "") == "" and asked == [""]  # no prompt: nothing to leave out
+
+
 def test_a_short_text_counts_as_stopped_early_only_for_long_speech() -> None:
     from voiceagent.engines.whisper import stopped_early, word_count
 

@@ -103,6 +103,9 @@ class WhisperTranscriber:
         if prompt and too_long(text, len(audio) / SAMPLE_RATE):
             again, _ = self._decode(audio, "")
             return drop_repeats(again if word_count(again) < word_count(text) else text)
+        if prompt and not text:  # the prompt tipped a short word into "no speech" (or a sampled retry did)
+            again, _ = self._decode(audio, "")
+            return drop_repeats(again)
         if prompt and logprob < LOW_LOGPROB and stopped_early(
                 text, voiced_seconds(audio, SAMPLE_RATE, VOICED_BELOW_PEAK_DB)):
             again, _ = self._decode(audio, "")
