@@ -92,12 +92,12 @@ def relevant_facts(business: Business, said: str, today: Weekday | None = None) 
     """
     heard = Heard(said)
     facts: list[Fact] = []
-    if names_business(business, heard) or heard.has_any(_IDENTITY) or (
-            "who" in heard.words and not _WHO_ANSWERS.isdisjoint(heard.words)):
+    named = names_business(business, heard)
+    if named or heard.has_any(_IDENTITY) or ("who" in heard.words and not _WHO_ANSWERS.isdisjoint(heard.words)):
         facts.append(Fact("identity", identity_sentence(business)))
     # "Is this Oak Street Garage?" asks who answers, not where: the name's own words are no cue
     cues = Heard(re.sub(re.escape(business.name), " ", said, flags=re.IGNORECASE))
-    if names_business(business, heard):
+    if named:  # "Is this Oak Street?"
         cues.stems -= set(content_stems(business.name))
     if business.address and cues.has_any(_ADDRESS):
         facts.append(Fact("address", f"Address: {business.address}."))
@@ -170,11 +170,11 @@ def named_services(business: Business, heard: Heard) -> list[Service]:
     """The services the caller named by a name or alias, but for one named only by words that are part
     of another's longer name the caller said: "a beard trim" names the beard trim, not the men's haircut
     ("trim")."""
-    said: dict[int, list[frozenset[str]]] = {
-        i: [frozenset(content_stems(p)) for p in (s.name, *s.aliases) if heard.says_phrase(p)]
-        for i, s in enumerate(business.services)}
-    return [s for i, s in enumerate(business.services) if said[i] and not any(
-        all(mine < theirs for mine in said[i]) for j, others in said.items() if j != i for theirs in others)]
+    phrases = [[frozenset(content_stems(p)) for p in (s.name, *s.aliases) if heard.says_phrase(p)]
+               for s in business.services]  # each service's phrases the caller said, as their words
+    longer = [theirs for said in phrases for theirs in said]
+    return [s for s, said in zip(business.services, phrases, strict=True) if said and not any(
+        all(mine < theirs for mine in said) for theirs in longer)]
 
 
 def sharing_the_priced_word(business: Business, said: str) -> list[Service]:

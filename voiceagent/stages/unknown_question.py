@@ -34,7 +34,7 @@ import re
 from collections.abc import Sequence
 
 from voiceagent.personas.facts import FACT_CUES, PRICE_CUES, Fact, priced_thing
-from voiceagent.personas.model import Business
+from voiceagent.personas.model import WEEKDAYS, Business
 from voiceagent.personas.render import first_unknown, vocabulary
 from voiceagent.personas.words import STOPWORDS, stem, tokens
 from voiceagent.stages.fact_answer import clauses, is_question, opens_as_question
@@ -49,8 +49,8 @@ _JOINING = frozenset(tokens("and or on at in for with this next around about fro
 # A question's opening verb and the capitalised word after it (a title before it is skipped)
 _ASKS_OF_SOMEONE = re.compile(r"(?:^|[,.?!;]\s+)(?i:is|does|will|can|could|would|has|was)\s+"
                               r"(?:(?i:dr|doctor|mr|mrs|ms|miss)\.?\s+)?([A-Z][a-z'’]+)\b")
-_CALENDAR = ("monday tuesday wednesday thursday friday saturday sunday today tomorrow january february march april "
-             "may june july august september october november december christmas easter")
+_CALENDAR = " ".join((*WEEKDAYS, "today tomorrow", "january february march april may june july august",
+                      "september october november december christmas easter"))
 CLAUSE_WORDS = 2  # a clause that asks names at least this many words to count beside a fact matched elsewhere
 # Words about the call itself, which the model answers: "can you hear me?", "sorry, what did you say?"
 _ABOUT_THE_CALL = frozenset(stem(w) for w in tokens(
@@ -102,7 +102,7 @@ def _asking_clause(said: str) -> str:
     "Could I bring Mac, and on Sunday morning" asks about Sunday, not about "Mac"."""
     parts: list[str] = []
     for clause in clauses(said):
-        if parts and tokens(clause)[:1] and tokens(clause)[0] in _JOINING:
+        if parts and not _JOINING.isdisjoint(tokens(clause)[:1]):
             parts[-1] = f"{parts[-1]} {clause}"
         else:
             parts.append(clause)
