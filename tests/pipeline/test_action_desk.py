@@ -413,3 +413,46 @@ def test_nothing_waiting_is_no_part_answer(desk: ActionDesk) -> None:
 def test_only_what_the_last_question_asked_for_counts(desk: ActionDesk) -> None:
     desk.before_model("Can I bring my car in on Sunday?", TODAY)  # closed: "Which day would suit you?"
     assert not desk.answers_in_part("It's John Smith.", TODAY)  # the day alone was asked for
+
+
+def test_a_name_the_line_garbled_is_not_taken_for_the_message(desk: ActionDesk) -> None:
+    """Asked for a name, a number and a message, the caller gives a name the recogniser garbled ("Sure,
+    it's all it be accused."): it is asked for again, not passed on as the message, so the message the
+    caller gives later is the one kept."""
+    desk.on_call("take_message", {}, "Could I leave a message for the mechanic, please?", TODAY)
+    again = desk.before_model("Sure, it's all it be accused.", TODAY)
+    assert isinstance(again, Say) and "didn't catch" in again.text and "your message" in again.text
+    number = desk.before_model("5, 5, 5, 0, 4, 1, 7.", TODAY)
+    assert isinstance(number, Say) and "I have your number as 5 5 5 0 4 1 7." in number.text
+    assert "your name and your message" in number.text
+    message = desk.before_model("It's about Rocky's blood test results from Monday.", TODAY)
+    assert isinstance(message, Say) and "I have your message." in message.text and "your name?" in message.text
+    assert desk.pending == "take_message"
+    done = desk.before_model("My name is Olivia Hughes.", TODAY)
+    assert isinstance(done, Run) and done.arguments == {
+        "name": "Olivia Hughes", "phone": "5550417", "text": "It's about Rocky's blood test results from Monday"}
+
+
+def test_a_short_number_after_a_garbled_name_is_still_asked_for_again(desk: ActionDesk) -> None:
+    """Asking again for what was not caught and asking again for a number cut short are two chances,
+    not one: a number the line shortened after a garbled name is asked for once more."""
+    desk.on_call("take_message", {}, "Could I leave a message for the mechanic, please?", TODAY)
+    desk.before_model("Sure, it's all it be a hues.", TODAY)
+    again = desk.before_model("5. 0. 4. 1. 7.", TODAY)
+    assert isinstance(again, Say) and "only caught 5 0 4 1 7" in again.text and desk.pending == "take_message"
+
+
+@pytest.mark.parametrize(("answer", "goodbye"), [
+    ("Okay, thank you, have a good day.", True),
+    ("Yes please. Bye!", True),
+    ("Yes, that's it.", False),
+    ("Yes please.", False),
+])
+def test_a_yes_that_also_says_goodbye_runs_the_action_and_then_ends_the_call(
+        desk: ActionDesk, answer: str, goodbye: bool) -> None:
+    desk.on_call("cancel_appointment", {}, "I need to cancel my appointment on Friday.", TODAY)
+    read_back = desk.before_model("It's under Mark Sullivan.", TODAY)
+    assert isinstance(read_back, Say) and "yes or no" in read_back.text
+    decision = desk.before_model(answer, TODAY)
+    assert isinstance(decision, Run) and decision.spec.name == "cancel_appointment"
+    assert decision.then_goodbye is goodbye

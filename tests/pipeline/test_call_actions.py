@@ -474,3 +474,22 @@ async def test_an_action_asked_for_outright_is_started_without_the_model(tmp_pat
     assert llm.requests == []
     actions = [(a["name"], a["arguments"].get("day", "")) for a in record if a["kind"] == "action"]
     assert actions == [("move_appointment", resolve_day("Friday", datetime.date.today()).isoformat())]
+
+
+async def test_a_yes_with_a_goodbye_does_the_action_says_its_result_and_ends_the_call(tmp_path: Path) -> None:
+    """"Okay, thank you, have a good day." to a read-back: the cancellation is carried out (here it finds
+    nothing to cancel, and says so), the caller is said goodbye to, and the call ends."""
+    _, options = store_and_runner(tmp_path)
+    stt = ScriptedStt(["I need to cancel my appointment on Friday.", "It's under Mark Sullivan.",
+                       "Okay, thank you, have a good day."])
+    async with running_call(tmp_path, stt=stt, llm=ScriptedLlm([]), persona=garage(), call_options=options) as call:
+        await call.exchange(1)
+        await call.exchange(2)
+        await call.say()
+        await asyncio.wait_for(asyncio.shield(call.task), 5.0)
+        said = " ".join(call.output.said("reply", turn=3))
+        assert call.call.end_reason == "agent_ended"
+        record = call.record()
+    assert "can't find" in said and said.endswith("Goodbye!")
+    actions = [(e["name"], e["outcome"]) for e in record if e["kind"] == "action"]
+    assert actions == [("cancel_appointment", "refused"), ("end_call", "done")]

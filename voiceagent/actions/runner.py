@@ -12,6 +12,7 @@ import logging
 import time
 from typing import Any
 
+from voiceagent.actions.slots import spaced_digits
 from voiceagent.actions.store import ActionStore, Appointment, Refused
 from voiceagent.actions.webhook import WebhookClient, WebhookError
 from voiceagent.actions.when import resolve_day, resolve_time, say_when
@@ -93,7 +94,7 @@ class ActionRunner:
             message = self.store.take_message(persona.name, name=args["name"], phone=args["phone"], text=args["text"],
                                               call_id=call_id, now=now, key=key)
             return ActionResult("done", f"Thanks {message.name}, I've passed your message on; someone will call you "
-                                        f"back on {_spaced(message.phone)}.", {"message_id": message.id})
+                                        f"back on {spaced_digits(message.phone)}.", {"message_id": message.id})
         if name == "find_appointment":
             found = self.store.upcoming(persona.name, name=args["name"], now=now)
             if not found:
@@ -137,6 +138,3 @@ def _details(appointment: Appointment) -> dict[str, Any]:
     return {"appointment_id": appointment.id, "name": appointment.name, "service": appointment.service,
             "start": appointment.start.isoformat(timespec="minutes")}
 
-
-def _spaced(phone: str) -> str:
-    return " ".join(phone) if phone.isdigit() else phone

@@ -45,6 +45,11 @@ def digits(text: str) -> str:
     return "".join(out)
 
 
+def spaced_digits(phone: str) -> str:
+    """A number as it is said back, digit by digit: ``"5550199"`` -> ``"5 5 5 0 1 9 9"`` (else as it is)."""
+    return " ".join(phone) if phone.isdigit() else phone
+
+
 def phone_in(text: str) -> str:
     """A call-back number in ``text`` (six digits or more), or ""."""
     found = digits(text)
@@ -71,6 +76,22 @@ def introduction_only(text: str) -> str:
     name = name_in(text)
     rest = set(tokens(text)) - set(tokens(name)) - _INTRODUCING
     return name if name and not rest else ""
+
+
+# An introduction's opening and a few words after it, and nothing else ("Sure, it's all it be accused.": a
+# name the line garbled). Words that open a message ("It's about my bill", "It's for the vet") are no name.
+_NAME_ATTEMPT = re.compile(
+    r"^\W*(?:(?:sure|yes|yeah|yep|yup|yet|okay|ok|right|hi|hello|so|well)\W+)*"
+    r"(?:it's|it is|this is|i'm|i am|my name is|my name's|the name's|the name is|name's)\s+"
+    r"(?!(?:about|regarding|re|for|to|that|because|my|our|his|her|their|the|a|an|not|urgent|important)\b)"
+    r"[\w'’-]+(?:[\s,.-]+[\w'’-]+){0,4}[\W]*$", re.IGNORECASE)
+
+
+def name_attempt(text: str) -> bool:
+    """Whether ``text`` only gives the caller's name, however garbled ("It's Olivia Hughes.", "Sure, it's
+    all it be accused."): an introduction's opening and at most five words after it. Such words are never
+    the caller's message (see :func:`message_text`); "It's about my bill from Monday." is one."""
+    return _NAME_ATTEMPT.match(text) is not None
 
 
 def names_in(text: str) -> list[str]:

@@ -24,6 +24,8 @@ from voiceagent.actions.slots import (
     introduction_only,
     is_free_text,
     message_text,
+    name_attempt,
+    spaced_digits,
     value_from_words,
     without_current_booking,
 )
@@ -42,6 +44,7 @@ from voiceagent.pipeline.desk_cues import (
     BOOKING_VERB,
     BYES,
     CORRECTION,
+    FAREWELL,
     HOW_MUCH,
     MISHEARD_BOOKING,
     MUST_I,
@@ -72,6 +75,7 @@ class Run:
 
     spec: ActionSpec
     arguments: dict[str, str]
+    then_goodbye: bool = False  # the yes that ran it also said goodbye ("Okay, thank you, have a good day.")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -91,7 +95,8 @@ class PendingAction:
     spec: ActionSpec
     arguments: dict[str, str]
     confirming: bool = False  # read back; waiting for a yes
-    asked_again: bool = False  # a number was asked for again (too few digits, or only "bye"s, were heard)
+    number_again: bool = False  # a number was asked for again (too few digits, or only "bye"s, were heard)
+    asked_again: bool = False  # an answer with nothing asked for in it was asked for again (see _not_caught)
     asked: tuple[str, ...] = ()  # what the desk's last question asked for
 
     def copy(self) -> PendingAction:
@@ -180,7 +185,7 @@ class ActionDesk:
             words = set(tokens(turn))
             if words & NO:
                 return Say("All right, I've left it as it is. Is there anything else?")
-            return Run(pending.spec, pending.arguments) if words & YES else None
+            return Run(pending.spec, pending.arguments, self._farewell(turn)) if words & YES else None
         if ASKING.search(turn):  # "what time do you open?" is a question for the agent, not an answer
             self._pending = None
             return None
@@ -188,7 +193,9 @@ class ActionDesk:
         spec = pending.spec
         found = {arg: value for arg in missing
                  if not is_free_text(arg) and (value := self._read(spec, arg, turn, today))}
-        if found or not (QUESTION.search(turn) or BYES.fullmatch(turn)):  # a question (or "bye") is no message
+        # A question, "bye", or a name the line garbled ("Sure, it's all it be accused.") is no message.
+        name_only = name_attempt(turn) and any(arg in NAME_ARGS for arg in missing)
+        if (found or not (QUESTION.search(turn) or BYES.fullmatch(turn))) and not name_only:
             found |= {arg: value for arg in missing if is_free_text(arg) and (value := self._read(spec, arg, turn, today))}
         if CORRECTION.search(turn):  # "Could we make it Friday instead?": a day or time given earlier is changed
             found |= {arg: value for arg in spec.argument_names if arg not in missing and arg in DAY_ARGS | TIME_ARGS
@@ -232,6 +239,12 @@ class ActionDesk:
         name = "cancel_appointment" if said["verb"].lower() == "cancel" else "move_appointment"
         spec = self.persona.action(name)
         return name if spec is not None and spec.builtin else ""
+
+    def _farewell(self, turn: str) -> bool:
+        """Whether the yes in ``turn`` also says goodbye ("Okay, thank you, have a good day."), and the
+        persona may end the call: the action is done, its result said, and the call ended."""
+        spec = self.persona.action("end_call")
+        return spec is not None and spec.builtin and FAREWELL.search(turn) is not None
 
     def goodbye(self) -> Decision:
         """A caller who thanks and says goodbye ("Lovely, that's all I needed. Cheers, bye!"): the call
@@ -382,9 +395,9 @@ class ActionDesk:
         lost some), or only "bye"s (speech-to-text hears "five" as "bye" on a phone line): say what was
         heard and ask once more, rather than drop the action or hang up. None for any other answer."""
         heard, byes = digits(turn), BYES.fullmatch(turn) is not None
-        if pending.asked_again or not (heard or byes) or not any(arg in PHONE_ARGS for arg in missing):
+        if pending.number_again or not (heard or byes) or not any(arg in PHONE_ARGS for arg in missing):
             return None
-        pending.asked_again = True
+        pending.number_again = True
         pending.asked = tuple(arg for arg in missing if arg in PHONE_ARGS)
         caught = f"I only caught {' '.join(heard)}" if heard else "I didn't catch the number"
         return Say(f"Sorry, {caught}. Could you say the whole number again?")
@@ -393,10 +406,10 @@ class ActionDesk:
         """Nothing asked for was heard in a statement that is no question and no "no" ("If you stay with
         Ken, I booked for Wednesday.": the line garbled a name): ask once more for what is missing, rather
         than drop the action and leave the caller's next answer to the model. A question (in any clause: "I've
-        got a dripping pipe under the sink, how much to fix it."), a no, a thank you, a second miss, or a few
+        got a dripping pipe under the sink, how much to fix it."), a no, a thank you, a second miss (a number too short twice), or a few
         words ("Yes.", "Okay, so": the caller may be going on) drop it (None)."""
         words = tokens(turn)
-        if (pending.asked_again or QUESTION.search(turn) or is_question(turn) or set(words) & NO
+        if (pending.asked_again or pending.number_again and digits(turn) or QUESTION.search(turn) or is_question(turn) or set(words) & NO
                 or len(words) < NOT_CAUGHT_WORDS
                 or thanks_only(turn, self.persona.business)):  # "That's all, thank you very much.": the caller is done with it
             self._pending = None
@@ -430,9 +443,14 @@ def acknowledge(found: dict[str, str], today: datetime.date) -> str:
     name = next((v for a, v in found.items() if a in NAME_ARGS), "")
     day = next((resolve_day(v, today) for a, v in found.items() if a in DAY_ARGS), None)
     at = next((resolve_time(v) for a, v in found.items() if a in TIME_ARGS), None)
+    phone = next((v for a, v in found.items() if a in PHONE_ARGS), "")
+    message = any(is_free_text(a) for a in found)
     when = " ".join(filter(None, [say_day(day, today) if day else "",
                                   f"at {say_time(at.hour * 60 + at.minute)}" if at else ""]))
-    parts = [f"Thanks, {name}." if name else "", f"{when[:1].upper()}{when[1:]}, noted." if when else ""]
+    parts = [f"Thanks, {name}." if name else "Thanks." if phone or message else "",
+             f"{when[:1].upper()}{when[1:]}, noted." if when else "",
+             f"I have your number as {spaced_digits(phone)}." if phone else "",  # a digit the line lost is put right now
+             "I have your message." if message else ""]
     return " ".join(p for p in parts if p)
 
 

@@ -106,7 +106,12 @@ class ActionTurn:
         finally:
             filler.cancel()
         ctx.observer.action(self.number, spec.name, decision.arguments, result.outcome, result.ms, result.details)
-        return await say_text(self.reply_ctx, self.timeline, result.say)
+        if not decision.then_goodbye:
+            return await say_text(self.reply_ctx, self.timeline, result.say)
+        ctx.observer.action(self.number, "end_call", {}, "done", 0.0, {})  # the caller said goodbye with the yes
+        text = await say_text(self.reply_ctx, self.timeline, f"{result.say} {GOODBYE}")
+        ctx.tasks.start(self._then_end("agent_ended", None))
+        return text
 
     def _done_unheard(self, decision: Run, job: asyncio.Task[ActionResult]) -> None:
         """The caller talked over the agent while the action ran: it still happened, so the record and

@@ -68,4 +68,8 @@ MISHEARD_BOOKING = re.compile(r"\b(?P<verb>move|change|reschedule|cancel)\s+(?:m
 # Words that change what the caller said before ("Friday instead", "actually, make it 2 pm").
 CORRECTION = re.compile(r"\b(?:instead|actually|rather|make it|change it|move it|switch it)\b", re.IGNORECASE)
 QUESTION = re.compile(r"\?\s*$|^\W*(?:how|what|when|where|why|which|who|do|does|is|are)\b", re.IGNORECASE)
+# A goodbye said beside another answer ("Okay, thank you, have a good day." to a read-back): not "that's
+# it", which agrees ("Yes, that's it.").
+FAREWELL = re.compile(r"\b(?:bye|goodbye|good bye|have a (?:good|nice|great|lovely) (?:day|one|evening|weekend))\b",
+                      re.IGNORECASE)
 BYES = re.compile(r"(?:\W*\b(?:bye|by|buy)\b)+\W*", re.IGNORECASE)
