@@ -68,6 +68,7 @@ def test_no_day_when_none_is_said_or_it_is_ambiguous(text: str) -> None:
     ("Uh, next Tuesday, ten thirty, please.", time(10, 30)),
     ("December 3, 10.", time(10)), ("Tuesday, 2", time(14)), ("tomorrow, 10:30", time(10, 30)),
     ("seven this evening", time(19)), ("7 tonight", time(19)),
+    ("It's 11 at night and my dog's eaten chocolate", time(23)), ("eleven at night", time(23)),
 ])
 def test_times_as_callers_say_them(text: str, at: time) -> None:
     assert resolve_time(text) == at

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from pathlib import Path
 
@@ -186,3 +187,27 @@ def test_plain_words_for_a_policys_words_name_it(said: str) -> None:
     plumber = load_persona(DEFAULT_PROMPTS_DIR / "plumber.toml").business
     assert plumber is not None
     assert any(f.kind == "policy" and "call-out fee" in f.text for f in relevant_facts(plumber, said))
+
+
+def test_a_word_of_when_alone_names_no_policy() -> None:
+    """"pm", "night" and "day" say when, not what: "Can I book for 7 pm?" is no question about "no food
+    after 10 pm the night before", nor "Have a good day" about a policy "open 24 hours a day"."""
+    vet = load_persona(DEFAULT_PROMPTS_DIR / "vet.toml").business
+    assert vet is not None
+    for said in ("Can I book for 7 pm?", "It's 11 at night, my dog is ill.", "Okay, thank you. Have a good day."):
+        assert "policy" not in _kinds(vet, said), said
+    assert "policy" in _kinds(vet, "Can he eat before his dental cleaning?")  # words of what still name it
+
+
+def test_a_time_no_day_is_open_at_gives_the_policies_for_when_the_business_is_closed() -> None:
+    vet = load_persona(DEFAULT_PROMPTS_DIR / "vet.toml").business
+    plumber = load_persona(DEFAULT_PROMPTS_DIR / "plumber.toml").business
+    assert vet is not None and plumber is not None
+    said = "It's 11 at night and my dog's eaten chocolate, can I bring him in?"
+    [policy] = [f.text for f in relevant_facts(vet, said, at=datetime.time(23)) if f.kind == "policy"]
+    assert "when we are closed" in policy and "Northgate" in policy
+    [policy] = [f.text for f in relevant_facts(plumber, said, at=datetime.time(23)) if f.kind == "policy"]
+    assert "out-of-hours" in policy
+    # a time some day's hours hold, or no time at all, brings in no such policy
+    for at in (datetime.time(10), datetime.time(18, 30), None):
+        assert not any("closed" in f.text for f in relevant_facts(vet, said, at=at)), at

@@ -69,6 +69,23 @@ async def test_a_question_about_an_unknown_thing_with_a_known_detail_gets_the_do
     assert llm.requests == []
 
 
+async def test_a_time_the_business_never_opens_at_is_answered_with_what_to_do_when_it_is_closed(
+    tmp_path: Path,
+) -> None:
+    """The call reads the time the caller names: at 11 at night no day is open, so the vet's rule for when
+    it is closed is put beside the question, not the rule that matched "night" ("no food after 10 pm the
+    night before"). "Can I bring him in" may ask for a booking, so the model hears it, with that rule."""
+    persona = load_persona(GARAGE.with_name("vet.toml"))
+    llm = ScriptedLlm(["When we are closed, call Northgate Animal Emergency Hospital on 555 0173."])
+    stt = ScriptedStt(["It's 11 at night and my dog's eaten chocolate. Can I bring him in now?"])
+    async with running_call(tmp_path, stt=stt, llm=llm, persona=persona) as call:
+        await call.exchange(1)
+    [request] = llm.requests
+    question = request[-1]["content"]
+    assert "when we are closed, call Northgate Animal Emergency Hospital" in question
+    assert "dental" not in question
+
+
 async def test_with_unknown_answers_off_the_model_answers_a_question_no_fact_mentions(tmp_path: Path) -> None:
     llm = ScriptedLlm(["I'm sorry, I don't know."])
     async with running_call(tmp_path, stt=ScriptedStt(["Is there a waiting room with Wi-Fi?"]), llm=llm,

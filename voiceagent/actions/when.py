@@ -72,7 +72,7 @@ _TIMES = tuple(re.compile(pattern) for pattern in (
     rf"\bhalf\s+(?P<half_past>){_HOUR}\b",
     rf"\b{_HOUR}\s*oclock\b",
     (rf"\b{_HOUR}(?::(?P<minute>\d{{2}})|\s+(?P<minute_word>{_MINUTE_WORD}))?"
-     r"\s+(?:(?:in\s+the|this)\s+(?:morning|afternoon|evening)|tonight)\b"),
+     r"\s+(?:(?:in\s+the|this)\s+(?:morning|afternoon|evening)|tonight|at\s+night)\b"),
     r"\b(?:12\s+|twelve\s+)?(?:(?P<noon>noon|midday)|(?P<midnight>midnight))\b",
     rf"\b(?P<hour>{_HOUR_WORD})\s+(?P<minute_word>{_MINUTE_WORD})\b",
     rf"\b(?:at|around|about)\s+{_HOUR}\b",

@@ -7,6 +7,7 @@ Generic: the only vocabulary that is not plain English question words comes from
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import re
 from typing import Literal
 
@@ -50,6 +51,10 @@ _DAY_BY_WORD: dict[str, Weekday] = {**{d: d for d in WEEKDAYS}, **{f"{d}s": d fo
 ASKS_PRICE = PRICE_CUES | {stem("pay")}
 PRICE_WORDS = ASKS_PRICE | frozenset(stem(w) for w in tokens(
     "costs prices priced charges fees rate rates dollars pounds euros roughly approximately"))
+# Words that say when, not what: they name no policy alone (the hours answer them)
+_WHEN = frozenset(content_stems("am pm night nights tonight morning mornings afternoon evening evenings day days daily "
+                                "hour hours week weeks weekly weekend month months year years minute minutes "
+                                "today tomorrow time times before after"))
 _COST = frozenset(content_stems("charge charged charges cost costs price prices"))  # name no policy alone
 # Every word above that points at a kind of fact, and the times of a day or week a caller asks the hours
 # by ("what time do you start on a weekday morning?"): a question using one is about the business's facts.
@@ -82,13 +87,17 @@ def identity_sentence(business: Business) -> str:
     return f"This is {business.name}, {'an' if kind[:1].lower() in 'aeiou' else 'a'} {kind}."
 
 
-def relevant_facts(business: Business, said: str, today: Weekday | None = None) -> tuple[Fact, ...]:
+def relevant_facts(business: Business, said: str, today: Weekday | None = None,
+                   at: datetime.time | None = None) -> tuple[Fact, ...]:
     """The facts that match the caller's words ``said``, in the order the prompt lists them.
 
     Weekday names (or "today", "tomorrow" when ``today`` is given, "weekend") give that day's hours;
     "open", "hours", "when" without a day give the week; a service's name or alias gives that service
     with its price; "price", "how much" without one give every price; "where", "address" the address;
     what the business does not do, its policies and what the agent can do match on their own words.
+    ``at``: the time of day the caller named, if any (read by the caller of this function); one at which
+    the business opens on no day ("It's 11 at night and my dog's eaten chocolate") gives the policies
+    that say what happens when it is closed.
     """
     heard = Heard(said)
     facts: list[Fact] = []
@@ -106,7 +115,24 @@ def relevant_facts(business: Business, said: str, today: Weekday | None = None) 
     facts += _hours_facts(business, heard, today)
     facts += _service_facts(business, heard, said)
     facts += _word_facts(business, heard)
+    facts += [f for f in _out_of_hours_facts(business, at) if f not in facts]
     return tuple(facts)
+
+
+# A policy that says what happens when the business is closed ("when we are closed, call ...", "no
+# out-of-hours call-outs")
+_WHEN_CLOSED = re.compile(r"\b(?:closed|out[ -]of[ -]hours|after[ -]hours|outside (?:of )?(?:our |opening |business )?hours"
+                          r"|overnight|emergenc(?:y|ies))\b", re.IGNORECASE)
+
+
+def _out_of_hours_facts(business: Business, at: datetime.time | None) -> list[Fact]:
+    """The policies about being closed, when ``at`` is a time of day no day's hours hold."""
+    if at is None:
+        return []
+    minute = at.hour * 60 + at.minute
+    if any(o.opens <= minute < o.closes for day in WEEKDAYS for o in business.hours_on(day).openings):
+        return []
+    return [Fact("policy", p) for p in business.policies if _WHEN_CLOSED.search(p)]
 
 
 def short_name(business: Business) -> str:
@@ -210,8 +236,9 @@ def _word_facts(business: Business, heard: Heard) -> list[Fact]:
     for item in business.not_offered:
         if any(heard.says_phrase(alt) for alt in alternatives(item)):
             facts.append(Fact("not_offered", f"We do not do {item}. {services_sentence(business)}".strip()))
-    # "How much do you charge for a cut?" asks a price, not about the policy on what no-shows are charged
-    facts += [Fact("policy", p) for p in business.policies if heard.shares_word(p, general | _COST)]
+    # "How much do you charge for a cut?" asks a price, not about the policy on what no-shows are charged;
+    # "Can I book for 7 pm?" or "It's 11 at night" is no question about "no food after 10 pm the night before"
+    facts += [Fact("policy", p) for p in business.policies if heard.shares_word(p, general | _COST | _WHEN)]
     if any(heard.shares_word(item, general) for item in business.agent_can):
         facts.append(Fact("agent_can", agent_can_sentence(business)))
     return facts

@@ -15,6 +15,7 @@ import logging
 import time
 
 from voiceagent.actions.slots import names_in
+from voiceagent.actions.when import resolve_time
 from voiceagent.audio.pcm import FloatAudio
 from voiceagent.engines.llm import EngineError
 from voiceagent.engines.worker import collect_waits
@@ -202,7 +203,7 @@ class ReplyHandle:
         ctx, settings = self.ctx, self.ctx.settings
         business, history = ctx.persona.business, ctx.history
         question = history.open_question()
-        facts = relevant_facts(business, question, today=today()) if business is not None else ()
+        facts = relevant_facts(business, question, today=today(), at=resolve_time(question)) if business else ()
         if facts and settings.grounding:
             history.ground(" ".join(f.text for f in facts))
         fallback = fallback_reply(facts, ctx.persona.dont_know, business)  # also said when the model says nothing
