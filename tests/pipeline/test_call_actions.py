@@ -490,6 +490,6 @@ async def test_a_yes_with_a_goodbye_does_the_action_says_its_result_and_ends_the
         said = " ".join(call.output.said("reply", turn=3))
         assert call.call.end_reason == "agent_ended"
         record = call.record()
-    assert "can't find" in said and said.endswith("Goodbye!")
+    assert said.startswith("Sorry, I couldn't cancel it: I can't find") and said.endswith("Goodbye!")
     actions = [(e["name"], e["outcome"]) for e in record if e["kind"] == "action"]
     assert actions == [("cancel_appointment", "refused"), ("end_call", "done")]

@@ -21,6 +21,9 @@ from voiceagent.personas.actions import ActionSpec
 
 log = logging.getLogger(__name__)
 
+# What a refused action was, in the caller's words ("Sorry, I couldn't cancel it: ..."): "do that" leaves
+# a caller who said yes and goodbye in one breath guessing what failed
+_DOING = {"cancel_appointment": "cancel it", "book_appointment": "book it", "take_message": "take the message"}
 FAILED = "Sorry, I couldn't do that just now. I can take a message and have someone call you back."
 STORE_ACTIONS = frozenset({"book_appointment", "move_appointment", "cancel_appointment", "find_appointment",
                            "take_message"})
@@ -66,7 +69,7 @@ class ActionRunner:
             else:
                 result = ActionResult("failed", FAILED, {"error": f"{spec.name} has no webhook"})
         except Refused as refused:
-            result = ActionResult("refused", f"Sorry, I couldn't do that: {refused.reason}.",
+            result = ActionResult("refused", f"Sorry, I couldn't {_DOING.get(spec.name, 'do that')}: {refused.reason}.",
                                   {"reason": refused.reason})
         except Exception as exc:  # noqa: BLE001 - a failing backend gets a spoken fallback, and the call goes on
             log.warning("action %s failed: %r", spec.name, exc)
