@@ -211,3 +211,18 @@ def test_a_time_no_day_is_open_at_gives_the_policies_for_when_the_business_is_cl
     # a time some day's hours hold, or no time at all, brings in no such policy
     for at in (datetime.time(10), datetime.time(18, 30), None):
         assert not any("closed" in f.text for f in relevant_facts(vet, said, at=at)), at
+
+
+def test_one_shared_word_names_no_policy_when_the_caller_asks_about_something_else() -> None:
+    """"Do you sell prescription dog food?" shares "food" with "no food after 10 pm before a dental
+    cleaning", but two of its words are nothing the vet knows: it asks about something else. A number
+    names no policy ("5 miles"); "what if" asks a policy's own question, and one word is enough."""
+    vet = load_persona(DEFAULT_PROMPTS_DIR / "vet.toml").business
+    salon = load_persona(DEFAULT_PROMPTS_DIR / "salon.toml").business
+    garage = load_persona(DEFAULT_PROMPTS_DIR / "garage.toml").business
+    assert vet is not None and salon is not None and garage is not None
+    assert "policy" not in _kinds(vet, "Do you sell prescription dog food at the clinic?")
+    assert "policy" not in _kinds(garage, "5, 5, 5, 0, 1, 9, 9.")
+    assert "policy" in _kinds(vet, "Can my dog eat before his dental cleaning?")
+    assert "policy" in _kinds(garage, "Do you take cards?")
+    assert any("late" in f.text for f in relevant_facts(salon, "What if I'm running a bit late?") if f.kind == "policy")

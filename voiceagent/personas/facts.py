@@ -17,6 +17,7 @@ from voiceagent.personas.render import (
     hours_sentence,
     service_sentence,
     services_sentence,
+    vocabulary,
     week_sentence,
 )
 from voiceagent.personas.words import STOPWORDS, Heard, content_stems, stem, tokens
@@ -238,10 +239,26 @@ def _word_facts(business: Business, heard: Heard) -> list[Fact]:
             facts.append(Fact("not_offered", f"We do not do {item}. {services_sentence(business)}".strip()))
     # "How much do you charge for a cut?" asks a price, not about the policy on what no-shows are charged;
     # "Can I book for 7 pm?" or "It's 11 at night" is no question about "no food after 10 pm the night before"
-    facts += [Fact("policy", p) for p in business.policies if heard.shares_word(p, general | _COST | _WHEN)]
+    facts += [Fact("policy", p) for p in business.policies if _names_policy(business, heard, p, general)]
     if any(heard.shares_word(item, general) for item in business.agent_can):
         facts.append(Fact("agent_can", agent_can_sentence(business)))
     return facts
+
+
+_CONDITION = frozenset(("if", "unless", "happens"))
+
+
+def _names_policy(business: Business, heard: Heard, policy: str, general: set[str]) -> bool:
+    """Whether the caller's words name ``policy``: a word of it (not a number, nor a word of the
+    business's name or kind, of cost or of when), and, when only one is shared, no more than one word the business knows nothing of
+    ("Do you sell prescription dog food?" shares "food" with "no food after 10 pm before a dental
+    cleaning", but "sell" and "prescription" say it asks about something else). A caller who asks what
+    happens if (a policy's own question: "What if I'm running a bit late?") needs only the one word."""
+    shared = {w for w in heard.stems & set(content_stems(policy)) if not w.isdigit()} - general - _COST - _WHEN
+    if len(shared) != 1 or not _CONDITION.isdisjoint(heard.words):  # "What if I'm running a bit late?"
+        return bool(shared)
+    known = vocabulary(business) | FACT_CUES
+    return sum(1 for w in set(heard.words) if w not in STOPWORDS and stem(w) not in known) < 2
 
 
 def priced_thing(said: str) -> list[str]:
