@@ -11,6 +11,7 @@ from voiceagent.actions.slots import (
     grounded,
     message_text,
     name_in,
+    names_in,
     phone_in,
     value_from_words,
     without_current_booking,
@@ -91,3 +92,15 @@ def test_a_number_or_filler_words_are_no_message() -> None:
 ])
 def test_the_appointment_the_caller_has_now_is_left_out_of_a_move(said: str, left: str) -> None:
     assert " ".join(without_current_booking(said).split()) == left
+
+
+@pytest.mark.parametrize("text", [
+    "Can I leave a message for Dr Patel?", "Can I leave a message for Megan Price?", "Could I speak to John Smith?",
+    "Could you tell Megan Price I called?", "Is Dr. Patel in on Thursday?"])
+def test_the_person_a_message_or_a_call_is_for_is_not_the_callers_name(text: str) -> None:
+    assert names_in(text) == []
+
+
+def test_a_name_given_for_a_booking_is_still_the_callers() -> None:
+    assert names_in("Book it for John Smith, please.") == ["John Smith"]
+    assert names_in("It's Sarah Jones for Dr Patel.")[0] == "Sarah Jones"

@@ -456,3 +456,15 @@ def test_a_yes_that_also_says_goodbye_runs_the_action_and_then_ends_the_call(
     decision = desk.before_model(answer, TODAY)
     assert isinstance(decision, Run) and decision.spec.name == "cancel_appointment"
     assert decision.then_goodbye is goodbye
+
+
+def test_a_question_for_the_staff_is_the_message(desk: ActionDesk) -> None:
+    """Asked for the message, "Can she call me about Bella's stitches?" is a question for the person the
+    message is for: it is the message, not a question for the agent (which drops the message)."""
+    desk.on_call("take_message", {}, "Can I leave a message for Dr Patel?", TODAY)
+    named = desk.before_model("Yes, my name is Sarah Jones and my number is 555 0133.", TODAY)
+    assert isinstance(named, Say) and named.text.startswith("Thanks, Sarah Jones.")  # not "Thanks, Dr Patel."
+    assert not desk.asks_instead("Can she call me about Bella's stitches?")
+    done = desk.before_model("Can she call me about Bella's stitches?", TODAY)
+    assert isinstance(done, Run) and done.arguments["text"] == "Can she call me about Bella's stitches?"
+    assert desk.asks_instead("Is there a warranty on your repairs?")

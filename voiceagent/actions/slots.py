@@ -94,6 +94,13 @@ def name_attempt(text: str) -> bool:
     return _NAME_ATTEMPT.match(text) is not None
 
 
+# Words just before a name that make it someone else's: a title ("Dr Patel", "Mrs Hughes"), or the one a
+# message is for or the caller wants to speak to ("a message for Megan Price", "speak to John Smith")
+_SOMEONE_ELSE = re.compile(r"(?:\b(?:dr|doctor|mr|mrs|ms|miss|nurse)\.?"
+                           r"|\b(?:message|note)\s+(?:for|to)|\b(?:speak|talk)\s+(?:to|with)"
+                           r"|\b(?:tell|ask))\s*$", re.IGNORECASE)
+
+
 def names_in(text: str) -> list[str]:
     """Every name in ``text`` found as :func:`name_in` finds one, introduced ones first."""
     names: list[str] = []
@@ -108,6 +115,8 @@ def names_in(text: str) -> list[str]:
             names.append(" ".join(w[:1].upper() + w[1:] for w in kept))
     whole = tokens(text)
     for match in _CAPITALISED.finditer(text):
+        if _SOMEONE_ELSE.search(text[:match.start()]):  # "a message for Dr Patel": not the caller
+            continue
         words = [w for w in match.group(1).split() if _name_word(w) and tokens(w)[0] not in _NOT_NAMES]
         # Without a cue, a first and last name ("John Smith, Tuesday"), or a name said on its own ("Anna."):
         # a lone capitalised word in a sentence is as likely a place or a misheard word.

@@ -45,6 +45,7 @@ from voiceagent.pipeline.desk_cues import (
     BYES,
     CORRECTION,
     FAREWELL,
+    FOR_THE_STAFF,
     HOW_MUCH,
     MISHEARD_BOOKING,
     MUST_I,
@@ -134,8 +135,9 @@ class ActionDesk:
     def asks_instead(turn: str) -> bool:
         """Whether ``turn``, said while the desk waits for a number or a message, asks the agent a question
         ("Is there a warranty on your repairs?", "What time do you close?") rather than giving it: the desk
-        does not take such words as a message (see :meth:`before_model`)."""
-        return bool(ASKING.search(turn) or QUESTION.search(turn))
+        does not take such words as a message (see :meth:`before_model`). A question for the staff ("Can
+        she call me about Bella's stitches?") is the message."""
+        return bool(ASKING.search(turn) or QUESTION.search(turn)) and not FOR_THE_STAFF.search(turn)
 
     def tools(self) -> list[Tool]:
         """The persona's actions, as tools for the model."""
@@ -193,9 +195,11 @@ class ActionDesk:
         spec = pending.spec
         found = {arg: value for arg in missing
                  if not is_free_text(arg) and (value := self._read(spec, arg, turn, today))}
-        # A question, "bye", or a name the line garbled ("Sure, it's all it be accused.") is no message.
+        # A question, "bye", or a name the line garbled ("Sure, it's all it be accused.") is no message;
+        # a question for the staff ("Can she call me about Bella's stitches?") is one.
         name_only = name_attempt(turn) and any(arg in NAME_ARGS for arg in missing)
-        if (found or not (QUESTION.search(turn) or BYES.fullmatch(turn))) and not name_only:
+        no_message = (QUESTION.search(turn) or BYES.fullmatch(turn)) and not FOR_THE_STAFF.search(turn)
+        if (found or not no_message) and not name_only:
             found |= {arg: value for arg in missing if is_free_text(arg) and (value := self._read(spec, arg, turn, today))}
         if CORRECTION.search(turn):  # "Could we make it Friday instead?": a day or time given earlier is changed
             found |= {arg: value for arg in spec.argument_names if arg not in missing and arg in DAY_ARGS | TIME_ARGS

@@ -72,4 +72,8 @@ QUESTION = re.compile(r"\?\s*$|^\W*(?:how|what|when|where|why|which|who|do|does|
 # it", which agrees ("Yes, that's it.").
 FAREWELL = re.compile(r"\b(?:bye|goodbye|good bye|have a (?:good|nice|great|lovely) (?:day|one|evening|weekend))\b",
                       re.IGNORECASE)
+# A question for the staff the message is for, which is the message ("Can she call me about Bella's
+# stitches?", "Could someone let me know when he's ready?"), not a question for the agent
+FOR_THE_STAFF = re.compile(r"\b(?:call|ring|phone|text|email|contact)\s+(?:me|us)\b|\bget back to (?:me|us)\b"
+                           r"|\blet (?:me|us) know\b", re.IGNORECASE)
 BYES = re.compile(r"(?:\W*\b(?:bye|by|buy)\b)+\W*", re.IGNORECASE)
