@@ -194,7 +194,8 @@ def test_a_word_of_when_alone_names_no_policy() -> None:
     after 10 pm the night before", nor "Have a good day" about a policy "open 24 hours a day"."""
     vet = load_persona(DEFAULT_PROMPTS_DIR / "vet.toml").business
     assert vet is not None
-    for said in ("Can I book for 7 pm?", "It's 11 at night, my dog is ill.", "Okay, thank you. Have a good day."):
+    for said in ("Can I book for 7 pm?", "It's 11 at night, my dog is ill.", "Okay, thank you. Have a good day.",
+                 "What time do you open on Monday?"):  # not the hospital "open 24 hours a day"
         assert "policy" not in _kinds(vet, said), said
     assert "policy" in _kinds(vet, "Can he eat before his dental cleaning?")  # words of what still name it
 
@@ -226,3 +227,12 @@ def test_one_shared_word_names_no_policy_when_the_caller_asks_about_something_el
     assert "policy" in _kinds(vet, "Can my dog eat before his dental cleaning?")
     assert "policy" in _kinds(garage, "Do you take cards?")
     assert any("late" in f.text for f in relevant_facts(salon, "What if I'm running a bit late?") if f.kind == "policy")
+
+
+def test_a_question_of_what_happens_when_the_business_is_closed_gives_those_policies() -> None:
+    plumber = load_persona(DEFAULT_PROMPTS_DIR / "plumber.toml").business
+    assert plumber is not None
+    for said in ("What if I need a plumber at the weekend when you're closed?", "Do you do after-hours call-outs?"):
+        policies = [f.text for f in relevant_facts(plumber, said) if f.kind == "policy"]
+        assert any("out-of-hours" in p for p in policies), said
+    assert not any("out-of-hours" in f.text for f in relevant_facts(plumber, "Are you closed on Sunday?"))

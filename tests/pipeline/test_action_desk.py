@@ -468,3 +468,15 @@ def test_a_question_for_the_staff_is_the_message(desk: ActionDesk) -> None:
     done = desk.before_model("Can she call me about Bella's stitches?", TODAY)
     assert isinstance(done, Run) and done.arguments["text"] == "Can she call me about Bella's stitches?"
     assert desk.asks_instead("Is there a warranty on your repairs?")
+
+
+@pytest.mark.parametrize(("turn", "acts"), [
+    ("What happens if we forget and miss the appointment?", False),
+    ("What if I need to cancel my booking?", False),
+    ("Can I cancel my appointment?", True),
+    ("When is my appointment?", True),
+])
+def test_a_question_of_what_happens_if_asks_for_no_action(desk: ActionDesk, turn: str, acts: bool) -> None:
+    """"What happens if we miss the appointment?" asks about a rule (the policies answer it), not to find,
+    move or cancel anything: the model, which may call an action, need not hear it."""
+    assert desk.may_act(turn) is acts

@@ -52,8 +52,10 @@ _DAY_BY_WORD: dict[str, Weekday] = {**{d: d for d in WEEKDAYS}, **{f"{d}s": d fo
 ASKS_PRICE = PRICE_CUES | {stem("pay")}
 PRICE_WORDS = ASKS_PRICE | frozenset(stem(w) for w in tokens(
     "costs prices priced charges fees rate rates dollars pounds euros roughly approximately"))
-# Words that say when, not what: they name no policy alone (the hours answer them)
-_WHEN = frozenset(content_stems("am pm night nights tonight morning mornings afternoon evening evenings day days daily "
+# Words that say when, not what: they name no policy alone (the hours answer them: "What time do you open?"
+# is no question about a hospital "open 24 hours a day")
+_WHEN = frozenset(content_stems("open opens opening am pm night nights tonight morning mornings afternoon evening evenings "
+                                "day days daily "
                                 "hour hours week weeks weekly weekend month months year years minute minutes "
                                 "today tomorrow time times before after"))
 _COST = frozenset(content_stems("charge charged charges cost costs price prices"))  # name no policy alone
@@ -97,8 +99,8 @@ def relevant_facts(business: Business, said: str, today: Weekday | None = None,
     with its price; "price", "how much" without one give every price; "where", "address" the address;
     what the business does not do, its policies and what the agent can do match on their own words.
     ``at``: the time of day the caller named, if any (read by the caller of this function); one at which
-    the business opens on no day ("It's 11 at night and my dog's eaten chocolate") gives the policies
-    that say what happens when it is closed.
+    the business opens on no day ("It's 11 at night and my dog's eaten chocolate"), or a question of what
+    happens when it is closed, gives the policies that say what happens then.
     """
     heard = Heard(said)
     facts: list[Fact] = []
@@ -116,7 +118,7 @@ def relevant_facts(business: Business, said: str, today: Weekday | None = None,
     facts += _hours_facts(business, heard, today)
     facts += _service_facts(business, heard, said)
     facts += _word_facts(business, heard)
-    facts += [f for f in _out_of_hours_facts(business, at) if f not in facts]
+    facts += [f for f in _out_of_hours_facts(business, said, at) if f not in facts]
     return tuple(facts)
 
 
@@ -126,13 +128,21 @@ _WHEN_CLOSED = re.compile(r"\b(?:closed|out[ -]of[ -]hours|after[ -]hours|outsid
                           r"|overnight|emergenc(?:y|ies))\b", re.IGNORECASE)
 
 
-def _out_of_hours_facts(business: Business, at: datetime.time | None) -> list[Fact]:
-    """The policies about being closed, when ``at`` is a time of day no day's hours hold."""
-    if at is None:
-        return []
-    minute = at.hour * 60 + at.minute
-    if any(o.opens <= minute < o.closes for day in WEEKDAYS for o in business.hours_on(day).openings):
-        return []
+# A caller asking what happens out of hours ("What if I need a plumber when you're closed?")
+_ASKS_WHEN_CLOSED = re.compile(r"\b(?:when|if|while|after)\s+(?:you're|you are|you|they're|it's|it is|the \w+ is)\s+"
+                               r"(?:closed|shut)\b|\b(?:out[ -]of[ -]hours|after[ -]hours|outside (?:of )?(?:your |opening )?hours)\b",
+                               re.IGNORECASE)
+
+
+def _out_of_hours_facts(business: Business, said: str, at: datetime.time | None) -> list[Fact]:
+    """The policies about being closed, when the caller asks what happens then, or names a time of day
+    (``at``) no day's hours hold."""
+    if not _ASKS_WHEN_CLOSED.search(said):
+        if at is None:
+            return []
+        minute = at.hour * 60 + at.minute
+        if any(o.opens <= minute < o.closes for day in WEEKDAYS for o in business.hours_on(day).openings):
+            return []
     return [Fact("policy", p) for p in business.policies if _WHEN_CLOSED.search(p)]
 
 

@@ -52,6 +52,7 @@ from voiceagent.pipeline.desk_cues import (
     NO,
     QUESTION,
     REQUESTED,
+    WHAT_IF,
     YES,
 )
 from voiceagent.pipeline.desk_hours import closed_day, open_then, outside_hours
@@ -274,7 +275,9 @@ class ActionDesk:
         persona's service names are no such words ("How much is an oil change?"), a question whether
         something must be done asks for no booking ("Do I have to put a deposit down to book highlights?"),
         and one of how much or how soon asks for no move or cancellation ("How much notice do you need
-        for me to cancel?")."""
+        for me to cancel?"), nor one of what happens if ("What if we miss the appointment?")."""
+        if WHAT_IF.search(turn):  # "What happens if we miss the appointment?"
+            return False
         turn = self._without_services(turn)  # "oil change" moves nothing
         heard = Heard(turn)
         for spec in self.persona.actions:

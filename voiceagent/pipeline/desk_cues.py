@@ -36,6 +36,9 @@ BOOKING_VERB = re.compile(r"\b(?:book|schedule|reserve|fit me in|make an appoint
 # A question of how much, how long or how soon asks about a rule of moving or cancelling, not for either:
 # "If something comes up, how much notice do you need for me to cancel?" (the facts say how much).
 HOW_MUCH = re.compile(r"\bhow\s+(?:much|long|far|many|soon|early|late)\b", re.IGNORECASE)
+# A question of what happens if: it asks about a rule, not for an action ("What happens if we forget and
+# miss the appointment?", "What if I need to cancel?": the policies answer).
+WHAT_IF = re.compile(r"\bwhat\s+(?:happens\s+|would happen\s+|will happen\s+)?(?:if|when)\b", re.IGNORECASE)
 # A question whether something must be done to book: it asks about a rule, not for a booking ("Do I have
 # to put a deposit down to book highlights?"). "Do I have to book?" is left to the model.
 MUST_I = re.compile(r"^\W*(?:do|does|is|are)\s+(?:i|we|you|one|it|there)\b.*\b(?:have|need|got)\s+to\s+(?!book\b)",
