@@ -104,3 +104,10 @@ def test_the_person_a_message_or_a_call_is_for_is_not_the_callers_name(text: str
 def test_a_name_given_for_a_booking_is_still_the_callers() -> None:
     assert names_in("Book it for John Smith, please.") == ["John Smith"]
     assert names_in("It's Sarah Jones for Dr Patel.")[0] == "Sarah Jones"
+
+
+def test_the_booking_a_move_starts_from_is_not_the_day_it_moves_to() -> None:
+    said = "I booked an MOT for Tuesday but I need to move it to Thursday at 9."
+    assert "Tuesday" not in without_current_booking(said) and "Thursday" in without_current_booking(said)
+    assert without_current_booking("move my appointment to Thursday for a check") == (
+        "move my appointment to Thursday for a check")  # the day it moves to stays

@@ -480,3 +480,23 @@ def test_a_question_of_what_happens_if_asks_for_no_action(desk: ActionDesk, turn
     """"What happens if we miss the appointment?" asks about a rule (the policies answer it), not to find,
     move or cancel anything: the model, which may call an action, need not hear it."""
     assert desk.may_act(turn) is acts
+
+
+def test_a_name_given_again_in_full_is_taken_and_the_message_goes_on(desk: ActionDesk) -> None:
+    """"Yeah it's Tom." then "Tom Baker.": the name is put right and the number asked for again, not the
+    message dropped (a short answer with nothing asked for in it used to end it)."""
+    desk.on_call("take_message", {}, "Can I leave a message?", TODAY)
+    desk.before_model("Yeah it's Tom.", TODAY)
+    again = desk.before_model("Tom Baker.", TODAY)
+    assert isinstance(again, Say) and again.text.startswith("Thanks, Tom Baker.") and "a number" in again.text
+    desk.before_model("555 0123.", TODAY)
+    done = desk.before_model("Just that the car is ready to collect whenever.", TODAY)
+    assert isinstance(done, Run) and done.arguments["name"] == "Tom Baker"
+
+
+def test_a_call_back_asked_for_with_what_it_is_about_is_the_whole_message(desk: ActionDesk) -> None:
+    turn = "Hi, this is Tom Baker, 555 0123, can you ask the mechanic to call me about my brakes?"
+    assert desk.requested(turn) == "take_message"
+    done = desk.before_model(turn, TODAY)
+    assert isinstance(done, Run) and done.arguments["name"] == "Tom Baker" and done.arguments["phone"] == "5550123"
+    assert "call me about my brakes" in done.arguments["text"]

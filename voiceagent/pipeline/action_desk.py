@@ -43,6 +43,7 @@ from voiceagent.pipeline.desk_cues import (
     ASKING,
     BOOKING_VERB,
     BYES,
+    CALL_ME_ABOUT,
     CORRECTION,
     FAREWELL,
     FOR_THE_STAFF,
@@ -206,7 +207,8 @@ class ActionDesk:
             found |= {arg: value for arg in spec.argument_names if arg not in missing and arg in DAY_ARGS | TIME_ARGS
                       and (value := self._read(spec, arg, turn, today)) and value != pending.arguments[arg]}
         if not found:
-            return self._short_number(pending, missing, turn) or self._not_caught(pending, missing, turn)
+            return (self._renamed(pending, turn, today) or self._short_number(pending, missing, turn)
+                    or self._not_caught(pending, missing, turn))
         pending.arguments.update(found)
         return self._next_step(pending, found, today)
 
@@ -328,8 +330,11 @@ class ActionDesk:
         kept = {arg: str(value).strip() for arg, value in arguments.items()
                 if grounded(arg, str(value), _words_for(spec, arg, turn), self.persona.business, today)}
         pending = PendingAction(spec, kept)
-        for arg in self._missing(pending):  # the model may have left out what the caller did say
-            if not is_free_text(arg) and (value := self._read(spec, arg, turn, today)):
+        # the model may have left out what the caller did say; a message asked for with what it is about
+        # ("can you ask the mechanic to call me about my brakes?") holds the message itself
+        message = CALL_ME_ABOUT.search(turn) is not None
+        for arg in self._missing(pending):
+            if (message or not is_free_text(arg)) and (value := self._read(spec, arg, turn, today)):
                 pending.arguments[arg] = value
         decision = self._next_step(pending, dict(pending.arguments), today)
         if refusal is not None and isinstance(decision, Say):  # "a manicure while my colour is processing"
@@ -396,6 +401,17 @@ class ActionDesk:
             pending.arguments.pop(wrong)
             pending.asked = (wrong,)
         return said
+
+    def _renamed(self, pending: PendingAction, turn: str, today: datetime.date) -> Decision | None:
+        """The caller gave their name again, in full or put right ("Yeah, it's Tom." then "Tom Baker."),
+        and nothing asked for: the name is changed, and what is still missing asked for. None otherwise."""
+        spec = pending.spec
+        arg = next((a for a in spec.argument_names if a in NAME_ARGS and pending.arguments.get(a)), "")
+        name = self._read(spec, arg, turn, today) if arg else ""
+        if not name or name == pending.arguments[arg]:
+            return None
+        pending.arguments[arg] = name
+        return self._next_step(pending, {arg: name}, today)
 
     def _short_number(self, pending: PendingAction, missing: list[str], turn: str) -> Decision | None:
         """Asked for a number, the caller's answer held a few digits but too few for one (the phone line

@@ -22,7 +22,8 @@ ASKED_FOR: dict[str, re.Pattern[str]] = {name: re.compile(pattern, re.IGNORECASE
     "cancel_appointment": r"\b(?:cancel|call off|can't make it|cannot make it|won't make it)\b",
     "find_appointment": r"\b(?:appointment|booking|booked|when am i|my time)\b",
     "take_message": r"\b(?:message|tell (?:him|her|them|the \w+)|let (?:him|her|them|the \w+) know|pass (?:on|it|that)|"
-                    r"call me back|ring me back|get back to me|note)\b",
+                    r"call me back|ring me back|get back to me|note|"
+                    r"(?:ask|get|have) (?:him|her|them|someone|somebody|the \w+) (?:to )?(?:call|ring|phone|contact) (?:me|us))\b",
     "transfer_to_human": r"\b(?:person|human|someone|somebody|anyone|staff|manager|operator|receptionist|agent|"
                          r"real|transfer|put me through|connect me|speak (?:to|with)|talk (?:to|with))\b",
     "end_call": r"\b(?:bye|goodbye|good bye|that's all|that is all|that's it|nothing else|hang up|"
@@ -59,7 +60,10 @@ REQUESTED: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(pat
                           r"\b(?:move|change|reschedule)\b")),
     ("cancel_appointment", rf"\bcancel\s+{APPOINTMENT}"),
     ("take_message", (r"\b(?:leave|pass|give|take)\s+(?:a|an|the|him a|her a|them a)\s+message\b"
-                      r"|\bpass\s+(?:on\s+)?(?:a|the)\s+message\b")),
+                      r"|\bpass\s+(?:on\s+)?(?:a|the)\s+message\b"
+                      # "can you ask the mechanic to call me about my brakes?", "have someone ring me back"
+                      r"|\b(?:ask|tell|get|have)\s+(?:him|her|them|someone|somebody|the\s+[\w'’-]+)\s+(?:to\s+)?"
+                      r"(?:call|ring|phone|contact|get back to)\s+(?:me|us)\b")),
     ("book_appointment", (r"\b(?:i'd like|i would like|i want|i need|i'd love|i wanna|can i|could i|may i)\s+(?:to\s+)?"
                           r"(?:book|make an appointment|make a booking|schedule)\b")),
 ))
@@ -79,4 +83,7 @@ FAREWELL = re.compile(r"\b(?:bye|goodbye|good bye|have a (?:good|nice|great|love
 # stitches?", "Could someone let me know when he's ready?"), not a question for the agent
 FOR_THE_STAFF = re.compile(r"\b(?:call|ring|phone|text|email|contact)\s+(?:me|us)\b|\bget back to (?:me|us)\b"
                            r"|\blet (?:me|us) know\b", re.IGNORECASE)
+# A request for a call back that says what it is about: the message itself ("... to call me about my brakes")
+CALL_ME_ABOUT = re.compile(r"\b(?:call|ring|phone|contact|get back to)\s+(?:me|us)\s+(?:back\s+)?(?:about|regarding|re)\b",
+                           re.IGNORECASE)
 BYES = re.compile(r"(?:\W*\b(?:bye|by|buy)\b)+\W*", re.IGNORECASE)
