@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from voiceagent.personas.words import Heard
+from voiceagent.personas.words import Heard, content_stems
 
 
 @pytest.mark.parametrize(("said", "term"), [
@@ -28,3 +28,9 @@ def test_a_term_heard_nearly_is_named(said: str, term: str) -> None:
 ])
 def test_other_words_name_nothing(said: str, term: str) -> None:
     assert not Heard(said).says_phrase(term)
+
+
+def test_contractions_carry_no_meaning() -> None:
+    """"I've", "don't", "can't" are written without their apostrophe ("ive", "dont"): no content word,
+    so none is an unknown thing ("I've got ..." was "ive") or a word shared with a policy."""
+    assert content_stems("I've you've they'll don't can't isn't won't that's there's") == []

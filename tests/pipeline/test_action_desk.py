@@ -500,3 +500,17 @@ def test_a_call_back_asked_for_with_what_it_is_about_is_the_whole_message(desk: 
     done = desk.before_model(turn, TODAY)
     assert isinstance(done, Run) and done.arguments["name"] == "Tom Baker" and done.arguments["phone"] == "5550123"
     assert "call me about my brakes" in done.arguments["text"]
+
+
+def test_a_move_asked_for_by_the_service_booked_is_a_move_from_the_day_said_first(desk: ActionDesk) -> None:
+    """"Move my oil change from Monday to Wednesday": the service names the booking, and the day after
+    "from" is the one it moves from."""
+    assert desk.requested("I'd like to move my oil change from Monday to Wednesday.") == "move_appointment"
+    assert desk.requested("Could I cancel the oil change, please?") == "cancel_appointment"
+    assert desk.requested("How much is an oil change?") == ""
+    asked = desk.before_model("I'd like to move my oil change from Monday to Wednesday.", TODAY)
+    assert isinstance(asked, Say) and asked.text.startswith("Wednesday the 2nd of December, noted.")
+
+
+def test_see_me_asks_for_a_booking(desk: ActionDesk) -> None:
+    assert desk.may_act("My brakes are squealing, can you see me today?")

@@ -39,6 +39,7 @@ def test_a_question_about_something_no_fact_mentions(garage: Business, said: str
     "How much would it cost to sort out my brakes?",  # the thing priced is known
     "My car is making a squeaky noise, how much to look at it?",  # the clause that asks the price names nothing
     "I've had a quote for new brakes, what would it cost to swap?",
+    "What's the earliest you could take me?",  # "earliest" asks when
 ])
 def test_questions_the_facts_the_call_or_the_model_answer(garage: Business, said: str) -> None:
     assert unknown_thing(garage, said, relevant_facts(garage, said)) == ""

@@ -141,14 +141,15 @@ def service_in(business: Business | None, text: str) -> str:
 
 
 # "I'm booked for Wednesday", "I booked an MOT for Tuesday", "my appointment on Tuesday at 10", "it's for Tuesday" (the visit to be moved),
-# "change Tuesday to Friday" (a day straight after the verb is the one moved from):
+# "change Tuesday to Friday", "from Monday to Wednesday" (a day straight after the verb, or after "from", is
+# the one moved from):
 # the appointment the caller has now, to the end of its clause (", can we make it Friday?", " to Thursday").
 # "I'm book for": the phone line lost "-ed".
 _CURRENT_BOOKING = re.compile(
     r"(?:\b(?:booked|booking|appointment|reservation|scheduled|i'm book|i am book|i'm in|i am in|i'm down|i am down)"
     r"(?:\s+(?!(?:to|till|until|instead|but|and|for|on|at)\b|(?:mon|tues|wednes|thurs|fri|satur|sun)day)[\w'’-]+){0,2}?"  # "booked an MOT for"
     r"\s+(?:for|on|at)|\b(?:it's|it is|it was)\s+(?:for|on)"
-    r"|\b(?:change|move|reschedule)(?=\s+(?:today|tomorrow|(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b))\s+"
+    r"|\b(?:change|move|reschedule|from)(?=\s+(?:today|tomorrow|(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b))\s+"
     r"[^,.;!?]*?(?=[,.;!?]|\s+(?:to|but|and|instead|can|could|would)\b|$)", re.IGNORECASE)
 
 

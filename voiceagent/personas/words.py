@@ -30,6 +30,9 @@ of off on one or our out please she should so some someone something than thank 
 them then there these they this those to too up us very want was we we're were what when where which
 who why will with would yes you you're your yours okay ok well sure maybe tell ask help going go make
 take give come say see use try
+i've you've we've they've you'd they'd you'll they'll it'll he's she's let's that's there's what's where's how's
+who's here's don't doesn't didn't can't couldn't won't wouldn't isn't aren't wasn't weren't hasn't haven't hadn't
+shouldn't mustn't
 """
 
 

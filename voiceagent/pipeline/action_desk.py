@@ -229,12 +229,28 @@ class ActionDesk:
         included ("How do I cancel my booking?" goes to the model)."""
         if ASKING.search(turn):
             return ""
+        moved = self._service_moved(turn)  # "I'd like to move my check-up to Wednesday."
+        if moved:
+            return moved
         turn = self._without_services(turn)  # "I have a booking for an oil change." moves nothing
         for name, pattern in REQUESTED:
             spec = self.persona.action(name)
             if spec is not None and spec.builtin and pattern.search(turn):
                 return name
         return self._misheard_booking(turn)
+
+    def _service_moved(self, turn: str) -> str:
+        """The move or cancellation ``turn`` asks for by the service booked ("move my check-up", "cancel
+        the oil change"), if the persona has it built in; "" otherwise."""
+        business = self.persona.business
+        names = [n for s in business.services for n in (s.name, *s.aliases)] if business else []
+        said = re.search(r"\b(?P<verb>move|reschedule|rebook|push back|bring forward|cancel)\s+(?:my|our|the|his|her)\s+"
+                         rf"(?:{'|'.join(re.escape(n) for n in names)})\b", turn, re.IGNORECASE) if names else None
+        if said is None:
+            return ""
+        name = "cancel_appointment" if said["verb"].lower() == "cancel" else "move_appointment"
+        spec = self.persona.action(name)
+        return name if spec is not None and spec.builtin else ""
 
     def _misheard_booking(self, turn: str) -> str:
         """The move or the cancellation ``turn`` asks for when its booking was misheard as another word

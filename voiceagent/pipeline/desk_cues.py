@@ -15,7 +15,7 @@ NO = frozenset(tokens("no nope don't dont not never leave keep wait stop"))
 # action the caller's words do not ask for is set aside and the model answers in words instead.
 ASKED_FOR: dict[str, re.Pattern[str]] = {name: re.compile(pattern, re.IGNORECASE) for name, pattern in {
     "book_appointment": r"\b(?:book|booking|appointment|schedule|come in|(?:bring|get) (?:\w+ ){1,3}in|slot|"
-                        r"available|availability|reserve|fit me in|see (?:the|a) \w+|check-?up|come by|come (?:a?round|over|out)|"
+                        r"available|availability|reserve|fit me in|see (?:the|a) \w+|see (?:me|us)|check-?up|come by|come (?:a?round|over|out)|"
                         r"(?:pop|drop|stop|swing) (?:in|by|round)|drop (?:\w+ ){1,3}off)\b",
     "move_appointment": r"\b(?:move|change|reschedule|different (?:day|time)|another (?:day|time)|instead|"
                         r"push (?:it|my))\b",

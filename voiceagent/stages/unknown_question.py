@@ -42,7 +42,8 @@ from voiceagent.stages.reply_check import answering
 
 # Words of asking, which name nothing: "how much", "how long", "what else", "is there any way"
 _ASKING = PRICE_CUES | frozenset(stem(w) for w in tokens(
-    "many long far often soon late early else kind sort type way pay possible possibly able allowed available happen "
+    "many long far often soon late early earliest soonest latest else kind sort type way pay possible possibly able "
+    "allowed available happen "
     "actually really just also either still ever both one ones same"))  # (the last words point back at what was said: "is that for both?")
 # Words that open a clause that goes on with the one before it (the recogniser put a comma at a pause)
 _JOINING = frozenset(tokens("and or on at in for with this next around about from until till by"))
