@@ -385,8 +385,7 @@ def test_a_turn_that_drops_the_waiting_action_is_read_afresh(desk: ActionDesk) -
 
 
 @pytest.mark.parametrize("turn", [
-    "Can I bring my car in on Monday?",  # an open day: whether to book is the model's call
-    "Can I come in on Sunday or Monday?",  # one of them is open
+    "Can I come in on Sunday or Monday?",  # one of them is open: whether to book is the model's call
     "Are you open on Sunday?",  # a question about the hours: the facts answer it
 ])
 def test_other_days_and_questions_are_not_taken_as_closed_day_bookings(desk: ActionDesk, turn: str) -> None:
@@ -514,3 +513,27 @@ def test_a_move_asked_for_by_the_service_booked_is_a_move_from_the_day_said_firs
 
 def test_see_me_asks_for_a_booking(desk: ActionDesk) -> None:
     assert desk.may_act("My brakes are squealing, can you see me today?")
+
+
+@pytest.mark.parametrize(("turn", "action"), [
+    ("Hello, I was hoping to book my car in for an oil change.", "book_appointment"),
+    ("I need to bring my car in, the brakes are squealing.", "book_appointment"),
+    ("Can I bring my car in on Monday?", "book_appointment"),  # as "Can I book for Monday?" is
+    ("Hi there, I'm calling to cancel Max's appointment.", "cancel_appointment"),
+    ("Do you have anything on Saturday morning?", ""),  # a question: the model hears it, and may book
+])
+def test_more_ways_to_ask_outright(desk: ActionDesk, turn: str, action: str) -> None:
+    assert desk.requested(turn) == action
+
+
+def test_a_question_for_a_free_time_may_ask_for_a_booking(desk: ActionDesk) -> None:
+    assert desk.may_act("Do you have anything on Saturday morning for an oil change?")
+    assert desk.may_act("Have you got any slots on Friday?")
+
+
+def test_a_visit_at_a_time_no_day_is_open_is_no_booking_for_the_desk(desk: ActionDesk) -> None:
+    """"It's 11 at night, can I bring my car in now?": what to do when the garage is closed (its facts,
+    through the model), not a booking's first question."""
+    assert desk.before_model("It's 11 at night and I've broken down. Can I bring my car in now?", TODAY) is None
+    asked = desk.before_model("Can I bring my car in at 10 on Friday?", TODAY)
+    assert isinstance(asked, Say) and "Friday the 27th of November at 10 am, noted." in asked.text

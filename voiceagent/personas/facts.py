@@ -137,12 +137,8 @@ _ASKS_WHEN_CLOSED = re.compile(r"\b(?:when|if|while|after)\s+(?:you're|you are|y
 def _out_of_hours_facts(business: Business, said: str, at: datetime.time | None) -> list[Fact]:
     """The policies about being closed, when the caller asks what happens then, or names a time of day
     (``at``) no day's hours hold."""
-    if not _ASKS_WHEN_CLOSED.search(said):
-        if at is None:
-            return []
-        minute = at.hour * 60 + at.minute
-        if any(o.opens <= minute < o.closes for day in WEEKDAYS for o in business.hours_on(day).openings):
-            return []
+    if not _ASKS_WHEN_CLOSED.search(said) and (at is None or business.open_at_some_time(at)):
+        return []
     return [Fact("policy", p) for p in business.policies if _WHEN_CLOSED.search(p)]
 
 

@@ -7,6 +7,7 @@ so the prompt renderer, the per-turn fact matcher and reply checks can rely on t
 from __future__ import annotations
 
 import dataclasses
+import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, ConfigDict, Field, field_validator
@@ -116,6 +117,11 @@ class Business:
     def hours_on(self, day: Weekday) -> DayHours:
         """The opening hours of ``day``."""
         return self.hours[day]
+
+    def open_at_some_time(self, at: datetime.time) -> bool:
+        """Whether ``at`` falls within the hours of any day (11 pm, for most businesses, does not)."""
+        minute = at.hour * 60 + at.minute
+        return any(o.opens <= minute < o.closes for day in WEEKDAYS for o in self.hours[day].openings)
 
     def open_days(self) -> tuple[Weekday, ...]:
         """The weekdays the business opens, Monday first."""

@@ -177,6 +177,9 @@ class ActionDesk:
         if name:
             return Say(f"Thanks, {name}. How can I help you?")
         asked = self.requested(turn)
+        at, business = resolve_time(turn), self.persona.business
+        if asked == "book_appointment" and at is not None and business and not business.open_at_some_time(at):
+            return None  # "It's 11 at night, can I bring him in now?": what to do when closed, not a booking
         if not asked and self._books_a_closed_day(turn, today):
             decision = self.on_call("book_appointment", {}, turn, today)
             return decision if isinstance(decision, Say) else None

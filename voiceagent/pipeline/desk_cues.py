@@ -14,7 +14,8 @@ NO = frozenset(tokens("no nope don't dont not never leave keep wait stop"))
 # What a caller says when they ask for each built-in action (generic English). The model chooses; an
 # action the caller's words do not ask for is set aside and the model answers in words instead.
 ASKED_FOR: dict[str, re.Pattern[str]] = {name: re.compile(pattern, re.IGNORECASE) for name, pattern in {
-    "book_appointment": r"\b(?:book|booking|appointment|schedule|come in|(?:bring|get) (?:\w+ ){1,3}in|slot|"
+    "book_appointment": r"\b(?:book|booking|appointment|schedule|come in|(?:have|got) (?:you )?(?:got )?anything|"
+                        r"any (?:availability|slots?|appointments?|space|spaces|room|openings?)|(?:bring|get) (?:\w+ ){1,3}in|slot|"
                         r"available|availability|reserve|fit me in|see (?:the|a) \w+|see (?:me|us)|check-?up|come by|come (?:a?round|over|out)|"
                         r"(?:pop|drop|stop|swing) (?:in|by|round)|drop (?:\w+ ){1,3}off)\b",
     "move_appointment": r"\b(?:move|change|reschedule|different (?:day|time)|another (?:day|time)|instead|"
@@ -33,7 +34,9 @@ ASKED_FOR: dict[str, re.Pattern[str]] = {name: re.compile(pattern, re.IGNORECASE
 ASKING = re.compile(r"^\W*(?:how(?! about)|what|when|where|why|which|who|whose)\b|^\W*(?:do|does|are) you\b",
                      re.IGNORECASE)
 # Words that ask for a booking even inside a question ("how do I book a check-up?").
-BOOKING_VERB = re.compile(r"\b(?:book|schedule|reserve|fit me in|make an appointment)\b", re.IGNORECASE)
+# "Do you have anything on Saturday morning?", "Have you got any slots on Friday?": a question that asks for a time
+BOOKING_VERB = re.compile(r"\b(?:book|schedule|reserve|fit me in|make an appointment|(?:have|got) (?:you )?(?:got )?anything"
+                          r"|any (?:availability|slots?|appointments?|space|spaces|room|openings?)\b)", re.IGNORECASE)
 # A question of how much, how long or how soon asks about a rule of moving or cancelling, not for either:
 # "If something comes up, how much notice do you need for me to cancel?" (the facts say how much).
 HOW_MUCH = re.compile(r"\bhow\s+(?:much|long|far|many|soon|early|late)\b", re.IGNORECASE)
@@ -48,7 +51,8 @@ MUST_I = re.compile(r"^\W*(?:do|does|is|are)\s+(?:i|we|you|one|it|there)\b.*\b(?
 # a 0.5B model answered "I need to change my booking." with "Appointments are needed for all services."
 # A verb of the action with its object, or "I'd like to" before it; questions for the agent (ASKING) excepted.
 # "my appointment", "my dog's appointment", "the 3 pm booking"
-APPOINTMENT = r"(?:my|our|the|an?|his|her|this|that)\s+(?:[\w'’-]+\s+){0,2}(?:appointment|booking|reservation|visit)\b"
+APPOINTMENT = (r"(?:my|our|the|an?|his|her|this|that|\w+['’]s)\s+(?:[\w'’-]+\s+){0,2}"  # "Max's appointment"
+               r"(?:appointment|booking|reservation|visit)\b")
 REQUESTED: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(pattern, re.IGNORECASE)) for name, pattern in (
     ("move_appointment", (rf"\b(?:move|change|reschedule|rebook|push back|bring forward)\s+{APPOINTMENT}"
                           r"|\b(?:change|move)\s+(?:the|its|my)\s+(?:day|date|time)\b"
@@ -64,8 +68,9 @@ REQUESTED: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(pat
                       # "can you ask the mechanic to call me about my brakes?", "have someone ring me back"
                       r"|\b(?:ask|tell|get|have)\s+(?:him|her|them|someone|somebody|the\s+[\w'’-]+)\s+(?:to\s+)?"
                       r"(?:call|ring|phone|contact|get back to)\s+(?:me|us)\b")),
-    ("book_appointment", (r"\b(?:i'd like|i would like|i want|i need|i'd love|i wanna|can i|could i|may i)\s+(?:to\s+)?"
-                          r"(?:book|make an appointment|make a booking|schedule)\b")),
+    ("book_appointment", (r"\b(?:i'd like|i would like|i want|i need|i'd love|i wanna|can i|could i|may i|"
+                          r"(?:i was|i'm|i am) (?:hoping|looking|wanting|wondering if i could)|i wanted)\s+(?:to\s+)?"
+                          r"(?:book|make an appointment|make a booking|schedule|(?:bring|get) (?:[\w'’]+ ){1,3}in)\b")),
 ))
 # A phone line turns "my booking" into "my walking" or "my working" (tiny.en, every voice of the benchmark):
 # a verb of moving or cancelling on a word ending in -ing that no fact of the persona says ("tyre
