@@ -534,6 +534,8 @@ def test_a_question_for_a_free_time_may_ask_for_a_booking(desk: ActionDesk) -> N
 def test_a_visit_at_a_time_no_day_is_open_is_no_booking_for_the_desk(desk: ActionDesk) -> None:
     """"It's 11 at night, can I bring my car in now?": what to do when the garage is closed (its facts,
     through the model), not a booking's first question."""
-    assert desk.before_model("It's 11 at night and I've broken down. Can I bring my car in now?", TODAY) is None
+    late = "It's 11 at night and I've broken down. Can I bring my car in now?"
+    assert desk.before_model(late, TODAY) is None
+    assert isinstance(desk.on_call("book_appointment", {}, late, TODAY), Reconsider)  # nor when the model calls it
     asked = desk.before_model("Can I bring my car in at 10 on Friday?", TODAY)
     assert isinstance(asked, Say) and "Friday the 27th of November at 10 am, noted." in asked.text

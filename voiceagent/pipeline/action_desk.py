@@ -177,8 +177,7 @@ class ActionDesk:
         if name:
             return Say(f"Thanks, {name}. How can I help you?")
         asked = self.requested(turn)
-        at, business = resolve_time(turn), self.persona.business
-        if asked == "book_appointment" and at is not None and business and not business.open_at_some_time(at):
+        if asked == "book_appointment" and self._never_open_then(turn):
             return None  # "It's 11 at night, can I bring him in now?": what to do when closed, not a booking
         if not asked and self._books_a_closed_day(turn, today):
             decision = self.on_call("book_appointment", {}, turn, today)
@@ -241,6 +240,12 @@ class ActionDesk:
             if spec is not None and spec.builtin and pattern.search(turn):
                 return name
         return self._misheard_booking(turn)
+
+    def _never_open_then(self, turn: str) -> bool:
+        """Whether ``turn`` names a time of day no day's hours hold ("It's 11 at night, can I bring him in
+        now?"): no booking is started; the policies for when the business is closed answer."""
+        at, business = resolve_time(turn), self.persona.business
+        return at is not None and business is not None and not business.open_at_some_time(at)
 
     def _service_moved(self, turn: str) -> str:
         """The move or cancellation ``turn`` asks for by the service booked ("move my check-up", "cancel
@@ -342,6 +347,8 @@ class ActionDesk:
             return Reconsider(f"the caller's words do not ask for {name}")
         if name == "book_appointment" and spec.builtin and self._asks_about_booking(turn):
             return Reconsider("a question about the business, not a request to book")  # "what does a check-up cost?"
+        if name == "book_appointment" and spec.builtin and self._never_open_then(turn):
+            return Reconsider("a time the business never opens at")  # what to do when it is closed answers
         refusal = self._not_done(turn) if name == "book_appointment" and spec.builtin else None
         if refusal is not None and not refusal[1]:  # "Can I book a manicure?" at a hair salon
             self._pending = None
