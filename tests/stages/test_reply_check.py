@@ -40,6 +40,10 @@ def test_right_answers_pass(garage: Business, clause: str) -> None:
     ("Do you do wheel alignment?", "Wheel alignment is ninety dollars.", "invented_number"),
     ("Do you do wheel alignment?", "Yes, we do wheel alignment.", "unsupported_yes"),
     ("Can you tow my car to your garage?", "Sure, we can tow it today.", "unsupported_yes"),
+    # a yes in what someone will do: a 0.5B model to "Would the vet be able to look at my corn snake?"
+    ("Would the mechanic be able to look at my jet ski?", "The mechanic is able to look at your jet ski.",
+     "unsupported_yes"),
+    ("Could you tow my car?", "We would be happy to tow it.", "unsupported_yes"),
     ("When do you close on Friday?", "We are closed on Fridays.", "open_day"),
     ("How much does a new battery cost?", "A new battery costs 180 dollars per axle.", "wrong_price"),
     ("Do you recharge air conditioning?", "It costs about $20 a time.", "wrong_price"),

@@ -132,7 +132,10 @@ _CLOSED_ONLY = frozenset(tokens("sorry I'm I am afraid unfortunately but we we'r
                                 "moment currently today tonight for the day"))
 # Words by which a caller asks about now, or whether anyone is there: "we're closed" may answer them.
 _ASKS_NOW = frozenset(stem(w) for w in ("now", "today", "tonight", "tomorrow", "still", "anyone", "anybody", "someone", "somebody"))
-_YES = re.compile(r"^\W*(yes|yeah|yep|sure|of course|certainly|absolutely|definitely)\b|^\W*(we|i) (do|can|have|will|offer|accept|take)\b")
+# A yes, in a word or in what the reply says someone will do ("The vet is able to look at your corn snake.")
+_YES = re.compile(r"^\W*(yes|yeah|yep|sure|of course|certainly|absolutely|definitely)\b|^\W*(we|i) (do|can|have|will|offer|accept|take)\b"
+                  r"|^\W*(?:the|our) \w+ (?:is|are|will be|would be) (?:able|happy|glad) to\b"
+                  r"|^\W*(?:we|i|they|he|she) (?:are|am|will be|would be) (?:able|happy|glad) to\b")
 _QUESTION = re.compile(r"\?|^\W*(can|could|do|does|is|are|will|would|have|has|may)\b")
 _NUMBER_WORDS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
