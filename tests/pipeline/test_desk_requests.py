@@ -1,0 +1,35 @@
+"""What a turn asks of the desk, read on its own (the desk's interface to it is tested in test_action_desk)."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+import pytest
+
+from voiceagent.personas import load_persona
+from voiceagent.pipeline.desk_requests import Requests
+
+GARAGE = Path(__file__).resolve().parents[2] / "voiceagent" / "prompts" / "garage.toml"
+TODAY = datetime.date(2026, 11, 25)  # a Wednesday
+
+
+@pytest.fixture()
+def requests() -> Requests:
+    return Requests(load_persona(GARAGE))
+
+
+@pytest.mark.parametrize(("turn", "never_open"), [
+    ("It's 11 at night, can I bring my car in now?", True),
+    ("Can I come at 5 in the morning?", True),
+    ("Can I come at 10 on Friday?", False),  # open then on some day
+    ("Can I bring my car in?", False),  # no time at all
+])
+def test_an_hour_no_day_is_open(requests: Requests, turn: str, never_open: bool) -> None:
+    assert requests.never_open_then(turn) is never_open
+
+
+def test_a_booking_on_a_day_never_open_and_on_no_other(requests: Requests) -> None:
+    assert requests.books_a_closed_day("Can I bring my car in on Sunday?", TODAY)
+    assert not requests.books_a_closed_day("Can I bring my car in on Sunday or Monday?", TODAY)
+    assert not requests.books_a_closed_day("Are you open on Sunday?", TODAY)  # no booking's words
