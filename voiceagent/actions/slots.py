@@ -140,7 +140,8 @@ def service_in(business: Business | None, text: str) -> str:
     return ""
 
 
-# "I'm booked for Wednesday", "I booked an MOT for Tuesday", "my appointment on Tuesday at 10", "it's for Tuesday" (the visit to be moved),
+# "I'm booked for Wednesday", "I booked an MOT for Tuesday", "my appointment on Tuesday at 10", "it's for
+# Tuesday" (the visit to be moved),
 # "change Tuesday to Friday", "from Monday to Wednesday" (a day straight after the verb, or after "from", is
 # the one moved from):
 # the appointment the caller has now, to the end of its clause (", can we make it Friday?", " to Thursday").

@@ -122,16 +122,13 @@ def relevant_facts(business: Business, said: str, today: Weekday | None = None,
     return tuple(facts)
 
 
+_OUT_OF_HOURS = r"out[ -]of[ -]hours|after[ -]hours|outside (?:of )?(?:our |your |opening |business )?hours"
 # A policy that says what happens when the business is closed ("when we are closed, call ...", "no
 # out-of-hours call-outs")
-_WHEN_CLOSED = re.compile(r"\b(?:closed|out[ -]of[ -]hours|after[ -]hours|outside (?:of )?(?:our |opening |business )?hours"
-                          r"|overnight|emergenc(?:y|ies))\b", re.IGNORECASE)
-
-
+_WHEN_CLOSED = re.compile(rf"\b(?:closed|{_OUT_OF_HOURS}|overnight|emergenc(?:y|ies))\b", re.IGNORECASE)
 # A caller asking what happens out of hours ("What if I need a plumber when you're closed?")
 _ASKS_WHEN_CLOSED = re.compile(r"\b(?:when|if|while|after)\s+(?:you're|you are|you|they're|it's|it is|the \w+ is)\s+"
-                               r"(?:closed|shut)\b|\b(?:out[ -]of[ -]hours|after[ -]hours|outside (?:of )?(?:your |opening )?hours)\b",
-                               re.IGNORECASE)
+                               rf"(?:closed|shut)\b|\b(?:{_OUT_OF_HOURS})\b", re.IGNORECASE)
 
 
 def _out_of_hours_facts(business: Business, said: str, at: datetime.time | None) -> list[Fact]:
@@ -256,8 +253,8 @@ _CONDITION = frozenset(("if", "unless", "happens"))
 
 def _names_policy(business: Business, heard: Heard, policy: str, general: set[str]) -> bool:
     """Whether the caller's words name ``policy``: a word of it (not a number, nor a word of the
-    business's name or kind, of cost or of when), and, when only one is shared, no more than one word the business knows nothing of
-    ("Do you sell prescription dog food?" shares "food" with "no food after 10 pm before a dental
+    business's name or kind, of cost or of when), and, when only one is shared, no more than one word
+    the business knows nothing of ("Do you sell prescription dog food?" shares "food" with "no food after 10 pm before a dental
     cleaning", but "sell" and "prescription" say it asks about something else). A caller who asks what
     happens if (a policy's own question: "What if I'm running a bit late?") needs only the one word."""
     shared = {w for w in heard.stems & set(content_stems(policy)) if not w.isdigit()} - general - _COST - _WHEN

@@ -229,8 +229,7 @@ class ActionDesk:
     def _farewell(self, turn: str) -> bool:
         """Whether the yes in ``turn`` also says goodbye ("Okay, thank you, have a good day."), and the
         persona may end the call: the action is done, its result said, and the call ended."""
-        spec = self.persona.action("end_call")
-        return spec is not None and spec.builtin and FAREWELL.search(turn) is not None
+        return bool(self.requests.built_in("end_call")) and FAREWELL.search(turn) is not None
 
     def goodbye(self) -> Decision:
         """A caller who thanks and says goodbye ("Lovely, that's all I needed. Cheers, bye!"): the call

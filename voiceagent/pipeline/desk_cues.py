@@ -11,6 +11,9 @@ from voiceagent.personas.words import tokens
 
 YES = frozenset(tokens("yes yeah yep yup sure correct right please ok okay fine absolutely definitely go ahead"))
 NO = frozenset(tokens("no nope don't dont not never leave keep wait stop"))
+# A call back asked of someone: "can you ask the mechanic to call me", "have someone ring me back"
+_ASK_TO_CALL = (r"(?:ask|tell|get|have)\s+(?:him|her|them|someone|somebody|the\s+[\w'’-]+)\s+(?:to\s+)?"
+                r"(?:call|ring|phone|contact|get back to)\s+(?:me|us)")
 # What a caller says when they ask for each built-in action (generic English). The model chooses; an
 # action the caller's words do not ask for is set aside and the model answers in words instead.
 ASKED_FOR: dict[str, re.Pattern[str]] = {name: re.compile(pattern, re.IGNORECASE) for name, pattern in {
@@ -23,8 +26,7 @@ ASKED_FOR: dict[str, re.Pattern[str]] = {name: re.compile(pattern, re.IGNORECASE
     "cancel_appointment": r"\b(?:cancel|call off|can't make it|cannot make it|won't make it)\b",
     "find_appointment": r"\b(?:appointment|booking|booked|when am i|my time)\b",
     "take_message": r"\b(?:message|tell (?:him|her|them|the \w+)|let (?:him|her|them|the \w+) know|pass (?:on|it|that)|"
-                    r"call me back|ring me back|get back to me|note|"
-                    r"(?:ask|get|have) (?:him|her|them|someone|somebody|the \w+) (?:to )?(?:call|ring|phone|contact) (?:me|us))\b",
+                    rf"call me back|ring me back|get back to me|note|{_ASK_TO_CALL})\b",
     "transfer_to_human": r"\b(?:person|human|someone|somebody|anyone|staff|manager|operator|receptionist|agent|"
                          r"real|transfer|put me through|connect me|speak (?:to|with)|talk (?:to|with))\b",
     "end_call": r"\b(?:bye|goodbye|good bye|that's all|that is all|that's it|nothing else|hang up|"
@@ -65,9 +67,7 @@ REQUESTED: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(pat
     ("cancel_appointment", rf"\bcancel\s+{APPOINTMENT}"),
     ("take_message", (r"\b(?:leave|pass|give|take)\s+(?:a|an|the|him a|her a|them a)\s+message\b"
                       r"|\bpass\s+(?:on\s+)?(?:a|the)\s+message\b"
-                      # "can you ask the mechanic to call me about my brakes?", "have someone ring me back"
-                      r"|\b(?:ask|tell|get|have)\s+(?:him|her|them|someone|somebody|the\s+[\w'’-]+)\s+(?:to\s+)?"
-                      r"(?:call|ring|phone|contact|get back to)\s+(?:me|us)\b")),
+                      rf"|\b{_ASK_TO_CALL}\b")),
     ("book_appointment", (r"\b(?:i'd like|i would like|i want|i need|i'd love|i wanna|can i|could i|may i|"
                           r"(?:i was|i'm|i am) (?:hoping|looking|wanting|wondering if i could)|i wanted)\s+(?:to\s+)?"
                           r"(?:book|make an appointment|make a booking|schedule|(?:bring|get) (?:[\w'’]+ ){1,3}in)\b")),

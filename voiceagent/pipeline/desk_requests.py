@@ -43,8 +43,7 @@ class Requests:
             return moved
         turn = self._without_services(turn)  # "I have a booking for an oil change." moves nothing
         for name, pattern in REQUESTED:
-            spec = self.persona.action(name)
-            if spec is not None and spec.builtin and pattern.search(turn):
+            if self.built_in(name) and pattern.search(turn):
                 return name
         return self._misheard_booking(turn)
 
@@ -57,15 +56,10 @@ class Requests:
     def _service_moved(self, turn: str) -> str:
         """The move or cancellation ``turn`` asks for by the service booked ("move my check-up", "cancel
         the oil change"), if the persona has it built in; "" otherwise."""
-        business = self.persona.business
-        names = [n for s in business.services for n in (s.name, *s.aliases)] if business else []
+        names = self._service_names()
         said = re.search(r"\b(?P<verb>move|reschedule|rebook|push back|bring forward|cancel)\s+(?:my|our|the|his|her)\s+"
                          rf"(?:{'|'.join(re.escape(n) for n in names)})\b", turn, re.IGNORECASE) if names else None
-        if said is None:
-            return ""
-        name = "cancel_appointment" if said["verb"].lower() == "cancel" else "move_appointment"
-        spec = self.persona.action(name)
-        return name if spec is not None and spec.builtin else ""
+        return self._moved_or_cancelled(said["verb"]) if said is not None else ""
 
     def _misheard_booking(self, turn: str) -> str:
         """The move or the cancellation ``turn`` asks for when its booking was misheard as another word
@@ -74,7 +68,15 @@ class Requests:
         business = self.persona.business
         if said is None or business is None or stem(said["word"]) in vocabulary(business):
             return ""
-        name = "cancel_appointment" if said["verb"].lower() == "cancel" else "move_appointment"
+        return self._moved_or_cancelled(said["verb"])
+
+    def _moved_or_cancelled(self, verb: str) -> str:
+        """The built-in action ``verb`` asks for: a cancellation for "cancel", else a move ("" if the
+        persona does not have it)."""
+        return self.built_in("cancel_appointment" if verb.lower() == "cancel" else "move_appointment")
+
+    def built_in(self, name: str) -> str:
+        """``name`` when the persona has that built-in action, else ""."""
         spec = self.persona.action(name)
         return name if spec is not None and spec.builtin else ""
 
@@ -82,8 +84,8 @@ class Requests:
         """Whether ``turn`` asks to come in (in a booking's words) on a day the business never opens, and
         on no other ("Can I bring my car in on Sunday?"). The desk answers it as it would the model's call
         of the booking: why not and the days it opens, the day asked for again; the model is not needed."""
-        business, spec = self.persona.business, self.persona.action("book_appointment")
-        if business is None or spec is None or not spec.builtin or not ASKED_FOR["book_appointment"].search(turn):
+        business = self.persona.business
+        if business is None or not self.built_in("book_appointment") or not ASKED_FOR["book_appointment"].search(turn):
             return False
         days = days_named(turn, WEEKDAYS[today.weekday()])
         return bool(days) and all(business.hours_on(day).closed for day in days)
@@ -113,10 +115,14 @@ class Requests:
     def _without_services(self, turn: str) -> str:
         """``turn`` with the persona's service names (and their aliases) taken out: their words ask for
         no action ("How much is an oil change?")."""
-        business = self.persona.business
-        for name in [n for s in business.services for n in (s.name, *s.aliases)] if business else []:
+        for name in self._service_names():
             turn = re.sub(rf"\b{re.escape(name)}\b", " ", turn, flags=re.IGNORECASE)
         return turn
+
+    def _service_names(self) -> list[str]:
+        """Every name and alias of the persona's services."""
+        business = self.persona.business
+        return [n for s in business.services for n in (s.name, *s.aliases)] if business else []
 
     @staticmethod
     def asks_about_booking(turn: str) -> bool:
