@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -67,6 +68,18 @@ def test_a_taken_time_is_refused_with_the_nearest_free_times(store: ActionStore)
     assert refused.value.reason == "that time is taken; 9:30 am or 12 noon are free"
     assert [a.name for a in store.appointments()] == ["Anna Lee"]
     assert book(store, "Ben Okafor", start=THURSDAY_10 + timedelta(hours=2)).name == "Ben Okafor"  # back to back
+
+
+def test_a_business_with_several_chairs_takes_that_many_bookings_at_once(store: ActionStore) -> None:
+    three_bays = dataclasses.replace(QUICK_LUBE, bookings_at_once=3)
+    for name in ("Anna Lee", "Ben Okafor"):  # 10 am to 12 noon
+        store.book("garage", three_bays, name=name, start=THURSDAY_10, service="brakes", now=NOW)
+    store.book("garage", three_bays, name="Cy Diaz", start=THURSDAY_10 + timedelta(hours=1), now=NOW)
+    with pytest.raises(Refused) as refused:  # 11 to 11:30 am: all three bays are taken
+        store.book("garage", three_bays, name="Dee Ross", start=THURSDAY_10 + timedelta(hours=1), now=NOW)
+    assert refused.value.reason == "that time is taken; 10:30 am or 11:30 am are free"
+    late = store.book("garage", three_bays, name="Dee Ross", start=THURSDAY_10 + timedelta(minutes=90), now=NOW)
+    assert len(store.appointments()) == 4 and late.start == datetime(2026, 12, 3, 11, 30)
 
 
 def test_another_persona_in_the_same_file_has_its_own_diary(store: ActionStore) -> None:

@@ -112,6 +112,23 @@ def _overlaps(start: datetime, end: datetime, taken: Sequence[tuple[datetime, da
     return any(s < end and start < e for s, e in taken)
 
 
+def full_spans(booked: Sequence[tuple[datetime, datetime]], at_once: int) -> list[tuple[datetime, datetime]]:
+    """The spans of time in which ``at_once`` or more of the ``booked`` spans overlap: no booking may
+    touch them. With ``at_once`` 1 that is every booked span."""
+    edges = sorted([(s, 1) for s, _ in booked] + [(e, -1) for _, e in booked], key=lambda edge: (edge[0], edge[1]))
+    full: list[tuple[datetime, datetime]] = []
+    running, since = 0, None
+    for at, step in edges:  # ends sort before starts at the same instant: back-to-back spans do not overlap
+        running += step
+        if running >= at_once and since is None:
+            since = at
+        elif running < at_once and since is not None:
+            if at > since:
+                full.append((since, at))
+            since = None
+    return full
+
+
 def free_starts(business: Business, day: date, minutes: int, taken: Sequence[tuple[datetime, datetime]],
                 now: datetime, *, step: int = SLOT_STEP_MINUTES) -> list[datetime]:
     """Every bookable start on ``day``, on the ``step``-minute grid, that overlaps no span in ``taken``."""

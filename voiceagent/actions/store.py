@@ -27,6 +27,7 @@ from typing import Literal
 from voiceagent.actions.rules import (
     check_slot,
     find_service,
+    full_spans,
     nearest_free,
     not_offered,
     service_minutes,
@@ -346,7 +347,8 @@ class ActionStore:
         rows = db.execute("SELECT start, ends FROM appointments WHERE persona = ? AND status = 'booked'"
                           " AND start < ? AND ends > ? AND id IS NOT ?",
                           (persona, _iso(day + timedelta(days=1)), _iso(day), exclude)).fetchall()
-        taken = [(datetime.fromisoformat(r["start"]), datetime.fromisoformat(r["ends"])) for r in rows]
+        booked = [(datetime.fromisoformat(r["start"]), datetime.fromisoformat(r["ends"])) for r in rows]
+        taken = full_spans(booked, business.bookings_at_once)
         end = start + timedelta(minutes=minutes)
         if any(s < end and start < e for s, e in taken):
             raise Refused(taken_reason(nearest_free(business, start, minutes, taken, now)))

@@ -92,6 +92,7 @@ class Business:
     not_offered: tuple[NonEmpty, ...] = ()  # things the business does not do
     policies: tuple[NonEmpty, ...] = ()  # short sentences, e.g. "We take card or cash."
     agent_can: tuple[NonEmpty, ...] = ()  # what the agent can do on the call, e.g. "take a message"
+    bookings_at_once: Annotated[int, Field(ge=1, le=1000)] = 1  # chairs, bays, tables: bookings that may overlap
 
     @field_validator("hours")
     @classmethod
