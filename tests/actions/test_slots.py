@@ -3,10 +3,12 @@ output, and the model's values kept only when the caller said them."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 
 import pytest
 
+from tests.actions.quick_lube import QUICK_LUBE, hours
 from voiceagent.actions.slots import (
     grounded,
     message_text,
@@ -16,6 +18,7 @@ from voiceagent.actions.slots import (
     value_from_words,
     without_current_booking,
 )
+from voiceagent.personas.model import WEEKDAYS
 
 TODAY = datetime.date(2026, 11, 25)  # a Wednesday
 
@@ -47,6 +50,9 @@ def test_days_and_times_become_dates_and_clock_times() -> None:
     assert value_from_words("day", None, "Tuesday at 10 am", TODAY) == "2026-12-01"
     assert value_from_words("time", None, "Tuesday at 10 am", TODAY) == "10:00"
     assert value_from_words("day", None, "as soon as you can", TODAY) == ""
+    evenings = dataclasses.replace(QUICK_LUBE, hours={day: hours("5 pm - 11 pm") for day in WEEKDAYS})
+    assert value_from_words("time", evenings, "Tuesday at half seven", TODAY) == "19:30"
+    assert value_from_words("time", QUICK_LUBE, "Tuesday at half seven", TODAY) == "07:30"
 
 
 @pytest.mark.parametrize(("arg", "value", "said", "kept"), [

@@ -81,6 +81,19 @@ def test_no_time_when_none_is_said_or_it_is_not_one(text: str) -> None:
     assert resolve_time(text) is None
 
 
+def test_an_hour_without_am_or_pm_is_the_one_the_business_is_open_at() -> None:
+    def dinner(at: time) -> bool:  # open 12 to 3 and 5:30 to 10 pm
+        return time(12) <= at < time(15) or time(17, 30) <= at < time(22)
+
+    assert resolve_time("a table for four at seven", dinner) == time(19, 0)
+    assert resolve_time("Friday at half eight", dinner) == time(20, 30)
+    assert resolve_time("at one", dinner) == time(13, 0)  # already an hour it opens
+    assert resolve_time("at seven in the morning", dinner) == time(7, 0)  # said: not changed
+    assert resolve_time("at 7 am", dinner) == time(7, 0)
+    assert resolve_time("at eleven", dinner) == time(11, 0)  # 11 pm is closed too: as said
+    assert resolve_time("a table at seven") == time(7, 0)  # without the hours: the morning
+
+
 def test_a_start_needs_both_a_day_and_a_time() -> None:
     now = datetime(2026, 12, 2, 9, 0)
     assert resolve_when("next Tuesday at half past two", now) == datetime(2026, 12, 8, 14, 30)

@@ -179,7 +179,7 @@ def value_from_words(arg: str, business: Business | None, text: str, today: date
         day = resolve_day(text, today)
         return day.isoformat() if day is not None else ""
     if arg in TIME_ARGS:
-        at = resolve_time(text)
+        at = resolve_time(text, business.open_at_some_time if business is not None else None)
         return at.strftime("%H:%M") if at is not None else ""
     if arg in SERVICE_ARGS:
         return service_in(business, text)
@@ -198,7 +198,9 @@ def grounded(arg: str, value: str, said: str, business: Business | None, today: 
         day = resolve_day(value, today)
         return day is not None and day == resolve_day(said, today) or _all_words_said(value, said)
     if arg in TIME_ARGS:
-        return resolve_time(value) is not None and resolve_time(value) == resolve_time(said)
+        opens = business.open_at_some_time if business is not None else None
+        at = resolve_time(value, opens)
+        return at is not None and at == resolve_time(said, opens)
     if arg in SERVICE_ARGS and business is not None and business.services:
         return service_in(business, value) != "" and service_in(business, value) == service_in(business, said)
     if arg in NAME_ARGS:  # the caller's own words must give it as a name ("the mechanic" is not one)

@@ -22,12 +22,15 @@ Times (:func:`resolve_time`): ``"10 am"``, ``"10am"``, ``"10:30"``, ``"10.30 am"
 ``"half past two"``, ``"half two"``, ``"quarter to three"``, ``"twenty past ten"``, ``"at 10"``, ``"at ten"``.
 Without am/pm, an hour of 1 to 6 means the afternoon (nobody books a 3 am oil change) and 7 to 11 the
 morning; ``"in the morning"`` / ``"in the afternoon"`` / ``"this evening"`` settle it instead. An hour
-written with a leading zero (``"06:00"``) or above 12 is on the 24-hour clock.
+written with a leading zero (``"06:00"``) or above 12 is on the 24-hour clock. Given the hours a business
+opens (``opens``), an hour said without am/pm is the one of the two it is open at: "a table at seven" is
+7 pm at a restaurant that opens for dinner, "at eight" 8 am at a garage that closes at 6.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
 from voiceagent.personas.model import WEEKDAYS
@@ -219,11 +222,13 @@ def _time_from(found: re.Match[str], text: str) -> time | None:
     return time(hour, minute)
 
 
-def resolve_time(text: str) -> time | None:
+def resolve_time(text: str, opens: Callable[[time], bool] | None = None) -> time | None:
     """The time of day a caller means by ``text``, or None when no time is said or it is not a real one.
 
     Hours 1 to 6 without am/pm (or "morning") mean the afternoon; a range ("from 2 to 4") gives None.
-    See the module documentation.
+    ``opens``: whether the business is open at a time (on some day); an hour said without am/pm is then
+    the one of its two readings the business is open at, when only the other is not. See the module
+    documentation.
     """
     cleaned = _without_dates(text)
     if _RANGE.search(cleaned):
@@ -231,8 +236,23 @@ def resolve_time(text: str) -> time | None:
     for pattern in _TIMES:
         found = pattern.search(cleaned)
         if found:
-            return _time_from(found, _clean(text))
+            at = _time_from(found, _clean(text))
+            if at is not None and opens is not None and _either_half(found, _clean(text)) and not opens(at):
+                other = time((at.hour + 12) % 24, at.minute)
+                return other if opens(other) else at
+            return at
     return None
+
+
+def _either_half(found: re.Match[str], text: str) -> bool:
+    """Whether the hour matched was said without am/pm or a part of the day ("at seven", "half eight")."""
+    groups = found.groupdict()
+    hour_text = groups.get("hour") or ""
+    if groups.get("noon") or groups.get("midnight") or groups.get("half") or not hour_text:
+        return False
+    if hour_text.startswith("0") or _number(hour_text) > 12:
+        return False
+    return not (_MORNING.search(text) or _AFTERNOON.search(text))
 
 
 def resolve_when(text: str, now: datetime) -> datetime | None:

@@ -50,7 +50,8 @@ class Requests:
     def never_open_then(self, turn: str) -> bool:
         """Whether ``turn`` names a time of day no day's hours hold ("It's 11 at night, can I bring him in
         now?"): no booking is started; the policies for when the business is closed answer."""
-        at, business = resolve_time(turn), self.persona.business
+        business = self.persona.business
+        at = resolve_time(turn, business.open_at_some_time) if business is not None else None
         return at is not None and business is not None and not business.open_at_some_time(at)
 
     def _service_moved(self, turn: str) -> str:

@@ -203,7 +203,8 @@ class ReplyHandle:
         ctx, settings = self.ctx, self.ctx.settings
         business, history = ctx.persona.business, ctx.history
         question = history.open_question()
-        facts = relevant_facts(business, question, today=today(), at=resolve_time(question)) if business else ()
+        facts = (relevant_facts(business, question, today=today(), at=resolve_time(question, business.open_at_some_time))
+                 if business else ())
         if facts and settings.grounding:
             history.ground(" ".join(f.text for f in facts))
         fallback = fallback_reply(facts, ctx.persona.dont_know, business)  # also said when the model says nothing
