@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from collections.abc import Callable
 from pathlib import Path
@@ -226,6 +227,9 @@ def test_one_shared_word_names_no_policy_when_the_caller_asks_about_something_el
     assert "policy" not in _kinds(garage, "5, 5, 5, 0, 1, 9, 9.")
     assert "policy" in _kinds(vet, "Can my dog eat before his dental cleaning?")
     assert "policy" in _kinds(garage, "Do you take cards?")
+    # a number in words is no unknown thing: "a group of ten" asks about the deposit for groups
+    groups = dataclasses.replace(garage, policies=("Parties of 8 or more pay a 10-dollar deposit per person.",))
+    assert "policy" in _kinds(groups, "We're a group of ten, do you need a deposit?")
     assert any("late" in f.text for f in relevant_facts(salon, "What if I'm running a bit late?") if f.kind == "policy")
 
 

@@ -539,3 +539,17 @@ def test_a_visit_at_a_time_no_day_is_open_is_no_booking_for_the_desk(desk: Actio
     assert isinstance(desk.on_call("book_appointment", {}, late, TODAY), Reconsider)  # nor when the model calls it
     asked = desk.before_model("Can I bring my car in at 10 on Friday?", TODAY)
     assert isinstance(asked, Say) and "Friday the 27th of November at 10 am, noted." in asked.text
+
+
+def test_a_new_time_with_no_new_day_moves_the_booking_on_the_day_it_is(desk: ActionDesk) -> None:
+    desk.before_model("I need to change the time of my appointment.", TODAY)
+    desk.before_model("It's Mike Ross, I'm booked for Friday at nine.", TODAY)
+    done = desk.before_model("Could we make it two thirty instead?", TODAY)
+    assert isinstance(done, Run) and done.arguments == {"name": "Mike Ross", "day": "2026-11-27", "time": "14:30"}
+
+
+def test_a_new_day_said_is_the_day_moved_to(desk: ActionDesk) -> None:
+    desk.before_model("I need to change the time of my appointment.", TODAY)
+    desk.before_model("It's Mike Ross, I'm booked for Friday at nine.", TODAY)
+    done = desk.before_model("Could we do Thursday at two thirty instead?", TODAY)
+    assert isinstance(done, Run) and done.arguments["day"] == "2026-11-26"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from pathlib import Path
 
@@ -33,3 +34,25 @@ def test_a_booking_on_a_day_never_open_and_on_no_other(requests: Requests) -> No
     assert requests.books_a_closed_day("Can I bring my car in on Sunday?", TODAY)
     assert not requests.books_a_closed_day("Can I bring my car in on Sunday or Monday?", TODAY)
     assert not requests.books_a_closed_day("Are you open on Sunday?", TODAY)  # no booking's words
+
+
+@pytest.mark.parametrize(("turn", "asked"), [
+    ("Can I reserve a time for Friday?", "book_appointment"),
+    ("I'd like to make a reservation, please.", "book_appointment"),
+    ("I'd like an oil change on Friday at ten.", "book_appointment"),  # a service wanted, with a day
+    ("Could we get a tyre fitting tomorrow?", "book_appointment"),
+    ("I need an oil change, how much is it?", ""),  # no day or time: the price is asked
+    ("I need the oil change on Friday moved.", ""),  # a change, not a new booking
+])
+def test_a_booking_asked_for_outright(requests: Requests, turn: str, asked: str) -> None:
+    assert requests.requested(turn) == asked
+
+
+def test_a_service_a_business_calls_by_a_word_of_booking_still_books() -> None:
+    persona = load_persona(GARAGE)
+    business = persona.business
+    assert business is not None
+    table = dataclasses.replace(business.services[0], name="table reservation", aliases=("reservation", "table"))
+    restaurant = dataclasses.replace(persona, business=dataclasses.replace(business, services=(table,)))
+    assert Requests(restaurant).requested("I'd like to make a reservation for Friday.") == "book_appointment"
+    assert Requests(restaurant).may_act("Is there a reservation free on Friday?")

@@ -161,6 +161,12 @@ def without_current_booking(text: str) -> str:
     return _CURRENT_BOOKING.sub(" ", text)
 
 
+def current_booking(text: str) -> str:
+    """The words of ``text`` that place the caller's present appointment ("booked for Saturday at seven"),
+    or "": what :func:`without_current_booking` leaves out."""
+    return " ".join(found.group() for found in _CURRENT_BOOKING.finditer(text))
+
+
 def is_free_text(arg: str) -> bool:
     """Whether ``arg`` holds free text (a message), not a name, number, day, time or service."""
     return not any(arg in kind for kind in (NAME_ARGS, PHONE_ARGS, DAY_ARGS, TIME_ARGS, SERVICE_ARGS))

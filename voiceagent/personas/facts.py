@@ -20,7 +20,7 @@ from voiceagent.personas.render import (
     vocabulary,
     week_sentence,
 )
-from voiceagent.personas.words import STOPWORDS, Heard, content_stems, stem, tokens
+from voiceagent.personas.words import NUMBER_WORDS, STOPWORDS, Heard, content_stems, stem, tokens
 
 FactKind = Literal["identity", "address", "phone", "hours", "week", "service", "prices", "services", "not_offered",
                    "policy", "agent_can"]
@@ -261,7 +261,8 @@ def _names_policy(business: Business, heard: Heard, policy: str, general: set[st
     if len(shared) != 1 or not _CONDITION.isdisjoint(heard.words):  # "What if I'm running a bit late?"
         return bool(shared)
     known = vocabulary(business) | FACT_CUES
-    return sum(1 for w in set(heard.words) if w not in STOPWORDS and stem(w) not in known) < 2
+    return sum(1 for w in set(heard.words)
+               if w not in STOPWORDS and w not in NUMBER_WORDS and not w.isdigit() and stem(w) not in known) < 2
 
 
 def priced_thing(said: str) -> list[str]:

@@ -55,6 +55,11 @@ def tokens(text: str) -> list[str]:
 
 
 STOPWORDS = frozenset(tokens(_STOP_TEXT))
+# Numbers said in words: they name no thing ("a group of ten").
+NUMBER_WORDS = frozenset(tokens("""
+zero two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen
+eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand half dozen couple
+"""))
 _SAME: dict[str, frozenset[str]] = {
     stem("".join(tokens(word))): frozenset(stem("".join(tokens(other))) for other in group)
     for group in _SAME_TEXT for word in group}
@@ -72,6 +77,13 @@ def _near(term: str, word: str) -> bool:
         return True
     short, long = sorted((stem(term), stem(word)), key=len)
     return len(short) >= SAME_START and long.startswith(short)
+
+
+def _extends(term: str, word: str) -> bool:
+    """Whether one of the two words is the other with one or two letters more that the stemmer does not
+    take off ("deliver" and "delivery"): the same word, said as a verb or a noun."""
+    short, long = sorted((term, word), key=len)
+    return len(short) >= SAME_START and long.startswith(short) and len(long) - len(short) <= 2
 
 
 class Heard:
@@ -93,7 +105,7 @@ class Heard:
         each by its stem or, for a word of :data:`NEAR_MIN_LETTERS` letters or more, by a word of the
         caller's one letter away; at least one of them by its stem."""
         wanted = set([t for t in tokens(phrase) if t not in STOPWORDS] or tokens(phrase))
-        exact = {word for word in wanted if stem(word) in self.stems}
+        exact = {word for word in wanted if stem(word) in self.stems or any(_extends(word, w) for w in self.words)}
         if not exact:  # a near word alone names nothing: "train station" is no "drain"
             return False
         found = len(exact) + sum(1 for word in wanted - exact if self._near_said(word))

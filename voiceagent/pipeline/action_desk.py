@@ -18,6 +18,7 @@ from voiceagent.actions.slots import (
     NAME_ARGS,
     PHONE_ARGS,
     TIME_ARGS,
+    current_booking,
     digits,
     grounded,
     introduction_only,
@@ -93,6 +94,7 @@ class PendingAction:
     number_again: bool = False  # a number was asked for again (too few digits, or only "bye"s, were heard)
     asked_again: bool = False  # an answer with nothing asked for in it was asked for again (see _not_caught)
     asked: tuple[str, ...] = ()  # what the desk's last question asked for
+    booked_day: str = ""  # a move: the day the caller said they are booked for now (ISO), the new one if none is said
 
     def copy(self) -> PendingAction:
         """A copy whose arguments can change without changing these."""
@@ -205,6 +207,7 @@ class ActionDesk:
             return (self._renamed(pending, turn, today) or self._short_number(pending, missing, turn)
                     or self._not_caught(pending, missing, turn))
         pending.arguments.update(found)
+        self._note_booked_day(pending, turn, today)
         return self._next_step(pending, found, today)
 
     def answers_in_part(self, turn: str, today: datetime.date) -> bool:
@@ -269,6 +272,7 @@ class ActionDesk:
         for arg in self._missing(pending):
             if (message or not is_free_text(arg)) and (value := self._read(spec, arg, turn, today)):
                 pending.arguments[arg] = value
+        self._note_booked_day(pending, turn, today)
         decision = self._next_step(pending, dict(pending.arguments), today)
         if refusal is not None and isinstance(decision, Say):  # "a manicure while my colour is processing"
             return Say(f"{refusal[0]} {decision.text.removeprefix('Sure. ')}")
@@ -309,6 +313,20 @@ class ActionDesk:
             return Say(f"Just to be sure: {read_back(pending.spec, pending.arguments)}? Please say yes or no.")
         self._pending = None
         return Run(pending.spec, pending.arguments)
+
+    @staticmethod
+    def _note_booked_day(pending: PendingAction, turn: str, today: datetime.date) -> None:
+        """A move: note the day the caller is booked for now ("It's Priya Shah, we're booked for Saturday
+        at seven."), and once a new time is given with no new day ("Could we make it 8:30 instead?"),
+        the move is to that time on the same day (said back, so a caller who meant another day says so)."""
+        if pending.spec.name != "move_appointment":
+            return
+        booked = resolve_day(current_booking(turn), today)
+        pending.booked_day = booked.isoformat() if booked is not None else pending.booked_day
+        day_arg = next((a for a in pending.spec.argument_names if a in DAY_ARGS), "")
+        time_arg = next((a for a in pending.spec.argument_names if a in TIME_ARGS), "")
+        if pending.booked_day and day_arg and time_arg and pending.arguments.get(time_arg) and not pending.arguments.get(day_arg):
+            pending.arguments[day_arg] = pending.booked_day
 
     def _day(self, pending: PendingAction, today: datetime.date) -> datetime.date | None:
         """The day the action is for, once given (and the persona has hours to meet it)."""

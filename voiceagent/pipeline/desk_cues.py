@@ -17,7 +17,7 @@ _ASK_TO_CALL = (r"(?:ask|tell|get|have)\s+(?:him|her|them|someone|somebody|the\s
 # What a caller says when they ask for each built-in action (generic English). The model chooses; an
 # action the caller's words do not ask for is set aside and the model answers in words instead.
 ASKED_FOR: dict[str, re.Pattern[str]] = {name: re.compile(pattern, re.IGNORECASE) for name, pattern in {
-    "book_appointment": r"\b(?:book|booking|appointment|schedule|come in|(?:have|got) (?:you )?(?:got )?anything|"
+    "book_appointment": r"\b(?:book|booking|appointment|reservation|schedule|come in|(?:have|got) (?:you )?(?:got )?anything|"
                         r"any (?:availability|slots?|appointments?|space|spaces|room|openings?)|(?:bring|get) (?:\w+ ){1,3}in|slot|"
                         r"available|availability|reserve|fit me in|see (?:the|a) \w+|see (?:me|us)|check-?up|come by|come (?:a?round|over|out)|"
                         r"(?:pop|drop|stop|swing) (?:in|by|round)|drop (?:\w+ ){1,3}off)\b",
@@ -55,6 +55,12 @@ MUST_I = re.compile(r"^\W*(?:do|does|is|are)\s+(?:i|we|you|one|it|there)\b.*\b(?
 # "my appointment", "my dog's appointment", "the 3 pm booking"
 APPOINTMENT = (r"(?:my|our|the|an?|his|her|this|that|\w+['’]s)\s+(?:[\w'’-]+\s+){0,2}"  # "Max's appointment"
                r"(?:appointment|booking|reservation|visit)\b")
+# "I'd like a table for four on Friday", "Could I get a haircut on Saturday?": wanting one of the persona's
+# services, with a day or a time, asks for a booking of it.
+WANTING = re.compile(r"\b(?:i'd like|i would like|we'd like|we would like|i want|we want|i need|we need|"
+           r"(?:can|could|may) (?:i|we) (?:get|have|book))\s+(?P<what>(?:[\w'’-]+[\s,]+){0,4}[\w'’-]+)", re.IGNORECASE)
+CHANGING = re.compile(r"\b(?:chang|mov|cancel|reschedul|push|swap|switch)\w*", re.IGNORECASE)  # not a new booking
+BOOKING_NOUN = re.compile(r"(?:appointment|booking|reservation|table|slot)s?", re.IGNORECASE)
 REQUESTED: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(pattern, re.IGNORECASE)) for name, pattern in (
     ("move_appointment", (rf"\b(?:move|change|reschedule|rebook|push back|bring forward)\s+{APPOINTMENT}"
                           r"|\b(?:change|move)\s+(?:the|its|my)\s+(?:day|date|time)\b"
@@ -70,7 +76,8 @@ REQUESTED: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(pat
                       rf"|\b{_ASK_TO_CALL}\b")),
     ("book_appointment", (r"\b(?:i'd like|i would like|i want|i need|i'd love|i wanna|can i|could i|may i|"
                           r"(?:i was|i'm|i am) (?:hoping|looking|wanting|wondering if i could)|i wanted)\s+(?:to\s+)?"
-                          r"(?:book|make an appointment|make a booking|schedule|(?:bring|get) (?:[\w'’]+ ){1,3}in)\b")),
+                          r"(?:book|reserve|make an appointment|make a booking|make a reservation|schedule"
+                          r"|(?:bring|get) (?:[\w'’]+ ){1,3}in)\b")),
 ))
 # A phone line turns "my booking" into "my walking" or "my working" (tiny.en, every voice of the benchmark):
 # a verb of moving or cancelling on a word ending in -ing that no fact of the persona says ("tyre

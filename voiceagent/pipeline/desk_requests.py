@@ -8,7 +8,8 @@ from __future__ import annotations
 import datetime
 import re
 
-from voiceagent.actions.when import resolve_time
+from voiceagent.actions.slots import service_in
+from voiceagent.actions.when import resolve_day, resolve_time
 from voiceagent.personas import Persona
 from voiceagent.personas.facts import days_named
 from voiceagent.personas.model import WEEKDAYS
@@ -17,11 +18,14 @@ from voiceagent.personas.words import Heard, stem
 from voiceagent.pipeline.desk_cues import (
     ASKED_FOR,
     ASKING,
+    BOOKING_NOUN,
     BOOKING_VERB,
+    CHANGING,
     HOW_MUCH,
     MISHEARD_BOOKING,
     MUST_I,
     REQUESTED,
+    WANTING,
     WHAT_IF,
 )
 
@@ -38,6 +42,7 @@ class Requests:
         included ("How do I cancel my booking?" goes to the model)."""
         if ASKING.search(turn):
             return ""
+        original = turn
         moved = self._service_moved(turn)  # "I'd like to move my check-up to Wednesday."
         if moved:
             return moved
@@ -45,7 +50,17 @@ class Requests:
         for name, pattern in REQUESTED:
             if self.built_in(name) and pattern.search(turn):
                 return name
-        return self._misheard_booking(turn)
+        return self._misheard_booking(turn) or self._wants_a_service(original)
+
+    def _wants_a_service(self, turn: str) -> str:
+        """``book_appointment`` when ``turn`` wants one of the persona's services on a day or at a time
+        ("I'd like a table for four on Friday at seven", see :data:`WANTING`); "" otherwise."""
+        wanted = WANTING.search(turn)
+        if wanted is None or not self.built_in("book_appointment") or CHANGING.search(self._without_services(turn)):
+            return ""
+        # any date will do to tell whether a day is named at all
+        when = resolve_day(turn, datetime.date(2026, 1, 1)) or resolve_time(turn)
+        return "book_appointment" if when and service_in(self.persona.business, wanted["what"]) else ""
 
     def never_open_then(self, turn: str) -> bool:
         """Whether ``turn`` names a time of day no day's hours hold ("It's 11 at night, can I bring him in
@@ -115,8 +130,11 @@ class Requests:
 
     def _without_services(self, turn: str) -> str:
         """``turn`` with the persona's service names (and their aliases) taken out: their words ask for
-        no action ("How much is an oil change?")."""
+        no action ("How much is an oil change?"). A name that is itself a word of booking ("booking",
+        "reservation", which a restaurant may list as a service) stays."""
         for name in self._service_names():
+            if ASKED_FOR["book_appointment"].fullmatch(name) or BOOKING_NOUN.fullmatch(name):
+                continue
             turn = re.sub(rf"\b{re.escape(name)}\b", " ", turn, flags=re.IGNORECASE)
         return turn
 
