@@ -41,6 +41,7 @@ def test_a_booking_on_a_day_never_open_and_on_no_other(requests: Requests) -> No
     ("I'd like to make a reservation, please.", "book_appointment"),
     ("I'd like an oil change on Friday at ten.", "book_appointment"),  # a service wanted, with a day
     ("Could we get a tyre fitting tomorrow?", "book_appointment"),
+    ("Hiya, have you got a tyre fitting free on Friday?", "book_appointment"),
     ("I need an oil change, how much is it?", ""),  # no day or time: the price is asked
     ("I need the oil change on Friday moved.", ""),  # a change, not a new booking
 ])

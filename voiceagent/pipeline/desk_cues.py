@@ -55,9 +55,9 @@ MUST_I = re.compile(r"^\W*(?:do|does|is|are)\s+(?:i|we|you|one|it|there)\b.*\b(?
 # "my appointment", "my dog's appointment", "the 3 pm booking"
 APPOINTMENT = (r"(?:my|our|the|an?|his|her|this|that|\w+['’]s)\s+(?:[\w'’-]+\s+){0,2}"  # "Max's appointment"
                r"(?:appointment|booking|reservation|visit)\b")
-# "I'd like a table for four on Friday", "Could I get a haircut on Saturday?": wanting one of the persona's
-# services, with a day or a time, asks for a booking of it.
-WANTING = re.compile(r"\b(?:i'd like|i would like|we'd like|we would like|i want|we want|i need|we need|"
+# "I'd like a table for four on Friday", "Could I get a haircut on Saturday?", "have you got a table for two
+# tonight?": wanting one of the persona's services, with a day or a time, asks for a booking of it.
+WANTING = re.compile(r"\b(?:i'd like|i would like|we'd like|we would like|i want|we want|i need|we need|have you got|"
            r"(?:can|could|may) (?:i|we) (?:get|have|book))\s+(?P<what>(?:[\w'’-]+[\s,]+){0,4}[\w'’-]+)", re.IGNORECASE)
 CHANGING = re.compile(r"\b(?:chang|mov|cancel|reschedul|push|swap|switch)\w*", re.IGNORECASE)  # not a new booking
 BOOKING_NOUN = re.compile(r"(?:appointment|booking|reservation|table|slot)s?", re.IGNORECASE)
