@@ -14,6 +14,7 @@ from voiceagent.actions.slots import (
     message_text,
     name_in,
     names_in,
+    party_in,
     phone_in,
     value_from_words,
     without_current_booking,
@@ -39,6 +40,15 @@ def test_numbers_are_read_in_figures_and_in_words() -> None:
     assert phone_in("It's 555 0199.") == "5550199"
     assert phone_in("five five five, oh one nine nine") == "5550199"
     assert phone_in("Tuesday at 10") == ""
+
+
+@pytest.mark.parametrize(("said", "party"), [
+    ("a table for four at seven", "4"), ("six people on Friday", "6"), ("there'll be 5 of us", "5"),
+    ("a party of 8, please", "8"), ("book for 2 pm", ""), ("a table for 2 pm", ""),
+    ("a check-up for my two dogs", ""), ("Friday for four", ""),
+])
+def test_how_many_people_a_booking_is_for(said: str, party: str) -> None:
+    assert party_in(said) == party
 
 
 def test_the_message_is_what_is_left_after_the_name_and_number() -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.actions.quick_lube import NOW, QUICK_LUBE
+from voiceagent.actions import store as store_module
 from voiceagent.actions.store import (
     SCHEMA_VERSION,
     ActionStore,
@@ -80,6 +81,12 @@ def test_a_business_with_several_chairs_takes_that_many_bookings_at_once(store: 
     assert refused.value.reason == "that time is taken; 10:30 am or 11:30 am are free"
     late = store.book("garage", three_bays, name="Dee Ross", start=THURSDAY_10 + timedelta(minutes=90), now=NOW)
     assert len(store.appointments()) == 4 and late.start == datetime(2026, 12, 3, 11, 30)
+
+
+def test_how_many_people_a_booking_is_for_is_kept(store: ActionStore) -> None:
+    booked = store.book("garage", QUICK_LUBE, name="Anna Lee", start=THURSDAY_10, now=NOW, party=4)
+    assert booked.party == 4 and store.appointments() == [booked]
+    assert book(store, "Ben Okafor", start=THURSDAY_10 + timedelta(hours=2)).party == 0  # not said
 
 
 def test_another_persona_in_the_same_file_has_its_own_diary(store: ActionStore) -> None:
@@ -249,3 +256,18 @@ def test_retention_deletes_old_messages_and_past_appointments_and_keeps_the_rest
 def test_retention_of_a_store_never_used_makes_no_file(tmp_path: Path) -> None:
     store = ActionStore(tmp_path / "never.db")
     assert store.prune(NOW) == 0 and not store.path.exists()
+
+
+def test_a_file_of_the_first_schema_is_upgraded_and_keeps_its_bookings(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:  # as voiceagent wrote it before bookings said how many people
+        for statement in store_module._MIGRATIONS[0]:
+            db.execute(statement)
+        db.execute("INSERT INTO appointments (persona, name, name_key, phone, service, start, ends, minutes, status,"
+                   " call_id, created) VALUES ('garage', 'Anna Lee', 'anna lee', '', 'oil change', "
+                   "'2026-12-03T10:00', '2026-12-03T10:30', 30, 'booked', '', '2026-11-25T09:00')")
+        db.execute("PRAGMA user_version = 1")
+    store = ActionStore(path)
+    [old] = store.appointments()
+    assert (old.name, old.party) == ("Anna Lee", 0)
+    assert store.book("garage", QUICK_LUBE, name="Ben", start=THURSDAY_10 + timedelta(hours=2), now=NOW, party=3).party == 3

@@ -53,6 +53,20 @@ async def test_a_booking_over_two_turns_is_stored_and_confirmed_from_the_store(t
     assert [(a["name"], a["outcome"]) for a in actions] == [("book_appointment", "done")]
 
 
+async def test_how_many_people_a_booking_is_for_is_kept_with_it_and_said(tmp_path: Path) -> None:
+    store, options = store_and_runner(tmp_path)
+    stt = ScriptedStt(["I'd like to book an oil change for the two of us, there'll be 2 people.",
+                       "John Smith, Tuesday at 10 am."])
+    async with running_call(tmp_path, stt=stt, llm=ScriptedLlm([BOOK]), persona=garage(), call_options=options) as call:
+        await call.exchange(1)
+        await call.exchange(2)
+        asked, done = " ".join(call.output.said("reply", turn=1)), " ".join(call.output.said("reply", turn=2))
+        await call.end()
+    assert asked.startswith("For 2 people, noted.")
+    [booked] = store.appointments("garage")
+    assert booked.party == 2 and "for 2 people" in done
+
+
 async def book_then(tmp_path: Path, second: str) -> tuple[str, list[dict[str, object]], ActionStore]:
     """A garage call: "I'd like to book an oil change." (the model calls book_appointment), then ``second``.
     What the caller heard in reply to ``second``, the call's record, and the store."""

@@ -117,9 +117,11 @@ class ActionRunner:
                 return ActionResult("refused", f"Sorry, I couldn't move it to {say_when(start, now)}: {refused.reason}.",
                                     {"reason": refused.reason})
             return ActionResult("done", f"Done: your appointment is now {_when(moved, now)}.", _details(moved))
+        party = int(args["party"]) if args.get("party", "").isdigit() else 0
         booked = self.store.book(persona.name, business, name=args["name"], start=start, service=args["service"],
-                                 phone=args.get("phone", ""), call_id=call_id, now=now, key=key)
-        return ActionResult("done", f"Done: {booked.name}, you're booked for {booked.service} {_when(booked, now)}.",
+                                 phone=args.get("phone", ""), call_id=call_id, now=now, key=key, party=party)
+        people = f" for {booked.party} {'person' if booked.party == 1 else 'people'}" if booked.party else ""
+        return ActionResult("done", f"Done: {booked.name}, you're booked for {booked.service}{people} {_when(booked, now)}.",
                             _details(booked))
 
 
@@ -138,6 +140,7 @@ def _when(appointment: Appointment, now: datetime.datetime) -> str:
 
 
 def _details(appointment: Appointment) -> dict[str, Any]:
-    return {"appointment_id": appointment.id, "name": appointment.name, "service": appointment.service,
-            "start": appointment.start.isoformat(timespec="minutes")}
+    details: dict[str, Any] = {"appointment_id": appointment.id, "name": appointment.name, "service": appointment.service,
+               "start": appointment.start.isoformat(timespec="minutes")}
+    return details | ({"party": appointment.party} if appointment.party else {})
 

@@ -21,6 +21,7 @@ PHONE_ARGS = frozenset({"phone", "number", "phone_number", "callback", "call_bac
 DAY_ARGS = frozenset({"day", "date"})
 TIME_ARGS = frozenset({"time"})
 SERVICE_ARGS = frozenset({"service", "reason"})
+PARTY_ARG = "party"  # how many people a booking is for: read when said, never asked for
 
 _NUMBER_WORDS = {"zero": "0", "oh": "0", "o": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5",
                  "six": "6", "seven": "7", "eight": "8", "nine": "9", "double": "", "triple": ""}
@@ -161,6 +162,26 @@ def without_current_booking(text: str) -> str:
     return _CURRENT_BOOKING.sub(" ", text)
 
 
+_COUNT = (r"(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+          r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty)")
+# "a table for four", "six people", "there'll be 5 of us", "a party of 8": how many a booking is for
+_PARTY = re.compile(rf"\b(?:(?:table|booking|reservation|party|room)\s+for\s+(?:the\s+)?{_COUNT}\b(?!\s*(?:am|pm|a\.m|p\.m|o'clock|:))"
+                    rf"|{_COUNT}\s+(?:people|persons|guests|adults|diners|of us)\b|party of\s+{_COUNT}\b)", re.IGNORECASE)
+_COUNT_WORDS = {w: n for n, w in enumerate(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"])}
+_COUNT_WORDS |= {"thirty": 30, "forty": 40}
+
+
+def party_in(text: str) -> str:
+    """How many people a booking is for, when the caller says ("a table for four", "six of us"), as
+    digits; "" when not said."""
+    found = _PARTY.search(text)
+    if found is None:
+        return ""
+    said = next(g for g in found.groups() if g)
+    count = int(said) if said.isdigit() else _COUNT_WORDS.get(said.lower(), 0)
+    return str(count) if 0 < count <= 100 else ""
+
+
 def current_booking(text: str) -> str:
     """The words of ``text`` that place the caller's present appointment ("booked for Saturday at seven"),
     or "": what :func:`without_current_booking` leaves out."""
@@ -169,7 +190,7 @@ def current_booking(text: str) -> str:
 
 def is_free_text(arg: str) -> bool:
     """Whether ``arg`` holds free text (a message), not a name, number, day, time or service."""
-    return not any(arg in kind for kind in (NAME_ARGS, PHONE_ARGS, DAY_ARGS, TIME_ARGS, SERVICE_ARGS))
+    return arg != PARTY_ARG and not any(arg in kind for kind in (NAME_ARGS, PHONE_ARGS, DAY_ARGS, TIME_ARGS, SERVICE_ARGS))
 
 
 def value_from_words(arg: str, business: Business | None, text: str, today: datetime.date) -> str:

@@ -37,7 +37,7 @@ from voiceagent.personas.model import Business
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MAX_NAME_CHARS = 100
 MAX_TEXT_CHARS = 2000
 _MIGRATIONS: tuple[tuple[str, ...], ...] = (  # _MIGRATIONS[v] takes a file from version v to v + 1
@@ -57,6 +57,7 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (  # _MIGRATIONS[v] takes a file from
             id INTEGER PRIMARY KEY, appointment_id INTEGER NOT NULL REFERENCES appointments (id),
             action TEXT NOT NULL, start TEXT NOT NULL, call_id TEXT NOT NULL, at TEXT NOT NULL)""",
     ),
+    ("ALTER TABLE appointments ADD COLUMN party INTEGER NOT NULL DEFAULT 0",),  # how many people; 0: not said
 )
 
 Status = Literal["booked", "cancelled"]
@@ -88,6 +89,7 @@ class Appointment:
     status: Status
     call_id: str  # the call that booked it
     created: datetime
+    party: int = 0  # how many people it is for (a table for four); 0 when the caller did not say
 
     @property
     def end(self) -> datetime:
@@ -174,7 +176,8 @@ def _stamp(moment: datetime) -> str:
 def _appointment(row: sqlite3.Row) -> Appointment:
     return Appointment(id=row["id"], persona=row["persona"], name=row["name"], phone=row["phone"],
                        service=row["service"], start=datetime.fromisoformat(row["start"]), minutes=row["minutes"],
-                       status=row["status"], call_id=row["call_id"], created=datetime.fromisoformat(row["created"]))
+                       status=row["status"], call_id=row["call_id"], created=datetime.fromisoformat(row["created"]),
+                       party=row["party"])
 
 
 def _message(row: sqlite3.Row) -> Message:
@@ -263,7 +266,7 @@ class ActionStore:
     # -- appointments
 
     def book(self, persona: str, business: Business, *, name: str, start: datetime, service: str = "",
-             phone: str = "", call_id: str = "", now: datetime, key: str | None = None) -> Appointment:
+             phone: str = "", call_id: str = "", now: datetime, key: str | None = None, party: int = 0) -> Appointment:
         """Book ``name`` at ``start`` for ``service`` (its duration, else 30 minutes); raise :class:`Refused`.
 
         Refused: no name, a service the business does not do, a time :func:`check_slot` refuses, or one
@@ -287,9 +290,9 @@ class ActionStore:
             self._check(db, persona, business, start, minutes, now, label, exclude=None)
             cursor = db.execute(
                 "INSERT INTO appointments (persona, name, name_key, phone, service, start, ends, minutes, status,"
-                " call_id, created, key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'booked', ?, ?, ?)",
+                " call_id, created, key, party) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'booked', ?, ?, ?, ?)",
                 (persona, name, name_key(name), phone, label, _iso(start),
-                 _iso(start + timedelta(minutes=minutes)), minutes, call_id, _stamp(now), key or None))
+                 _iso(start + timedelta(minutes=minutes)), minutes, call_id, _stamp(now), key or None, max(0, party)))
             return self._changed(db, cursor.lastrowid or 0, "booked", call_id, now)
 
     def move(self, persona: str, business: Business, *, name: str, new_start: datetime, now: datetime,

@@ -16,6 +16,7 @@ import jsonschema
 from voiceagent.actions.slots import (
     DAY_ARGS,
     NAME_ARGS,
+    PARTY_ARG,
     PHONE_ARGS,
     TIME_ARGS,
     current_booking,
@@ -25,6 +26,7 @@ from voiceagent.actions.slots import (
     is_free_text,
     message_text,
     name_attempt,
+    party_in,
     spaced_digits,
     value_from_words,
     without_current_booking,
@@ -203,9 +205,12 @@ class ActionDesk:
         if CORRECTION.search(turn):  # "Could we make it Friday instead?": a day or time given earlier is changed
             found |= {arg: value for arg in spec.argument_names if arg not in missing and arg in DAY_ARGS | TIME_ARGS
                       and (value := self._read(spec, arg, turn, today)) and value != pending.arguments[arg]}
+        if not found and self._party(pending, turn):  # "It's for five people."
+            found = self._party(pending, turn)
         if not found:
             return (self._renamed(pending, turn, today) or self._short_number(pending, missing, turn)
                     or self._not_caught(pending, missing, turn))
+        found |= self._party(pending, turn)
         pending.arguments.update(found)
         self._note_booked_day(pending, turn, today)
         return self._next_step(pending, found, today)
@@ -253,7 +258,7 @@ class ActionDesk:
         except jsonschema.ValidationError as exc:
             return Reconsider(f"bad arguments for {name}: {exc.message}")
         cue = ASKED_FOR.get(name) if spec.builtin else None
-        if cue is not None and not cue.search(turn):
+        if cue is not None and not cue.search(turn) and self.requested(turn) != name:
             return Reconsider(f"the caller's words do not ask for {name}")
         if name == "book_appointment" and spec.builtin and self.requests.asks_about_booking(turn):
             return Reconsider("a question about the business, not a request to book")  # "what does a check-up cost?"
@@ -272,6 +277,7 @@ class ActionDesk:
         for arg in self._missing(pending):
             if (message or not is_free_text(arg)) and (value := self._read(spec, arg, turn, today)):
                 pending.arguments[arg] = value
+        pending.arguments |= self._party(pending, turn)
         self._note_booked_day(pending, turn, today)
         decision = self._next_step(pending, dict(pending.arguments), today)
         if refusal is not None and isinstance(decision, Say):  # "a manicure while my colour is processing"
@@ -313,6 +319,13 @@ class ActionDesk:
             return Say(f"Just to be sure: {read_back(pending.spec, pending.arguments)}? Please say yes or no.")
         self._pending = None
         return Run(pending.spec, pending.arguments)
+
+    @staticmethod
+    def _party(pending: PendingAction, turn: str) -> dict[str, str]:
+        """A booking: how many people it is for, when ``turn`` says ("a table for four"; never asked for,
+        kept with the booking and said back)."""
+        party = party_in(turn) if pending.spec.name == "book_appointment" and pending.spec.builtin else ""
+        return {PARTY_ARG: party} if party and party != pending.arguments.get(PARTY_ARG) else {}
 
     @staticmethod
     def _note_booked_day(pending: PendingAction, turn: str, today: datetime.date) -> None:
@@ -418,9 +431,11 @@ def acknowledge(found: dict[str, str], today: datetime.date) -> str:
     day = next((resolve_day(v, today) for a, v in found.items() if a in DAY_ARGS), None)
     at = next((resolve_time(v) for a, v in found.items() if a in TIME_ARGS), None)
     phone = next((v for a, v in found.items() if a in PHONE_ARGS), "")
-    message = any(is_free_text(a) for a in found)
+    message = any(is_free_text(a) for a in found if a != PARTY_ARG)
+    party = int(found.get(PARTY_ARG) or 0)
     when = " ".join(filter(None, [say_day(day, today) if day else "",
                                   f"at {say_time(at.hour * 60 + at.minute)}" if at else ""]))
+    when = ", ".join(filter(None, [f"for {party} {'person' if party == 1 else 'people'}" if party else "", when]))
     parts = [f"Thanks, {name}." if name else "Thanks." if phone or message else "",
              f"{when[:1].upper()}{when[1:]}, noted." if when else "",
              f"I have your number as {spaced_digits(phone)}." if phone else "",  # a digit the line lost is put right now
