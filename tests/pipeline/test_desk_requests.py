@@ -57,3 +57,6 @@ def test_a_service_a_business_calls_by_a_word_of_booking_still_books() -> None:
     restaurant = dataclasses.replace(persona, business=dataclasses.replace(business, services=(table,)))
     assert Requests(restaurant).requested("I'd like to make a reservation for Friday.") == "book_appointment"
     assert Requests(restaurant).may_act("Is there a reservation free on Friday?")
+    # a table wanted for a number of people, the verb misheard ("book a" as "work at")
+    assert Requests(restaurant).requested("Hi, I'd like to work at table for 4. Please.") == "book_appointment"
+    assert Requests(restaurant).requested("Hi, I'd like to know about a table.") == ""

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime
 import re
 
-from voiceagent.actions.slots import service_in
+from voiceagent.actions.slots import party_in, service_in
 from voiceagent.actions.when import resolve_day, resolve_time
 from voiceagent.personas import Persona
 from voiceagent.personas.facts import days_named
@@ -53,13 +53,13 @@ class Requests:
         return self._misheard_booking(turn) or self._wants_a_service(original)
 
     def _wants_a_service(self, turn: str) -> str:
-        """``book_appointment`` when ``turn`` wants one of the persona's services on a day or at a time
-        ("I'd like a table for four on Friday at seven", see :data:`WANTING`); "" otherwise."""
+        """``book_appointment`` when ``turn`` wants one of the persona's services on a day, at a time or for
+        a number of people ("I'd like a table for four", see :data:`WANTING`); "" otherwise."""
         wanted = WANTING.search(turn)
         if wanted is None or not self.built_in("book_appointment") or CHANGING.search(self._without_services(turn)):
             return ""
         # any date will do to tell whether a day is named at all
-        when = resolve_day(turn, datetime.date(2026, 1, 1)) or resolve_time(turn)
+        when = resolve_day(turn, datetime.date(2026, 1, 1)) or resolve_time(turn) or party_in(turn)
         return "book_appointment" if when and service_in(self.persona.business, wanted["what"]) else ""
 
     def never_open_then(self, turn: str) -> bool:
