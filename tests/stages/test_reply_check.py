@@ -62,6 +62,8 @@ def test_right_answers_pass(garage: Business, clause: str) -> None:
     ("What happens if I miss my appointment?", ("You can: book, move or cancel appointments (ask for the caller's "
      "name and a preferred day)."), "instructions"),  # the prompt's words for the agent, copied
     ("I need to change my booking.", "Please ask for the caller's name and a preferred day.", "instructions"),
+    ("Who's the head mechanic these days?", "The head mechanic is Alex.", "agent_as_someone"),  # the agent's name
+    ("What's the name of the owner?", "Alex is the owner of Oak Street Garage.", "agent_as_someone"),
 ])
 def test_wrong_answers_are_caught(garage: Business, said: str, clause: str, kind: str) -> None:
     problem = ReplyCheck(garage, said, facts=relevant_facts(garage, said)).clause(clause)
@@ -69,7 +71,8 @@ def test_wrong_answers_are_caught(garage: Business, said: str, clause: str, kind
 
 
 @pytest.mark.parametrize(("said", "clause"), [
-    ("Are you open on Saturday?", "Yes, we're open Saturday from 8 am to 12 noon."),
+    ("Who am I speaking to?", "This is Alex at Oak Street Garage."),
+    ("Sorry, who's this?", "I'm Alex, at Oak Street Garage."),
     ("Can I leave a message for the mechanic?", "Sure, what's your name and number?"),
     ("Tuesday morning, please.", "Sure, Tuesday morning it is."),
 ])

@@ -145,6 +145,11 @@ _NUMBER_WORDS = {
 }
 
 
+# A question of who someone is, or of their name; the agent naming itself ("This is Marco", "I'm Marco").
+_WHO = re.compile(r"\bwho(?:'s|’s|\s+is|\s+are|\s+will|\s+would)?\b|\bname of\b", re.IGNORECASE)
+_SELF = re.compile(r"(?:this is|i'm|i am|my name is|my name's|name is|it's|speaking to|talking to|with)\s*$", re.IGNORECASE)
+
+
 def numbers_in(text: str) -> set[int]:
     """Every number written in ``text``, as digits ("7:30" gives 7 and 30; "0142" gives 142) or as
     a plain number word ("sixty")."""
@@ -217,6 +222,8 @@ class ReplyCheck:
             return None
         if first and (problem := self._unsupported_yes(text)):
             return problem
+        if problem := self._agent_as_someone(text):
+            return problem
         if problem := self._unsupported_no(self._opening):
             return problem
         invented = sorted(numbers_in(text) - self._allowed)
@@ -248,6 +255,17 @@ class ReplyCheck:
             return Problem("unsupported_yes", "says yes to something the business does not do")
         if not self._answers and not self._asks_what_agent_can() and _QUESTION.search(self._said.lower()):
             return Problem("unsupported_yes", "says yes to a question no fact answers")
+        return None
+
+    def _agent_as_someone(self, text: str) -> Problem | None:
+        """Asked who someone is ("Who's the head chef?"), a small model gives the one name it knows, the
+        agent's own ("The head chef is Marco."): the agent's name said other than as who is speaking."""
+        assert self._business is not None
+        if not _WHO.search(self._said):
+            return None
+        for said in re.finditer(rf"\b{re.escape(self._business.agent_name)}\b", text, re.IGNORECASE):
+            if not _SELF.search(text[: said.start()]):
+                return Problem("agent_as_someone", f"names the agent, {self._business.agent_name}, as someone asked about")
         return None
 
     def _unsupported_no(self, text: str) -> Problem | None:
