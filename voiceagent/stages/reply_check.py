@@ -48,6 +48,8 @@ the conversation before it goes to speech synthesis:
 - ``unknown_name``: the reply opens by thanking the caller by a name they never gave ("Thanks, Megan." to
   "Is Megan working this Saturday?"): a small model copies the desk's "Thanks, <name>." from the call's
   history, and takes whatever name it hears;
+- ``agent_as_someone``: asked who someone is ("Who's the head chef?"), the reply gives the agent's own
+  name to them ("The head chef is Marco."), the one name a small model knows;
 - ``echo``: the first clause repeats the caller's sentence back instead of answering it;
 - ``repeat``: the reply opens with the same words as an earlier reply of this call (or a worked example
   of the persona), to a different question (a small model copies its own history and its examples);

@@ -9,7 +9,8 @@ from typing import Literal
 ProblemKind = Literal["call_as_words", "claims_action", "asks_details", "instructions", "invented_number",
                       "closed_day", "open_day", "wrong_price", "unasked_price", "unsupported_yes", "unsupported_no",
                       "echo", "repeat", "bare_number", "bare_refusal", "dont_know", "wrong_place", "denies_fact",
-                      "identity_only", "closed_only", "unasked_refusal", "unknown_name"]
+                      "identity_only", "closed_only", "unasked_refusal", "unknown_name",
+                      "agent_as_someone"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
