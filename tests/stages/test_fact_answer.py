@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from tests.stages.conftest import PROMPTS
@@ -89,3 +91,12 @@ def test_words_that_read_as_no_question_are_answered_only_when_asked_for(garage:
     assert _answer(garage, said) is None
     assert fact_answer(garage, said, relevant_facts(garage, said), questions_only=False) == (
         "On Saturday we're open 8 am to 12 noon.")
+
+
+def test_a_price_the_business_gives_none_for_is_not_made_up(garage: Business) -> None:
+    unpriced = dataclasses.replace(garage, services=tuple(
+        dataclasses.replace(s, price=None) if s.name == "oil change" else s for s in garage.services))
+    said = "How much is an oil change?"
+    answer = fact_answer(unpriced, said, relevant_facts(unpriced, said))
+    assert answer is not None and answer.startswith("We do oil change, but I don't have a price for it.")
+    assert "message" in answer

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from voiceagent.personas.facts import HOURS_CUES, Fact, names_business
+from voiceagent.personas.facts import HOURS_CUES, PRICE_CUES, Fact, names_business
 from voiceagent.personas.model import Business
 from voiceagent.personas.render import say_day_hours, say_duration, say_price, week_sentence
 from voiceagent.personas.words import Heard
@@ -87,7 +87,21 @@ def fact_answer(business: Business | None, said: str, facts: Sequence[Fact], *,
         return None  # a day named in another question: "Is it going to snow this weekend?"
     if any(f.kind == "identity" for f in answers) and not names_business(business, Heard(said)):
         return None  # "Am I talking to a real person?" asks who answers, which the model says
-    return " ".join(fact_sentence(business, fact) for fact in answers)
+    asks_price = Heard(said).has_any(PRICE_CUES)
+    return " ".join(_no_price(fact) if asks_price and _unpriced(fact) else fact_sentence(business, fact)
+                    for fact in answers)
+
+
+def _unpriced(fact: Fact) -> bool:
+    return fact.kind == "service" and fact.service is not None and fact.service.price is None
+
+
+def _no_price(fact: Fact) -> str:
+    """A price asked of a service the business gives none for: it is done, no price is made up, and a
+    message offered ("We do a table reservation, but I don't have a price for it. ...")."""
+    assert fact.service is not None
+    return (f"We do {fact.service.name}, but I don't have a price for it. "
+            "I can take a message and have someone call you back.")
 
 
 def fact_sentence(business: Business, fact: Fact) -> str:
