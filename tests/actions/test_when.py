@@ -81,6 +81,15 @@ def test_no_time_when_none_is_said_or_it_is_not_one(text: str) -> None:
     assert resolve_time(text) is None
 
 
+def test_a_time_written_as_one_figure_is_read() -> None:
+    """Speech-to-text writes "make it eight thirty" as "make it 830"."""
+    assert resolve_time("Could we make it 830 instead?") == time(8, 30)
+    assert resolve_time("at 1045 on Friday") == time(10, 45)
+    assert resolve_time("at 230") == time(14, 30)
+    assert resolve_time("around 700 people") is None  # a count, not a time
+    assert resolve_time("call me on 555 0199") is None
+
+
 def test_an_hour_without_am_or_pm_is_the_one_the_business_is_open_at() -> None:
     def dinner(at: time) -> bool:  # open 12 to 3 and 5:30 to 10 pm
         return time(12) <= at < time(15) or time(17, 30) <= at < time(22)

@@ -19,7 +19,8 @@ Days (:func:`resolve_day`):
 
 Times (:func:`resolve_time`): ``"10 am"``, ``"10am"``, ``"10:30"``, ``"10.30 am"``, ``"2 pm"``, ``"14:00"``,
 ``"noon"``, ``"midday"``, ``"midnight"``, ``"ten o'clock"``, ``"ten thirty"``, ``"ten forty five"``,
-``"half past two"``, ``"half two"``, ``"quarter to three"``, ``"twenty past ten"``, ``"at 10"``, ``"at ten"``.
+``"half past two"``, ``"half two"``, ``"quarter to three"``, ``"twenty past ten"``, ``"at 10"``, ``"at ten"``,
+``"make it 830"`` (speech-to-text writes "eight thirty" as one figure).
 Without am/pm, an hour of 1 to 6 means the afternoon (nobody books a 3 am oil change) and 7 to 11 the
 morning; ``"in the morning"`` / ``"in the afternoon"`` / ``"this evening"`` settle it instead. An hour
 written with a leading zero (``"06:00"``) or above 12 is on the 24-hour clock. Given the hours a business
@@ -83,6 +84,9 @@ _TIMES = tuple(re.compile(pattern) for pattern in (
 ))
 _MORNING = re.compile(r"\b(?<!good\s)morning\b")  # "good morning" is a greeting, not a time
 _AFTERNOON = re.compile(r"\b(?<!good\s)(?:afternoon|evening|tonight|night)\b")
+# "make it 830", "at 1030": speech-to-text writes a time said as "eight thirty" as one figure
+_CLOCK_FIGURES = re.compile(r"\b(at|make it|around|by|until|till)\s+([1-9]|1[0-2])([0-5]\d)\b(?![:.]?\d|\s+(?:people|persons|guests|of us|dollars|pounds|euros|miles))",
+                            re.IGNORECASE)
 _RANGE = re.compile(r"\b(?:from|between)\s+\S+(?:\s+\S+){0,2}?\s+(?:to|and|till|until)\b")
 
 
@@ -230,7 +234,7 @@ def resolve_time(text: str, opens: Callable[[time], bool] | None = None) -> time
     the one of its two readings the business is open at, when only the other is not. See the module
     documentation.
     """
-    cleaned = _without_dates(text)
+    cleaned = _without_dates(_CLOCK_FIGURES.sub(r"\1 \2:\3", text))
     if _RANGE.search(cleaned):
         return None  # "between 2 and 4" is not one time: the agent asks which
     for pattern in _TIMES:
