@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import re
 
-from voiceagent.actions.when import resolve_day, resolve_time
+from voiceagent.actions.when import number_value, resolve_day, resolve_time
 from voiceagent.personas.model import Business
 from voiceagent.personas.words import STOPWORDS, Heard, tokens
 
@@ -167,8 +167,6 @@ _COUNT = (r"(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twe
 # "a table for four", "six people", "there'll be 5 of us", "a party of 8": how many a booking is for
 _PARTY = re.compile(rf"\b(?:(?:table|booking|reservation|party|room)\s+for\s+(?:the\s+)?{_COUNT}\b(?!\s*(?:am|pm|a\.m|p\.m|o'clock|:))"
                     rf"|{_COUNT}\s+(?:people|persons|guests|adults|diners|of us)\b|party of\s+{_COUNT}\b)", re.IGNORECASE)
-_COUNT_WORDS = {w: n for n, w in enumerate(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"])}
-_COUNT_WORDS |= {"thirty": 30, "forty": 40}
 
 
 def party_in(text: str) -> str:
@@ -177,8 +175,7 @@ def party_in(text: str) -> str:
     found = _PARTY.search(text)
     if found is None:
         return ""
-    said = next(g for g in found.groups() if g)
-    count = int(said) if said.isdigit() else _COUNT_WORDS.get(said.lower(), 0)
+    count = number_value(next(g for g in found.groups() if g).lower())
     return str(count) if 0 < count <= 100 else ""
 
 

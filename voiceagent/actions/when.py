@@ -101,7 +101,7 @@ def _clean(text: str) -> str:
     return " ".join(cleaned.split())
 
 
-def _number(words: str) -> int:
+def number_value(words: str) -> int:
     """The value of a number in words or digits: "forty five" -> 45, "oh five" -> 5, "3rd" -> 3."""
     digits = re.match(r"\d+", words)
     if digits:
@@ -126,7 +126,7 @@ def _dated(text: str, today: date) -> set[date | None]:
     days: set[date | None] = set()
     for pattern in (_MONTH_DAY, _DAY_MONTH):
         for found in pattern.finditer(text):
-            month, day = _MONTHS[found["month"]], _number(found["day"])
+            month, day = _MONTHS[found["month"]], number_value(found["day"])
             if found["year"]:
                 days.add(_on_or_after(int(found["year"]), month, day, date.min, years=0))
             else:
@@ -134,7 +134,7 @@ def _dated(text: str, today: date) -> set[date | None]:
     if days:
         return days
     for found in _ORDINAL_DAY.finditer(text):
-        day = _number(found["digits"] or found["word"])
+        day = number_value(found["digits"] or found["word"])
         months = ((today.year * 12 + today.month - 1 + n) for n in range(13))
         days.add(next((d for m in months if (d := _on_or_after(m // 12, m % 12 + 1, day, today, years=0))), None))
     return days
@@ -192,7 +192,7 @@ def _without_dates(text: str) -> str:
 
 def _hour_of_day(hour_text: str, half: str | None, text: str) -> int | None:
     """The hour on the 24-hour clock from how it was said (see the module documentation), or None."""
-    hour = _number(hour_text)
+    hour = number_value(hour_text)
     if half:
         if hour > 12:
             return hour if half == "pm" and hour < 24 else None
@@ -217,7 +217,7 @@ def _time_from(found: re.Match[str], text: str) -> time | None:
         minute = 15
     else:
         minute_text = groups.get("minute") or groups.get("minute_word")
-        minute = _number(minute_text) if minute_text else 0
+        minute = number_value(minute_text) if minute_text else 0
     hour = _hour_of_day(found["hour"], groups.get("half"), text)
     if groups.get("direction") in ("to", "before") and hour is not None:
         hour, minute = hour - 1, 60 - minute
@@ -254,7 +254,7 @@ def _either_half(found: re.Match[str], text: str) -> bool:
     hour_text = groups.get("hour") or ""
     if groups.get("noon") or groups.get("midnight") or groups.get("half") or not hour_text:
         return False
-    if hour_text.startswith("0") or _number(hour_text) > 12:
+    if hour_text.startswith("0") or number_value(hour_text) > 12:
         return False
     return not (_MORNING.search(text) or _AFTERNOON.search(text))
 

@@ -205,12 +205,10 @@ class ActionDesk:
         if CORRECTION.search(turn):  # "Could we make it Friday instead?": a day or time given earlier is changed
             found |= {arg: value for arg in spec.argument_names if arg not in missing and arg in DAY_ARGS | TIME_ARGS
                       and (value := self._read(spec, arg, turn, today)) and value != pending.arguments[arg]}
-        if not found and self._party(pending, turn):  # "It's for five people."
-            found = self._party(pending, turn)
+        found |= self._party(pending, turn)  # "It's for five people." is an answer too
         if not found:
             return (self._renamed(pending, turn, today) or self._short_number(pending, missing, turn)
                     or self._not_caught(pending, missing, turn))
-        found |= self._party(pending, turn)
         pending.arguments.update(found)
         self._note_booked_day(pending, turn, today)
         return self._next_step(pending, found, today)
